@@ -1,0 +1,133 @@
+"""One command's working set: its transaction, actor, clock reading, and what it writes besides state."""
+
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy.orm import Session
+
+from domain.accounts import Actor
+from domain.notices import Notice
+from engine.definitions import specs_for
+from engine.errors import InvalidCommand
+from engine.models import AuditEvent
+from engine.models import HumanTask
+from engine.models import ProcessInstance
+from engine.projection import project_tasks
+from engine.runtime import Runtime
+from engine.scripting import CommandScriptEngine
+from engine.store import load_workflow
+from engine.store import save_state
+from engine.timers import sync_timer_jobs
+
+
+class CommandContext:
+    """Holds what one command reads and writes; everything commits together in its unit of work."""
+
+    def __init__(self, rt: Runtime, session: Session, actor: Actor | None, now: datetime | None = None):
+        self.rt = rt
+        self.session = session
+        self.actor = actor
+        self.now = now or rt.clock()
+        self.loaded_instance_id: int | None = None
+        self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.name if self.actor else "系统"
+
+    def script_engine(self) -> CommandScriptEngine:
+        """Return a fresh script engine bound to this command."""
+        return CommandScriptEngine(self)
+
+    def new_workflow(self, definition_id: int) -> BpmnWorkflow:
+        """Create a workflow of a definition version with this command's script engine."""
+        parsed = specs_for(self.rt, self.session, definition_id)
+        return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine())
+
+    def load(self, instance_id: int) -> tuple[ProcessInstance, BpmnWorkflow]:
+        """Load an instance row and restore its workflow."""
+        instance = self.session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise InvalidCommand(f"Process instance {instance_id} does not exist.")
+        self.loaded_instance_id = instance_id
+        parsed = specs_for(self.rt, self.session, instance.definition_id)
+        workflow = load_workflow(instance.state, parsed.spec, parsed.subprocess_specs, self.script_engine())
+        return instance, workflow
+
+    def save(self, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Project the tasks, sync the timers and write the state, all in this transaction."""
+        if workflow.completed and instance.status == "running":
+            instance.status = "completed"
+            instance.ended_at = self.now
+        project_tasks(self, instance, workflow)
+        sync_timer_jobs(self, instance, workflow)
+        save_state(self.session, instance, workflow, self.now)
+
+    def audit(
+        self, instance_id: int, action: str, task: HumanTask | None = None, opinion: str = "", **details
+    ):
+        """Append one audit event."""
+        self.session.add(
+            AuditEvent(
+                instance_id=instance_id,
+                human_task_id=task.id if task else None,
+                task_name=task.name if task else None,
+                action=action,
+                actor_id=self.actor.id if self.actor else None,
+                actor_name=self.actor_name,
+                opinion=opinion or "",
+                details=details,
+                created_at=self.now,
+            )
+        )
+
+    def notify(self, recipients, kind: str, title: str, body: str = "", instance_id=None, task_id=None):
+        """Put a notice in the notice centre of each recipient principal."""
+        for recipient in dict.fromkeys(recipients):
+            self.session.add(
+                Notice(
+                    recipient=recipient,
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    instance_id=instance_id,
+                    task_id=task_id,
+                    created_at=self.now,
+                )
+            )
+
+    def call_operation(self, task, name: str, params: dict) -> dict | None:
+        """Run a service task: the engine's own remind/escalate, or a registered handler."""
+        if name in ("remind", "escalate"):
+            attached = attached_user_task(task)
+            if attached is None:
+                raise InvalidCommand(f"'{name}' must follow a boundary timer on a user task")
+            return self._escalation_rung(name, attached, params)
+        handler = self.rt.operations.get(name)
+        if handler is None:
+            raise InvalidCommand(f"service operation '{name}' is not registered")
+        return handler(self.session, dict(task.data), now=self.now, **params)
+
+    def _escalation_rung(self, name: str, attached, params: dict) -> dict:
+        if name == "escalate":
+            level = attached._get_internal_data("escalation_level", 0) + int(params.get("levels", 1))
+            attached._set_internal_data(escalation_level=level)
+            return {"escalated_to_level": level}
+        reminders = attached._get_internal_data("reminders", 0) + 1
+        attached._set_internal_data(reminders=reminders, remind_pending=True)
+        return {"reminders": reminders}
+
+
+def attached_user_task(task):
+    """Return the user task a boundary event's branch belongs to, walking up from a task in the branch."""
+    current = task.parent
+    while current is not None:
+        spec_name = type(current.task_spec).__name__
+        if spec_name == "BoundaryEventSplit":
+            for child in current.children:
+                if isinstance(child.task_spec, UserTaskMixin):
+                    return child
+            return None
+        current = current.parent
+    return None

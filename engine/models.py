@@ -1,0 +1,153 @@
+"""Tables of the workflow runtime: definitions, instances, the inbox projection, timers, audit."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from domain.base import Base
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a BPMN process."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(255))
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime]
+
+
+class ProcessInstance(Base):
+    """A running or ended process; `state` is the serialized workflow without its spec."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_initiator", "initiator_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(128))
+    business_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    initiator_id: Mapped[int | None]
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class HumanTask(Base):
+    """The inbox projection of one user task: written with the instance, read without it."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_assignee_open", "assignee_id", "state", "due_sort", "id"),
+        Index("ix_human_task_done_by", "completed_by_id", "completed_at", "id"),
+        Index("ix_human_task_instance", "instance_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_uuid: Mapped[str] = mapped_column(
+        String(36), index=True
+    )  # a returned step comes back as the same task
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    process_key: Mapped[str] = mapped_column(String(128))
+    spec_name: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    form_key: Mapped[str] = mapped_column(String(64))
+    candidate_rule: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[str] = mapped_column(Text, default="")
+    allowed_actions: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    assignee_id: Mapped[int | None]
+    owner_id: Mapped[int | None]
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    priority: Mapped[int] = mapped_column(default=50)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    due_sort: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None]
+    completed_by_name: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class HumanTaskCandidate(Base):
+    """One principal (user or group) that may claim an open task; gone once the task closes."""
+
+    __tablename__ = "human_task_candidate"
+    __table_args__ = (Index("ix_candidate_queue", "principal", "due_sort", "human_task_id"),)
+
+    human_task_id: Mapped[int] = mapped_column(
+        ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
+    )
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_sort: Mapped[datetime]
+
+
+class TimerJob(Base):
+    """A waiting timer event, fired exactly once by whichever sweeper leases it."""
+
+    __tablename__ = "timer_job"
+    __table_args__ = (Index("ix_timer_job_due", "fired_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    spec_name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """An append-only record of one command or timer firing."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    human_task_id: Mapped[int | None]
+    task_name: Mapped[str | None] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str] = mapped_column(String(64))
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class Incident(Base):
+    """An engine step that failed; the instance stays at its last good state until retried."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    command: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]

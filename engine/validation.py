@@ -1,0 +1,150 @@
+"""Deploy-time checks of a parsed diagram against what this installation can run."""
+
+import ast
+
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ItemAwareEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask as ScriptTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
+
+from engine.diagrams import ParsedDiagram
+from engine.runtime import Runtime
+from engine.sandbox import check_expression
+from engine.sandbox import check_script
+from engine.scripting import iso_literal
+
+BUILTIN_OPERATIONS = frozenset({"remind", "escalate"})
+ACTIONS = frozenset({"approve", "return", "reject", "transfer", "delegate", "withdraw"})
+DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate"
+UNSUPPORTED_TASKS = {
+    "SendTask": "send tasks are not supported: nothing outside the process receives messages",
+    "ReceiveTask": "receive tasks are not supported: nothing delivers messages to a process",
+    "BusinessRuleTask": "business rule (DMN) tasks are not supported yet",
+    "EventBasedGateway": "event-based gateways are not supported",
+}
+
+Problems = list[tuple[str, str]]
+
+
+def validate_diagram(parsed: ParsedDiagram, rt: Runtime) -> Problems:
+    """Return every (element id, reason) that keeps this diagram from running here."""
+    problems: Problems = []
+    specs = [parsed.spec, *(s for s in parsed.subprocess_specs.values() if s is not None)]
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) is None:
+                continue
+            problems.extend(_check_task_spec(task_spec, rt))
+    return problems
+
+
+def _check_task_spec(task_spec, rt: Runtime) -> Problems:
+    element = task_spec.bpmn_id
+    kind = type(task_spec).__name__
+    if kind in UNSUPPORTED_TASKS:
+        return [(element, UNSUPPORTED_TASKS[kind])]
+    found = []
+    if isinstance(task_spec, UserTaskMixin | ManualTaskMixin):
+        found += _check_user_task(task_spec, rt)
+    if isinstance(task_spec, ScriptTaskMixin):
+        found += _text_problems(element, "script", task_spec.script or "", check_script)
+    if isinstance(task_spec, ServiceTaskMixin):
+        found += _check_service_task(task_spec, rt)
+    for attribute in ("prescript", "postscript"):
+        text = getattr(task_spec, attribute, None)
+        if text:
+            found += _text_problems(element, attribute, text, check_script)
+    if isinstance(task_spec, MultiChoice):
+        for condition, _target in task_spec.cond_task_specs:
+            if condition is not None:
+                found += _text_problems(element, "condition", condition, check_expression)
+    definition = getattr(task_spec, "event_definition", None)
+    if definition is not None:
+        found += _check_event(element, task_spec, definition)
+    return found
+
+
+def _check_user_task(task_spec, rt: Runtime) -> Problems:
+    element = task_spec.bpmn_id
+    properties = task_spec.extensions.get("properties", {})
+    found = []
+    form_key = properties.get("formKey")
+    if not form_key:
+        found.append((element, 'user task has no formKey property (spiffworkflow:property name="formKey")'))
+    elif form_key not in rt.form_keys:
+        found.append((element, f"form key '{form_key}' is not in the form catalog"))
+    rule = properties.get("candidates") or task_spec.lane
+    if not rule:
+        found.append((element, "user task is in no lane and names no candidates rule: nobody could do it"))
+    elif rule not in rt.candidate_rules:
+        known = ", ".join(sorted(rt.candidate_rules))
+        found.append((element, f"lane or candidates rule '{rule}' is unknown (known rules: {known})"))
+    actions = set(filter(None, properties.get("actions", DEFAULT_ACTIONS).split(",")))
+    if actions - ACTIONS:
+        found.append((element, f"unknown actions: {', '.join(sorted(actions - ACTIONS))}"))
+    if properties.get("due"):
+        found += _text_problems(element, "due", properties["due"], check_expression)
+    return found
+
+
+def _check_service_task(task_spec, rt: Runtime) -> Problems:
+    element = task_spec.bpmn_id
+    name = getattr(task_spec, "operation_name", None)
+    if name is None:
+        return [(element, "service task names no spiffworkflow:serviceTaskOperator")]
+    found = []
+    if name not in rt.operations and name not in BUILTIN_OPERATIONS:
+        found.append((element, f"service operation '{name}' is not registered"))
+    for param, spec in (getattr(task_spec, "operation_params", None) or {}).items():
+        found += _text_problems(element, f"parameter {param}", spec["value"], check_expression)
+    return found
+
+
+def _check_event(element: str, task_spec, definition) -> Problems:
+    if isinstance(definition, CycleTimerEventDefinition):
+        return [(element, "cycle timers are not supported; use a duration or a date")]
+    if isinstance(definition, TimerEventDefinition):
+        return _check_timer(element, definition)
+    if isinstance(definition, MultipleEventDefinition):
+        return [(element, "multiple-event definitions are not supported")]
+    if isinstance(definition, ConditionalEventDefinition):
+        return [(element, "conditional events are not supported")]
+    if isinstance(definition, ItemAwareEventDefinition) and type(definition).__name__.startswith(
+        ("Message", "Signal")
+    ):
+        if isinstance(task_spec, ThrowingEvent):
+            return [(element, "message and signal throw events are not supported: nothing receives them")]
+        return [(element, "message and signal catch events are not supported: nothing delivers them")]
+    return []
+
+
+def _check_timer(element: str, definition) -> Problems:
+    expression = (definition.expression or "").strip()
+    if not expression:
+        return [(element, "timer has no time expression")]
+    if iso_literal(expression) is not None:
+        return []
+    found = _text_problems(element, "timer", expression, check_expression)
+    if found:
+        return found
+    try:
+        value = ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        return []  # an expression such as working_days(5): evaluated when the timer is armed
+    if not isinstance(value, str) or iso_literal(value) is None:
+        return [(element, f"timer expression {expression} is not an ISO 8601 duration or date-time")]
+    if isinstance(definition, DurationTimerEventDefinition) and not value.upper().startswith("P"):
+        return [(element, f"timer duration {expression} is not an ISO 8601 duration")]
+    return []
+
+
+def _text_problems(element: str, what: str, text: str, check) -> Problems:
+    return [(element, f"{what}: {reason}") for reason in check(text)]

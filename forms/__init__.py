@@ -1,0 +1,1 @@
+"""forms layer of CE Flow (see ARCHITECTURE.md)."""

@@ -1,0 +1,37 @@
+"""Small readers the engine tests share: inbox rows, audit events, instance state."""
+
+from sqlalchemy import select
+
+from engine.models import AuditEvent
+from engine.models import HumanTask
+from engine.models import ProcessInstance
+from engine.models import TimerJob
+
+
+def open_tasks(session_factory, instance_id):
+    with session_factory() as s:
+        q = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+        return list(s.execute(q.order_by(HumanTask.id)).scalars())
+
+
+def only_open_task(session_factory, instance_id):
+    tasks = open_tasks(session_factory, instance_id)
+    assert len(tasks) == 1, [t.spec_name for t in tasks]
+    return tasks[0]
+
+
+def audit_actions(session_factory, instance_id):
+    with session_factory() as s:
+        q = select(AuditEvent.action).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+        return list(s.execute(q).scalars())
+
+
+def instance(session_factory, instance_id):
+    with session_factory() as s:
+        return s.get(ProcessInstance, instance_id)
+
+
+def timer_jobs(session_factory, instance_id):
+    with session_factory() as s:
+        q = select(TimerJob).where(TimerJob.instance_id == instance_id).order_by(TimerJob.due_at)
+        return list(s.execute(q).scalars())

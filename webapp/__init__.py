@@ -1,0 +1,1 @@
+"""webapp layer of CE Flow (see ARCHITECTURE.md)."""

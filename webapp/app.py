@@ -1,0 +1,54 @@
+"""The application factory: configuration, extensions, the engine's bootstrap, blueprints."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask import current_app
+from flask import session as browser_session
+
+from webapp import auth
+from webapp import inbox
+from webapp import processes
+from webapp.config import load_config
+from webapp.extensions import babel
+from webapp.extensions import csrf
+from webapp.extensions import db
+from webapp.extensions import login_manager
+from webapp.extensions import migrate
+from webapp.wiring import build_runtime
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def select_locale() -> str:
+    """Use the language the user chose, else Chinese."""
+    supported = current_app.config["LANGUAGES"].split(",")
+    chosen = browser_session.get("lang")
+    return chosen if chosen in supported else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the web application (and its engine runtime) from configuration."""
+    app = Flask(__name__, instance_relative_config=True)
+    config = load_config(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'ceflow.db'}"
+    app.config.update(config, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        app.extensions["ceflow.runtime"] = build_runtime(app.config, db.engine)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(inbox.blueprint)
+    app.register_blueprint(processes.blueprint)
+    auth.install_user_loader(login_manager)
+    return app
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}

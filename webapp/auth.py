@@ -1,0 +1,85 @@
+"""Sign-in and sign-out, and the language switch."""
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session as browser_session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+
+from domain.accounts import Actor
+from domain.accounts import User
+from domain.accounts import actor_for
+from domain.passwords import verify_password
+from webapp.extensions import db
+
+blueprint = Blueprint("auth", __name__)
+
+
+class SignedIn(UserMixin):
+    """The Flask-Login view of an actor."""
+
+    def __init__(self, actor: Actor):
+        self.actor = actor
+        self.id = str(actor.id)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired()])
+    password = PasswordField("password", validators=[DataRequired()])
+
+
+def install_user_loader(login_manager) -> None:
+    """Teach Flask-Login to load the signed-in actor."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load(user_id: str):
+        actor = actor_for(db.session, int(user_id))
+        return SignedIn(actor) if actor else None
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.execute(
+            select(User).where(User.username == form.username.data.strip(), User.active.is_(True))
+        ).scalar_one_or_none()
+        if user is not None and verify_password(user.password_hash, form.password.data):
+            login_user(SignedIn(actor_for(db.session, user.id)))
+            return redirect(_safe_next(request.args.get("next")) or url_for("inbox.my_tasks"))
+        flash(_("Wrong username or password."), "error")
+    return render_template("login.html", form=form)
+
+
+@blueprint.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    browser_session["lang"] = code
+    return redirect(request.referrer or url_for("inbox.my_tasks"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Follow only same-site paths after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

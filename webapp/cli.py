@@ -1,0 +1,141 @@
+"""The `ceflow` command line: database, demo data, deploys, the web app and the scheduler."""
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import routes_command
+from flask.cli import shell_command
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from domain.accounts import actor_for
+from engine.commands import start_instance
+from engine.commands import sweep_timers
+from engine.definitions import deploy
+from engine.errors import DiagramRefused
+from engine.errors import EngineError
+from webapp.app import create_app
+from webapp.demo import DEMO_LOGINS
+from webapp.demo import load_demo_data
+from webapp.first_start import initialise_database
+from webapp.scheduler import run_scheduler_forever
+from webapp.scheduler import start_background_scheduler
+
+
+def runtime():
+    return current_app.extensions["ceflow.runtime"]
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def cli():
+    """CE Flow (继续教育审批流) command line."""
+
+
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+@cli.command("init-db")
+@with_appcontext
+def init_db():
+    """Upgrade the database schema and seed regions, the holiday calendar and the bundled diagrams."""
+    upgrade()
+    report = initialise_database(runtime(), current_app.config)
+    click.echo(report)
+
+
+@cli.command("demo-data")
+@with_appcontext
+def demo_data():
+    """Load the Pingdingshan demo organisations, people and pending applications."""
+    click.echo(load_demo_data(runtime()))
+
+
+@cli.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", default="cli", help="Who deploys (recorded with the version).")
+@with_appcontext
+def deploy_command(files, by):
+    """Deploy BPMN files as new versions; exit 2 when any is refused."""
+    refused = False
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                result = deploy(runtime(), handle.read(), path, by)
+        except DiagramRefused as error:
+            refused = True
+            click.echo(f"{path}: refused", err=True)
+            for element, reason in error.problems:
+                click.echo(f"  {element or '-'}: {reason}", err=True)
+            continue
+        state = "unchanged" if result.unchanged else "deployed"
+        click.echo(f"{path}: {result.process_key} version {result.version} {state}")
+    sys.exit(2 if refused else 0)
+
+
+@cli.command("start")
+@click.argument("key")
+@click.option("--data", default="{}", help="Start data as a JSON object.")
+@click.option("--as-user", type=int, default=None, help="Initiating user id.")
+@with_appcontext
+def start_command(key, data, as_user):
+    """Start an instance of a process; exit 2 with the reason when refused or its first steps fail."""
+    try:
+        values = json.loads(data)
+        if not isinstance(values, dict):
+            raise ValueError("--data must be a JSON object")
+    except ValueError as error:
+        click.echo(f"refused: {error}", err=True)
+        sys.exit(2)
+    rt = runtime()
+    with rt.session_factory() as session:
+        actor = actor_for(session, as_user) if as_user is not None else None
+    try:
+        instance_id = start_instance(rt, key, actor, values)
+    except EngineError as error:
+        click.echo(f"refused: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"started instance {instance_id}")
+
+
+@cli.command("sweep")
+@with_appcontext
+def sweep_command():
+    """Fire the timers that are due now, once."""
+    result = sweep_timers(runtime())
+    click.echo(f"claimed {result.claimed}, fired {result.fired}, failed {result.failed}")
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the timer sweep (and cron jobs) in this process until stopped."""
+    run_scheduler_forever(current_app._get_current_object())
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--demo/--no-demo", default=True, help="Load the demo data on first start.")
+@with_appcontext
+def run_command(host, port, demo):
+    """Set up the database, start the scheduler in-process and serve the web app."""
+    app = current_app._get_current_object()
+    upgrade()
+    click.echo(initialise_database(runtime(), app.config))
+    if demo:
+        click.echo(load_demo_data(runtime()))
+    start_background_scheduler(app)
+    click.echo(f"\nCE Flow is running at http://{host}:{port}/")
+    click.echo("Demo logins (password for all: demo1234):")
+    for role, username in DEMO_LOGINS:
+        click.echo(f"  {role:<28} {username}")
+    app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
+def main() -> None:
+    """Entry point of the `ceflow` console script."""
+    cli(prog_name="ceflow")
