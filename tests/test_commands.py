@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from domain.notices import Notice
-from engine.commands import claim_task
+from engine.assignment import claim_task
+from engine.assignment import delegate_task
+from engine.assignment import transfer_task
+from engine.assignment import unclaim_task
 from engine.commands import complete_task
-from engine.commands import delegate_task
 from engine.commands import start_instance
-from engine.commands import transfer_task
-from engine.commands import unclaim_task
 from engine.definitions import deploy
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed

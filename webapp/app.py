@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 from flask import current_app
 from flask import session as browser_session
+from flask_babel import get_locale
 
 from webapp import auth
 from webapp import inbox
@@ -37,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
     csrf.init_app(app)
     with app.app_context():

@@ -13,10 +13,10 @@ from flask_migrate import upgrade
 
 from domain.accounts import actor_for
 from engine.commands import start_instance
-from engine.commands import sweep_timers
 from engine.definitions import deploy
 from engine.errors import DiagramRefused
 from engine.errors import EngineError
+from engine.sweep import sweep_timers
 from webapp.app import create_app
 from webapp.demo import DEMO_LOGINS
 from webapp.demo import load_demo_data

@@ -8,6 +8,7 @@ DEFAULTS = {
     "DATABASE_URL": None,  # None: an SQLite file in the instance folder
     "SECRET_KEY": None,  # None: a random key per start (sessions end on restart)
     "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": "zh_CN,en",
     "SCHEDULER_SWEEP_SECONDS": 5,
     "SCHEDULER_ENABLED": False,

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
+from engine import assignment
 from engine import commands
 from engine import inbox
 from engine.errors import EngineError
@@ -73,14 +74,14 @@ def task(task_id: int):
 @blueprint.route("/tasks/<int:task_id>/claim", methods=["POST"])
 @login_required
 def claim(task_id: int):
-    return _act(task_id, lambda: commands.claim_task(runtime(), current_user.actor, task_id), _("Claimed."))
+    return _act(task_id, lambda: assignment.claim_task(runtime(), current_user.actor, task_id), _("Claimed."))
 
 
 @blueprint.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
 @login_required
 def unclaim(task_id: int):
     return _act(
-        task_id, lambda: commands.unclaim_task(runtime(), current_user.actor, task_id), _("Released.")
+        task_id, lambda: assignment.unclaim_task(runtime(), current_user.actor, task_id), _("Released.")
     )
 
 

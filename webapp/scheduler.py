@@ -7,7 +7,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from engine.commands import sweep_timers
+from engine.sweep import sweep_timers
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,99 @@
+"""Commands that change who holds a task: claim, release, transfer (转办), delegate (委派)."""
+
+from sqlalchemy import update
+
+from domain.accounts import Actor
+from engine.context import CommandContext
+from engine.errors import InvalidCommand
+from engine.errors import NotAllowed
+from engine.errors import TaskHeldByOther
+from engine.models import HumanTask
+from engine.projection import sync_queue
+from engine.runtime import Runtime
+from engine.task_access import assignee_name
+from engine.task_access import visible_open_task
+from engine.task_access import workable_task
+from engine.transaction import run_command
+
+
+def claim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
+    """Take a queued task as one's own."""
+
+    def body(ctx: CommandContext) -> None:
+        row = visible_open_task(ctx, task_id)
+        if row.assignee_id == actor.id:
+            return
+        taken = ctx.session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+            .values(assignee_id=actor.id)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            raise TaskHeldByOther(assignee_name(ctx.session, row.assignee_id))
+        ctx.session.refresh(row)
+        sync_queue(ctx.session, row)
+        ctx.audit(row.instance_id, "claim", row)
+
+    run_command(rt, "claim", actor, body, task_id)
+
+
+def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
+    """Put one's claimed task back into its group queue."""
+
+    def body(ctx: CommandContext) -> None:
+        row = visible_open_task(ctx, task_id)
+        if row.assignee_id != actor.id:
+            raise NotAllowed("Only the person holding a task can release it.")
+        if row.candidates == f"u:{actor.id}":
+            raise NotAllowed("This task is yours alone; there is no queue to release it to.")
+        row.assignee_id = None
+        sync_queue(ctx.session, row)
+        ctx.audit(row.instance_id, "unclaim", row)
+
+    run_command(rt, "unclaim", actor, body, task_id)
+
+
+def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str = "") -> None:
+    """Hand a task over to another approver for good (转办)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = workable_task(ctx, task_id, "transfer")
+        if to_user_id == actor.id:
+            raise InvalidCommand("A task cannot be transferred to yourself.")
+        to_name = assignee_name(ctx.session, to_user_id, required=True)
+        row.assignee_id, row.owner_id = to_user_id, None
+        sync_queue(ctx.session, row)
+        ctx.notify(
+            [f"u:{to_user_id}"], "transfer", f"转办给您：{row.name}", row.subject, row.instance_id, row.id
+        )
+        ctx.audit(row.instance_id, "transfer", row, opinion, to_user_id=to_user_id, to_name=to_name)
+
+    run_command(rt, "transfer", actor, body, task_id)
+
+
+def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str = "") -> None:
+    """Ask another approver to work a task; it comes back to the delegator afterwards (委派)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = workable_task(ctx, task_id, "delegate")
+        if row.owner_id is not None:
+            raise InvalidCommand("A delegated task cannot be delegated again; resolve it first.")
+        if to_user_id == actor.id:
+            raise InvalidCommand("A task cannot be delegated to yourself.")
+        to_name = assignee_name(ctx.session, to_user_id, required=True)
+        row.owner_id, row.assignee_id = actor.id, to_user_id
+        sync_queue(ctx.session, row)
+        ctx.notify(
+            [f"u:{to_user_id}"], "delegate", f"委派给您：{row.name}", row.subject, row.instance_id, row.id
+        )
+        ctx.audit(row.instance_id, "delegate", row, opinion, to_user_id=to_user_id, to_name=to_name)
+
+    run_command(rt, "delegate", actor, body, task_id)
+
+
+def resolve_delegation(ctx: CommandContext, row: HumanTask, opinion: str) -> None:
+    owner = row.owner_id
+    row.assignee_id, row.owner_id = owner, None
+    ctx.notify([f"u:{owner}"], "delegate_back", f"委派已处理：{row.name}", opinion, row.instance_id, row.id)
+    ctx.audit(row.instance_id, "resolve", row, opinion, back_to=owner)

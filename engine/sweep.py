@@ -1,0 +1,38 @@
+"""The timer sweep: claim due jobs, fire each in its own transaction."""
+
+from engine.context import CommandContext
+from engine.models import Incident
+from engine.models import TimerJob
+from engine.runtime import Runtime
+from engine.runtime import unit_of_work
+from engine.timers import SweepResult
+from engine.timers import claim_due_jobs
+from engine.timers import fire_job
+from engine.transaction import describe_fault
+
+
+def sweep_timers(rt: Runtime, owner: str | None = None, limit: int = 200) -> SweepResult:
+    """Claim due timer jobs and fire each in its own transaction; a failure leaves the job for a retry."""
+    owner = owner or rt.node_name
+    result = SweepResult()
+    with unit_of_work(rt) as session:
+        job_ids = claim_due_jobs(session, rt.clock(), owner, limit)
+    result.claimed = len(job_ids)
+    for job_id in job_ids:
+        try:
+            with unit_of_work(rt) as session:
+                if fire_job(CommandContext(rt, session, None), job_id, owner):
+                    result.fired += 1
+        except Exception as fault:  # one bad instance must not stop the sweep
+            result.failed += 1
+            _note_timer_failure(rt, job_id, describe_fault(fault))
+    return result
+
+
+def _note_timer_failure(rt: Runtime, job_id: int, reason: str) -> None:
+    with unit_of_work(rt) as session:
+        job = session.get(TimerJob, job_id)
+        job.last_error = reason
+        session.add(
+            Incident(instance_id=job.instance_id, command="timer", message=reason, created_at=rt.clock())
+        )
