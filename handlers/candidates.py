@@ -14,6 +14,8 @@ Result = tuple[tuple[str, ...], tuple[int, ...]]
 
 def applicant(session: Session, data: dict, level: int) -> Result:
     """The person who started the process."""
+    if data.get("initiator_id") is None:
+        raise LookupError("the process was started without an applicant, so the applicant's step has nobody")
     return (), (int(data["initiator_id"]),)
 
 

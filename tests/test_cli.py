@@ -1,0 +1,64 @@
+"""The `ceflow` console script: set-up, start, sweep; refusals exit 2 with the reason, never a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CEFLOW = Path(sys.executable).with_name("ceflow")
+
+
+@pytest.fixture(scope="module")
+def ceflow(tmp_path_factory):
+    """Run the console script against its own fresh SQLite database, initialised once."""
+    env = dict(os.environ, CEFLOW_DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('cli')}/cli.db")
+
+    def run(*args):
+        return subprocess.run([str(CEFLOW), *args], env=env, capture_output=True, text=True, timeout=120)
+
+    first = run("init-db")
+    assert first.returncode == 0, first.stderr
+    assert "demo_approval v1" in first.stdout
+    return run
+
+
+def test_init_db_twice_adds_nothing(ceflow):
+    again = ceflow("init-db")
+    assert again.returncode == 0
+    assert "regions added: 0" in again.stdout and "diagrams deployed: none new" in again.stdout
+
+
+def test_demo_data_loads_once(ceflow):
+    assert "31 accounts" in ceflow("demo-data").stdout
+    assert "already loaded" in ceflow("demo-data").stdout
+
+
+def test_start_an_unknown_process_exits_2_with_the_reason(ceflow):
+    result = ceflow("start", "no_such_process")
+    assert result.returncode == 2
+    assert "No deployed process has the key 'no_such_process'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_start_with_malformed_data_exits_2(ceflow):
+    for bad in ("{not json", "[1, 2]"):
+        result = ceflow("start", "demo_approval", "--data", bad)
+        assert result.returncode == 2 and "refused" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_start_whose_first_steps_fail_exits_2(ceflow):
+    # no initiator: the applicant step has nobody to go to
+    result = ceflow("start", "demo_approval", "--data", '{"region_code": "410422"}')
+    assert result.returncode == 2
+    assert "could not continue" in result.stderr and "without an applicant" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_start_and_sweep(ceflow):
+    result = ceflow("start", "demo_approval", "--as-user", "1", "--data", '{"subject": "命令行发起"}')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("started instance ")
+    swept = ceflow("sweep")
+    assert swept.returncode == 0 and swept.stdout.startswith("claimed 0, fired 0")
