@@ -28,7 +28,7 @@ $(VENDOR)/.copied: node_modules/.installed
 	touch $@
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy -q -d webapp/translations
+	$(VENV)/bin/pybabel compile --use-fuzzy -d webapp/translations
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }

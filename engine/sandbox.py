@@ -1,16 +1,15 @@
 """Run the Python that policy staff write in diagrams: restricted, guarded and time-boxed.
 
-Scripts, gateway conditions and expressions are compiled by RestrictedPython with a stricter policy
-(no imports, no classes, no introspection builtins), then run with guarded builtins. Code that can
-loop, call or recurse runs under a per-thread trace function that stops it at a monotonic deadline;
-straight-line code cannot run long and skips the tracer. Operators that can build huge values in
-one step (`*`, `**`, `<<`, `+`) go through size checks.
+Text is compiled by RestrictedPython under a stricter policy (no imports, classes or introspection
+builtins). The policy also inserts a budget check at the top of every loop body, function, lambda,
+comprehension step and exception handler, so an endless loop stops at a monotonic deadline without
+tracing every line; and it routes `+`, `*`, `**` and `<<` through size checks, so one operation
+cannot build a gigantic value.
 """
 
 import ast
 import functools
 import operator
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,36 +27,21 @@ from RestrictedPython.Guards import guarded_unpack_sequence
 from RestrictedPython.Guards import safer_getattr_raise
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-MAX_ITEMS = 1_000_000  # longest string, list or tuple an operator or range() may build
+MAX_ITEMS = 1_000_000  # longest string, list or tuple an operator may build; longer range()s go step by step
 MAX_INT_BITS = 1_000_000  # largest integer (about 300,000 digits) `*`, `**` or `<<` may build
 
-_UNAVAILABLE_NAMES = {
-    "open": "scripts have no file access",
-    "compile": "scripts cannot create code",
-    "globals": "scripts cannot inspect namespaces",
-    "locals": "scripts cannot inspect namespaces",
-    "vars": "scripts cannot inspect namespaces",
-    "dir": "scripts cannot inspect namespaces",
-    "getattr": "use plain attribute access (value.name)",
-    "setattr": "use plain attribute access (value.name)",
-    "delattr": "use plain attribute access (value.name)",
-    "print": "assign the value to a variable instead",
-    "printed": "assign the value to a variable instead",
+_WHY_UNAVAILABLE = {
+    "scripts have no file access": ("open",),
+    "scripts cannot create code": ("compile",),
+    "scripts cannot inspect namespaces": ("globals", "locals", "vars", "dir"),
+    "use plain attribute access (value.name)": ("getattr", "setattr", "delattr"),
+    "assign the value to a variable instead": ("print", "printed"),
 }
-# Code without these nodes runs straight through: no loops, calls, functions or handlers.
-_OPEN_ENDED_NODES = (
-    ast.For,
-    ast.While,
-    ast.comprehension,
-    ast.Lambda,
-    ast.FunctionDef,
-    ast.Call,
-    ast.Try,
-    ast.With,
-    ast.NamedExpr,
-)
-_SEQUENCES = (str, bytes, list, tuple)
+_UNAVAILABLE = {name: why for why, names in _WHY_UNAVAILABLE.items() for name in names}
 _OPERATOR_GUARDS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
+# An expression without these reads task data in place; with them it needs its own globals.
+_NEEDS_GLOBALS = (ast.comprehension, ast.Lambda, ast.NamedExpr)
+_SEQUENCES = (str, bytes, list, tuple)
 _budget = threading.local()
 
 
@@ -77,12 +61,16 @@ class _OutOfTime(BaseException):
     """Raised inside sandboxed code; a BaseException so `except Exception` in a script cannot hide it."""
 
 
+def _budget_check() -> ast.Call:
+    return ast.Call(ast.Name("_check_budget_", ast.Load()), [], [])
+
+
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, minus imports, classes and introspection, plus operator guards."""
+    """RestrictedPython's policy, minus imports, classes and introspection, plus budget and size checks."""
 
     def visit_Name(self, node):
-        if node.id in _UNAVAILABLE_NAMES:
-            self.error(node, f'"{node.id}" is not available to scripts: {_UNAVAILABLE_NAMES[node.id]}.')
+        if node.id in _UNAVAILABLE:
+            self.error(node, f'"{node.id}" is not available to scripts: {_UNAVAILABLE[node.id]}.')
         return super().visit_Name(node)
 
     def visit_Import(self, node):
@@ -102,12 +90,31 @@ class _Policy(RestrictingNodeTransformer):
             return node
         return ast.copy_location(ast.Call(ast.Name(guard, ast.Load()), [node.left, node.right], []), node)
 
+    def visit_For(self, node):
+        node = super().visit_For(node)
+        return self._check_first(node, [node.body])
+
+    def visit_While(self, node):
+        node = super().visit_While(node)
+        return self._check_first(node, [node.body])
+
+    def visit_FunctionDef(self, node):
+        node = super().visit_FunctionDef(node)
+        return self._check_first(node, [node.body])
+
     def visit_Try(self, node):
-        # After a timeout the tracer is gone, so every handler re-checks the budget before running.
-        node = self.node_contents_visit(node)
-        for body in [handler.body for handler in node.handlers] + [node.finalbody]:
-            if body:
-                body.insert(0, ast.Expr(ast.Call(ast.Name("_check_budget_", ast.Load()), [], [])))
+        # Handlers re-check, so catching the timeout (bare except, finally) cannot keep a script going.
+        node = super().visit_Try(node)
+        return self._check_first(node, [handler.body for handler in node.handlers] + [node.finalbody])
+
+    def visit_Lambda(self, node):
+        node = super().visit_Lambda(node)
+        node.body = ast.BoolOp(ast.And(), [_budget_check(), node.body])
+        return node
+
+    def visit_comprehension(self, node):
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, _budget_check())
         return node
 
     def visit_Module(self, node):
@@ -116,11 +123,18 @@ class _Policy(RestrictingNodeTransformer):
     def visit_Expression(self, node):
         return ast.fix_missing_locations(super().visit_Expression(node))
 
+    @staticmethod
+    def _check_first(node, bodies):
+        for body in bodies:
+            if body:
+                body.insert(0, ast.Expr(_budget_check()))
+        return node
+
 
 class _Compiled(NamedTuple):
     code: CodeType | None
     reasons: tuple[str, ...]
-    straight: bool
+    needs_globals: bool
 
 
 @functools.lru_cache(maxsize=2048)
@@ -129,16 +143,12 @@ def _compile(text: str, mode: str) -> _Compiled:
     try:
         tree = ast.parse(text, "<string>", mode)
     except SyntaxError as error:
-        return _Compiled(None, (f"line {error.lineno}: SyntaxError: {error.msg}.",), False)
-    straight = not any(isinstance(node, _OPEN_ENDED_NODES) for node in ast.walk(tree))
+        return _Compiled(None, (f"line {error.lineno}: SyntaxError: {error.msg}.",), True)
+    needs_globals = any(isinstance(node, _NEEDS_GLOBALS) for node in ast.walk(tree))
     compile_mode = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compile_mode(tree, "<string>", policy=_Policy)
-    reasons = tuple(_reword(error) for error in result.errors)
-    return _Compiled(result.code, reasons, straight)
-
-
-def _reword(error: str) -> str:
-    return "line" + error[4:] if error.startswith("Line") else error
+    reasons = tuple("line" + error[4:] if error.startswith("Line") else error for error in result.errors)
+    return _Compiled(result.code, reasons, needs_globals)
 
 
 def check_expression(text: str) -> list[str]:
@@ -230,14 +240,16 @@ def _bounded_range(*args):
 
 
 def _step_by_step(span):
-    # A Python generator, so sum(), list() or max() over it still pass the time budget's tracer.
-    yield from span
+    # sum(), list() or max() run a real range in C, out of reach of the budget; this checks each step.
+    for number in span:
+        _check_budget()
+        yield number
 
 
 def _checked_sum(iterable, /, start=0):
     if isinstance(start, (int, float, complex, str)):
         return sum(iterable, start)
-    total = start  # lists or tuples: add one by one so the size guard sees every step
+    total = start  # lists or tuples: add one by one so the size check sees every step
     for item in iterable:
         total = _checked_add(total, item)
     return total
@@ -247,14 +259,14 @@ def _apply(function, *args, **kwargs):
     return function(*args, **kwargs)
 
 
-def _check_budget():
+def _check_budget() -> bool:
     deadline = getattr(_budget, "deadline", None)
     if deadline is None or time.monotonic() > deadline:
-        raise _OutOfTime
+        raise _OutOfTime  # no deadline: a leftover generator resumed outside any script run
+    return True
 
 
 _HARMLESS = (len, min, max, sorted, abs, round, any, all, str, int, float, bool, list, dict, tuple, set)
-_HARMLESS += (enumerate, zip, isinstance)
 _GUARDS = {
     "_getattr_": safer_getattr_raise,
     "_getitem_": operator.getitem,
@@ -277,12 +289,9 @@ def _make_builtins(functions: dict[str, Callable]) -> dict:
     for name in functions:
         if not name.isidentifier() or name.startswith("_"):
             raise ValueError(f"Cannot offer {name!r} to scripts: use a plain name without a leading '_'.")
-    names = {
-        key: value for key, value in safe_builtins.items() if key not in ("__build_class__", "_getattr_")
-    }
-    for name in ("setattr", "delattr"):
-        names.pop(name)
-    names.update({function.__name__: function for function in _HARMLESS})
+    unwanted = ("__build_class__", "_getattr_", "setattr", "delattr")
+    names = {name: value for name, value in safe_builtins.items() if name not in unwanted}
+    names.update({function.__name__: function for function in (*_HARMLESS, enumerate, zip, isinstance)})
     names.update(range=_bounded_range, sum=_checked_sum, pow=_checked_pow)
     names.update(_GUARDS)
     names.update(functions)
@@ -290,29 +299,20 @@ def _make_builtins(functions: dict[str, Callable]) -> dict:
 
 
 def _run_within(seconds: float, function, *args):
-    """Call function(*args) under a trace function that raises once the deadline passes."""
+    """Call function(*args) with a deadline that the inserted budget checks enforce."""
     outer = getattr(_budget, "deadline", None)
     deadline = time.monotonic() + seconds
-    if outer is not None:
-        deadline = min(deadline, outer)
-
-    def trace(frame, event, arg):
-        if time.monotonic() > deadline:
-            raise _OutOfTime
-        return trace
-
-    previous = sys.gettrace()
-    _budget.deadline = deadline
-    sys.settrace(trace)
+    _budget.deadline = deadline if outer is None else min(deadline, outer)
     try:
         return function(*args)
     except _OutOfTime:
-        raise ScriptTimeout(
-            f"The script ran longer than its {seconds:g} s time budget and was stopped;"
-            " look for a loop that never ends."
-        ) from None
+        message = f"The script ran longer than its {seconds:g} s time budget and was stopped"
+        raise ScriptTimeout(message + "; look for a loop that never ends.") from None
+    except MemoryError as error:
+        if error.args:  # one of the size checks, already explained
+            raise
+        raise MemoryError("The script ran out of memory: it builds values far too large.") from None
     finally:
-        sys.settrace(previous)
         _budget.deadline = outer
 
 
@@ -321,6 +321,13 @@ def _remove_code_objects(context: dict) -> None:
     context.pop("__builtins__", None)
     for key in [key for key, value in context.items() if callable(value) or isinstance(value, GeneratorType)]:
         del context[key]
+
+
+def _compiled_or_refuse(text: str, mode: str, kind: str) -> _Compiled:
+    compiled = _compile(text, mode)
+    if compiled.reasons:
+        raise ScriptRejected(list(compiled.reasons), kind)
+    return compiled
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -335,49 +342,29 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression, context, external_context=None):
         """Return the value of an expression over the task data, leaving the data untouched."""
         compiled = _compiled_or_refuse(expression, "eval", "Expression")
-        builtins = self._builtins_with(external_context)
-        if compiled.straight:  # cannot loop or bind names: read the task data in place
-            namespace = self._globals if builtins is self._builtins else {"__builtins__": builtins}
-            return self._run(compiled, eval, compiled.code, namespace, context)
-        scope = dict(context)  # comprehensions and lambdas look names up in globals
-        scope["__builtins__"] = builtins
-        return self._run(compiled, eval, compiled.code, scope)
+        builtins = {**self._builtins, **external_context} if external_context else self._builtins
+        if compiled.needs_globals:  # comprehensions and lambdas look task data up as globals
+            scope = dict(context)
+            scope["__builtins__"] = builtins
+            return _run_within(self.time_budget, eval, compiled.code, scope)
+        namespace = self._globals if builtins is self._builtins else {"__builtins__": builtins}
+        return _run_within(self.time_budget, eval, compiled.code, namespace, context)
 
     def execute(self, script, context, external_context=None):
         """Run a script on the task data in place; its new top-level variables land in the data."""
         compiled = _compiled_or_refuse(script, "exec", "Script")
-        self._check_for_overwrite(context, external_context or {})
-        context["__builtins__"] = self._builtins_with(external_context)
-        try:
-            self._run(compiled, exec, compiled.code, context)
-        finally:
-            _remove_code_objects(context)
-        return True
-
-    def _builtins_with(self, external_context):
-        return {**self._builtins, **external_context} if external_context else self._builtins
-
-    def _run(self, compiled: _Compiled, function, *args):
-        try:
-            if compiled.straight:
-                return function(*args)
-            return _run_within(self.time_budget, function, *args)
-        except MemoryError as error:
-            if error.args:  # one of our size guards, already explained
-                raise
-            raise MemoryError("The script ran out of memory; it builds values far too large.") from None
-
-    def _check_for_overwrite(self, context, external_context):
+        external_context = external_context or {}
         clashes = sorted(set(context) & (set(self.globals) | set(external_context)))
         if clashes:
             raise ValueError(
                 "Task data overwrites functions offered to scripts; rename these variables or fields: "
                 + ", ".join(clashes)
             )
-
-
-def _compiled_or_refuse(text: str, mode: str, kind: str) -> _Compiled:
-    compiled = _compile(text, mode)
-    if compiled.reasons:
-        raise ScriptRejected(list(compiled.reasons), kind)
-    return compiled
+        context["__builtins__"] = (
+            {**self._builtins, **external_context} if external_context else self._builtins
+        )
+        try:
+            _run_within(self.time_budget, exec, compiled.code, context)
+        finally:
+            _remove_code_objects(context)
+        return True
