@@ -31,7 +31,7 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel compile --use-fuzzy -d webapp/translations
 
 browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 run: setup
 	$(VENV)/bin/ceflow run

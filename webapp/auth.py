@@ -1,5 +1,7 @@
 """Sign-in and sign-out, and the language switch."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -75,11 +77,20 @@ def logout():
 @blueprint.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
     browser_session["lang"] = code
-    return redirect(request.referrer or url_for("inbox.my_tasks"))
+    back = urlsplit(request.referrer or "")
+    same_site = back.netloc == request.host and back.scheme in ("http", "https")
+    return redirect(
+        _safe_next(back.path + (f"?{back.query}" if back.query else ""))
+        if same_site
+        else None or url_for("inbox.my_tasks")
+    )
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Follow only same-site paths after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Follow only a same-site path after sign-in (no open redirect, whatever the encoding)."""
+    if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
