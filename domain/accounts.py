@@ -12,6 +12,7 @@ from sqlalchemy.orm import mapped_column
 
 from domain.base import Base
 from domain.organisations import Organisation
+from domain.persons import Person
 
 
 class User(Base):
@@ -50,6 +51,8 @@ class Actor:
     region_code: str | None = None
     organisation_id: int | None = None
     is_admin: bool = False
+    organisation_kind: str | None = None
+    person_id: int | None = None
 
 
 def actor_for(session: Session, user_id: int) -> Actor | None:
@@ -65,4 +68,14 @@ def actor_for(session: Session, user_id: int) -> Actor | None:
     principals = [user_principal(user.id)]
     if kind is not None:
         principals += [group_principal(kind, region, role) for role in user.roles.split(",") if role]
-    return Actor(user.id, user.display_name, tuple(principals), region, user.organisation_id, user.is_admin)
+    person_id = session.scalar(select(Person.id).where(Person.user_id == user.id))
+    return Actor(
+        user.id,
+        user.display_name,
+        tuple(principals),
+        region,
+        user.organisation_id,
+        user.is_admin,
+        kind,
+        person_id,
+    )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import select
 from sqlalchemy.orm import Mapped
@@ -38,17 +39,39 @@ class Region(Base):
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
 
 
+class OrganisationStatus(enum.StrEnum):
+    PENDING = "pending"
+    RETURNED = "returned"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    INACTIVE = "inactive"
+
+
 class Organisation(Base):
-    """A registered organisation of one of the four kinds."""
+    """A registered (or registering) organisation of one of the four kinds."""
 
     __tablename__ = "organisation"
+    __table_args__ = (Index("ix_organisation_region_kind", "region_code", "kind", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(128))
-    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    level: Mapped[str] = mapped_column(String(16), default=RegionLevel.COUNTY)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    status: Mapped[str] = mapped_column(String(16), default=OrganisationStatus.ACTIVE)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    registered_with_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    industry: Mapped[str | None] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    expected_persons: Mapped[int] = mapped_column(default=0)
+    admin_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", use_alter=True, name="fk_organisation_admin_user_id_user_account")
+    )
     created_at: Mapped[datetime]
+    activated_at: Mapped[datetime | None]
 
 
 @dataclass(frozen=True)

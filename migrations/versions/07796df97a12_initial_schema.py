@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 77a9075d8cc0
+Revision ID: 07796df97a12
 Revises: 
-Create Date: 2026-11-24 18:40:48.399086
+Create Date: 2026-11-24 18:54:28.577818
 
 """
 from alembic import op
@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 import domain.base
 
+import domain.base
+
 
 # revision identifiers, used by Alembic.
-revision = '77a9075d8cc0'
+revision = '07796df97a12'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -81,15 +83,31 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('level', sa.String(length=16), nullable=False),
     sa.Column('region_code', sa.String(length=6), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('uscc', sa.String(length=18), nullable=True),
+    sa.Column('registered_with_id', sa.Integer(), nullable=True),
+    sa.Column('authority_id', sa.Integer(), nullable=True),
+    sa.Column('industry', sa.String(length=32), nullable=True),
+    sa.Column('contact_name', sa.String(length=64), nullable=True),
+    sa.Column('contact_phone', sa.String(length=32), nullable=True),
+    sa.Column('expected_persons', sa.Integer(), nullable=False),
+    sa.Column('admin_user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', domain.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['admin_user_id'], ['user_account.id'], name='fk_organisation_admin_user_id_user_account', use_alter=True),
+    sa.ForeignKeyConstraint(['authority_id'], ['organisation.id'], name=op.f('fk_organisation_authority_id_organisation')),
     sa.ForeignKeyConstraint(['region_code'], ['region.code'], name=op.f('fk_organisation_region_code_region')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation'))
+    sa.ForeignKeyConstraint(['registered_with_id'], ['organisation.id'], name=op.f('fk_organisation_registered_with_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
+    sa.UniqueConstraint('uscc', name=op.f('uq_organisation_uscc'))
     )
     with op.batch_alter_table('organisation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_organisation_authority_id'), ['authority_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_organisation_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_organisation_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_organisation_region_kind', ['region_code', 'kind', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_organisation_registered_with_id'), ['registered_with_id'], unique=False)
 
     op.create_table('process_instance',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -224,11 +242,44 @@ def upgrade():
     with op.batch_alter_table('human_task_candidate', schema=None) as batch_op:
         batch_op.create_index('ix_candidate_queue', ['principal', 'due_sort', 'human_task_id'], unique=False)
 
+    op.create_table('person',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id_number', sa.String(length=18), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('gender', sa.String(length=1), nullable=False),
+    sa.Column('birth_date', sa.Date(), nullable=False),
+    sa.Column('employer_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sa.String(length=6), nullable=False),
+    sa.Column('title_level', sa.String(length=24), nullable=False),
+    sa.Column('title_series', sa.String(length=64), nullable=False),
+    sa.Column('certificate_number', sa.String(length=32), nullable=True),
+    sa.Column('certificate_year', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', domain.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['employer_id'], ['organisation.id'], name=op.f('fk_person_employer_id_organisation')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_person_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
+    sa.UniqueConstraint('certificate_number', name=op.f('uq_person_certificate_number')),
+    sa.UniqueConstraint('id_number', name=op.f('uq_person_id_number'))
+    )
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_index('ix_person_employer_status', ['employer_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_region_code'), ['region_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_user_id'), ['user_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_user_id'))
+        batch_op.drop_index(batch_op.f('ix_person_region_code'))
+        batch_op.drop_index('ix_person_employer_status')
+
+    op.drop_table('person')
     with op.batch_alter_table('human_task_candidate', schema=None) as batch_op:
         batch_op.drop_index('ix_candidate_queue')
 
@@ -264,8 +315,10 @@ def downgrade():
 
     op.drop_table('process_instance')
     with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organisation_region_code'))
+        batch_op.drop_index(batch_op.f('ix_organisation_registered_with_id'))
+        batch_op.drop_index('ix_organisation_region_kind')
         batch_op.drop_index(batch_op.f('ix_organisation_kind'))
+        batch_op.drop_index(batch_op.f('ix_organisation_authority_id'))
 
     op.drop_table('organisation')
     with op.batch_alter_table('region', schema=None) as batch_op:
