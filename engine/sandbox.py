@@ -1,10 +1,8 @@
 """Run the Python that policy staff write in diagrams: restricted, guarded and time-boxed.
 
-Text is compiled by RestrictedPython under a stricter policy (no imports, classes or introspection
-builtins). The policy also inserts a budget check at the top of every loop body, function, lambda,
-comprehension step and exception handler, so an endless loop stops at a monotonic deadline without
-tracing every line; and it routes `+`, `*`, `**` and `<<` through size checks, so one operation
-cannot build a gigantic value.
+RestrictedPython compiles the text under a stricter policy (no imports, classes or introspection
+builtins) that also puts a deadline check at the top of every loop body, function, lambda, comprehension
+step and exception handler, and routes `+`, `*`, `**` and `<<` through size checks.
 """
 
 import ast
@@ -161,50 +159,45 @@ def check_script(text: str) -> list[str]:
     return list(_compile(text, "exec").reasons)
 
 
-def _too_long(items: int) -> MemoryError:
-    return MemoryError(
-        f"This would build a sequence of {items:,} items; scripts may build at most {MAX_ITEMS:,}."
-    )
+def _check_length(items: int) -> None:
+    if items > MAX_ITEMS:
+        raise MemoryError(
+            f"This would build a sequence of {items:,} items; scripts may build at most {MAX_ITEMS:,}."
+        )
 
 
-def _too_large(bits: int) -> MemoryError:
-    return MemoryError(
-        f"This would build a number of about {bits:,} bits; scripts may use at most {MAX_INT_BITS:,}."
-    )
+def _check_bits(bits: int) -> None:
+    if bits > MAX_INT_BITS:
+        raise MemoryError(
+            f"This would build a number of about {bits:,} bits; scripts may use at most {MAX_INT_BITS:,}."
+        )
 
 
 def _checked_add(left, right, op=operator.add):
-    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) and len(left) + len(right) > MAX_ITEMS:
-        raise _too_long(len(left) + len(right))
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        _check_length(len(left) + len(right))
     return op(left, right)
 
 
 def _checked_mul(left, right, op=operator.mul):
     if isinstance(left, int) and isinstance(right, int):
-        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            raise _too_large(left.bit_length() + right.bit_length())
-    elif isinstance(left, _SEQUENCES) and isinstance(right, int) and len(left) * right > MAX_ITEMS:
-        raise _too_long(len(left) * right)
-    elif isinstance(right, _SEQUENCES) and isinstance(left, int) and len(right) * left > MAX_ITEMS:
-        raise _too_long(len(right) * left)
+        _check_bits(left.bit_length() + right.bit_length())
+    elif isinstance(left, _SEQUENCES) and isinstance(right, int):
+        _check_length(len(left) * right)
+    elif isinstance(right, _SEQUENCES) and isinstance(left, int):
+        _check_length(len(right) * left)
     return op(left, right)
 
 
 def _checked_pow(base, exponent, modulo=None):
-    whole = isinstance(base, int) and isinstance(exponent, int)
-    if modulo is None and whole and abs(base) > 1 and base.bit_length() * exponent > MAX_INT_BITS:
-        raise _too_large(base.bit_length() * exponent)
+    if modulo is None and isinstance(base, int) and isinstance(exponent, int) and abs(base) > 1:
+        _check_bits(base.bit_length() * exponent)
     return pow(base, exponent, modulo)
 
 
 def _checked_lshift(value, shift, op=operator.lshift):
-    if (
-        isinstance(value, int)
-        and isinstance(shift, int)
-        and value
-        and value.bit_length() + shift > MAX_INT_BITS
-    ):
-        raise _too_large(value.bit_length() + shift)
+    if isinstance(value, int) and isinstance(shift, int) and value:
+        _check_bits(value.bit_length() + shift)
     return op(value, shift)
 
 
@@ -261,8 +254,10 @@ def _apply(function, *args, **kwargs):
 
 def _check_budget() -> bool:
     deadline = getattr(_budget, "deadline", None)
-    if deadline is None or time.monotonic() > deadline:
-        raise _OutOfTime  # no deadline: a leftover generator resumed outside any script run
+    if deadline is None:  # a generator left in task data, resumed after its script run ended
+        raise ScriptTimeout("Script code cannot run outside its own script run.")
+    if time.monotonic() > deadline:
+        raise _OutOfTime
     return True
 
 
@@ -354,12 +349,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Run a script on the task data in place; its new top-level variables land in the data."""
         compiled = _compiled_or_refuse(script, "exec", "Script")
         external_context = external_context or {}
-        clashes = sorted(set(context) & (set(self.globals) | set(external_context)))
-        if clashes:
-            raise ValueError(
-                "Task data overwrites functions offered to scripts; rename these variables or fields: "
-                + ", ".join(clashes)
-            )
+        if clashes := sorted(set(context) & (set(self.globals) | set(external_context))):
+            raise ValueError(f"Task data hides functions offered to scripts; rename: {', '.join(clashes)}.")
         context["__builtins__"] = (
             {**self._builtins, **external_context} if external_context else self._builtins
         )
