@@ -1,0 +1,127 @@
+"""The benchmark's approval flow (start, review, approve, end), run raw and through CE Flow's runtime."""
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from bench.common import Measurement
+from domain.accounts import Actor
+from engine.commands import complete_task
+from engine.commands import start_instance
+from engine.models import HumanTask
+from engine.runtime import Runtime
+from engine.store import dump_workflow
+from engine.store import load_workflow
+
+PROCESS_KEY = "bench_approval"
+SOURCE_NAME = "bench_approval.bpmn"
+FORM_KEY = "review"
+CANDIDATE_RULE = "reviewers"
+GROUP = "g:x"
+ACTOR = Actor(id=1, name="bench", principals=("u:1", GROUP))
+START_DATA = {"subject": "bench"}
+OPINION = "ok"
+APPROVALS = 2
+
+DIAGRAM = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+                  id="Definitions_bench" targetNamespace="http://ceflow.example/bpmn">
+  <bpmn:process id="{PROCESS_KEY}" name="Benchmark approval" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_bench">
+      <bpmn:lane id="Lane_reviewers" name="{CANDIDATE_RULE}">
+        <bpmn:flowNodeRef>review</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>approve</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="review" name="Review">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formKey" value="{FORM_KEY}" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:userTask id="approve" name="Approve">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formKey" value="{FORM_KEY}" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="approve" />
+    <bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+def one_group(_session, _data: dict, _level: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Candidate rule of the benchmark lane: always the one group."""
+    return (GROUP,), ()
+
+
+class RawFlow:
+    """Plain SpiffWorkflow: the same steps and state round trips as the runtime, without a database."""
+
+    def __init__(self):
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_str(DIAGRAM, filename=SOURCE_NAME)
+        self.spec = parser.get_spec(PROCESS_KEY)
+        self.subprocess_specs = parser.get_subprocess_specs(PROCESS_KEY)
+        self.script_engine = PythonScriptEngine()
+        # what start_instance and complete_task put into task data
+        self.start_values = {**START_DATA, "initiator_id": ACTOR.id, "initiator_name": ACTOR.name}
+        self.start_values["region_code"] = ACTOR.region_code
+        self.answer = {"decision": "approve", "last_opinion": OPINION}
+
+    def run_instance(self, measurement: Measurement) -> None:
+        """Start, then work each READY manual task; serialize and restore the state after every step."""
+        with measurement.step("start"):
+            workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(self.start_values)
+            workflow.do_engine_steps()
+            workflow = self._round_trip(workflow)
+        while ready := workflow.get_tasks(state=TaskState.READY, manual=True):
+            with measurement.step("complete"):
+                task = ready[0]
+                task.data.update(self.answer)
+                task.run()
+                workflow.do_engine_steps()
+                workflow = self._round_trip(workflow)
+        if not workflow.completed:
+            raise RuntimeError("the raw workflow did not reach its end event")
+        measurement.instances += 1
+
+    def _round_trip(self, workflow: BpmnWorkflow) -> BpmnWorkflow:
+        """Serialize the state as the runtime saves it, and restore it as the next command loads it."""
+        state = dump_workflow(workflow)
+        return load_workflow(state, self.spec, self.subprocess_specs, self.script_engine)
+
+
+def run_runtime_instance(rt: Runtime, measurement: Measurement) -> None:
+    """Start an instance through CE Flow, then find and complete its open task until it ends."""
+    with measurement.step("start"):
+        instance_id = start_instance(rt, PROCESS_KEY, ACTOR, dict(START_DATA))
+    for _ in range(APPROVALS):
+        with measurement.step("inbox"):
+            task_id = open_task_id(rt, instance_id)
+        with measurement.step("complete"):
+            complete_task(rt, ACTOR, task_id, {}, OPINION)
+    measurement.instances += 1
+
+
+def open_task_id(rt: Runtime, instance_id: int) -> int:
+    """Return the one open inbox row of an instance, as an inbox page would find it."""
+    query = select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+    with rt.session_factory() as session:
+        return session.execute(query).scalar_one()

@@ -1,0 +1,219 @@
+"""Validation of the identifiers users type: resident ID card numbers and unified social credit codes.
+
+Resident ID card number (居民身份证号, GB 11643-1999), DOMAIN.md R18. Hard rules, which raise
+`IdNumberError` with one of these codes:
+
+- ``empty``: nothing was typed.
+- ``characters`` (char, position): a character other than a half-width digit 0-9, or an X that is
+  not the last character. Full-width digits (typed with a Chinese input method) land here, and the
+  message asks for half-width ones.
+- ``lowercase_x``: the last character is a lowercase x. It is refused, not silently corrected,
+  so that what is stored is exactly what the person typed and confirmed.
+- ``length`` (length): not 18 characters. Old 15-digit numbers are refused; the message asks
+  for the 18-digit number.
+- ``checksum``: the last character is not the ISO 7064 MOD 11-2 check digit of the first 17.
+- ``birth_date`` (birth_date): digits 7-14 are not a real date, or it is before 1900-01-01 or
+  after today.
+
+Checked in that order, so the person fixes one thing at a time. Spaces anywhere are removed first.
+
+Soft rule, reported in `IdNumber.warnings` and never refused:
+
+- ``area_code_unknown``: the first 6 digits are not an administrative division code that has
+  ever existed, as far as python-stdnum's table knows. Codes are created, merged and retired over
+  the years and the table lags behind. Unlike ``stdnum.cn.ric.validate`` the code is not checked
+  against the birth year: the code is that of the place where the number was first issued, often
+  years after birth (a person born in 1975 in 新华区 holds 410402 although the code dates from 1983).
+
+Unified social credit code (统一社会信用代码, GB 32100-2015), refused with `CreditCodeError`:
+
+- ``credit_empty``: nothing was typed.
+- ``credit_characters`` (char, position): a character outside the code's alphabet (digits and
+  capital letters without I, O, Z, S, V), or a letter in positions 3-8 (the region code).
+- ``credit_lowercase`` (char, position): a lowercase letter; capital letters are required.
+- ``credit_length`` (length): not 18 characters.
+- ``credit_checksum``: the last character is not the check character of the first 17.
+
+The first two positions (registering authority, entity type) may be letters, as the standard
+allows (e.g. N for 农业 registrations), which ``stdnum.cn.uscc.validate`` would refuse.
+
+Messages never reveal the expected check character: a wrong check usually means a typing error
+elsewhere, and "fixing" the last character would store a wrong number that looks valid.
+
+Every code has an English template in `MESSAGES_EN` (used for ``str(error)``) and a Chinese one in
+`MESSAGES_ZH`, filled with ``MESSAGES_ZH[error.code] % error.params``.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError
+
+AREA_CODE_UNKNOWN = "area_code_unknown"
+
+MESSAGES_EN: dict[str, str] = {
+    "empty": "Please type the ID card number.",
+    "characters": (
+        "Character %(position)d of the ID card number ('%(char)s') is not allowed: type only half-width "
+        "digits 0-9, and a capital X as the last character if your card has one "
+        "(switch the input method to half-width)."
+    ),
+    "lowercase_x": "The last character of the ID card number is a capital X: please type X, not x.",
+    "length": (
+        "An ID card number has 18 characters, you typed %(length)d. Old 15-digit numbers are no "
+        "longer used: please type the 18-digit number on your current card."
+    ),
+    "checksum": (
+        "The ID card number does not add up (its last character is a check digit): "
+        "please check each digit for a typing error."
+    ),
+    "birth_date": (
+        "The birth date in the ID card number (%(birth_date)s) is not possible: "
+        "it must be a real date between 1900-01-01 and today."
+    ),
+    AREA_CODE_UNKNOWN: (
+        "The first 6 digits of the ID card number are not a known area code: "
+        "please check them (a recently changed code may be correct)."
+    ),
+    "credit_empty": "Please type the unified social credit code.",
+    "credit_characters": (
+        "Character %(position)d of the unified social credit code ('%(char)s') is not allowed: it uses "
+        "half-width digits and capital letters except I, O, Z, S and V, and positions 3-8 are digits."
+    ),
+    "credit_lowercase": (
+        "The unified social credit code uses capital letters: character %(position)d ('%(char)s') "
+        "is lowercase."
+    ),
+    "credit_length": "A unified social credit code has 18 characters, you typed %(length)d.",
+    "credit_checksum": (
+        "The unified social credit code does not add up (its last character is a check character): "
+        "please check each character for a typing error."
+    ),
+}
+
+MESSAGES_ZH: dict[str, str] = {
+    "empty": "请输入身份证号码",
+    "characters": (
+        "身份证号码第%(position)d位“%(char)s”无效：只能填写半角数字0–9，最后一位可以是大写字母X"
+        "（如使用全角输入，请切换为半角）"
+    ),
+    "lowercase_x": "身份证号码最后一位请输入大写字母X，不要输入小写x",
+    "length": "身份证号码应为18位，您输入了%(length)d位；旧的15位号码已停用，请填写现用身份证上的18位号码",
+    "checksum": "身份证号码校验位错误，请逐位核对号码（包括最后一位）",
+    "birth_date": "身份证号码中的出生日期%(birth_date)s无效：须为1900年1月1日至今天之间的真实日期",
+    AREA_CODE_UNKNOWN: "身份证号码前6位不是已知的行政区划代码，请核对（区划调整后的新代码可能尚未收录）",
+    "credit_empty": "请输入统一社会信用代码",
+    "credit_characters": (
+        "统一社会信用代码第%(position)d位“%(char)s”无效：只能使用半角数字和大写英文字母"
+        "（不使用I、O、Z、S、V），第3至8位必须是数字"
+    ),
+    "credit_lowercase": "统一社会信用代码中的字母请使用大写（第%(position)d位“%(char)s”是小写）",
+    "credit_length": "统一社会信用代码应为18位，您输入了%(length)d位",
+    "credit_checksum": "统一社会信用代码校验码错误，请逐位核对代码（包括最后一位）",
+}
+
+_DIGITS = frozenset("0123456789")
+_CREDIT_ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
+_EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+class IdentifierError(ValueError):
+    """A typed identifier that is refused; `code` names the rule, `params` fill its message."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(MESSAGES_EN[code] % params)
+        self.code = code
+        self.params = params
+
+
+class IdNumberError(IdentifierError):
+    """A resident ID card number that cannot be accepted."""
+
+
+class CreditCodeError(IdentifierError):
+    """A unified social credit code that cannot be accepted."""
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    """A valid resident ID card number and what it tells about its holder."""
+
+    value: str
+    birth_date: date
+    gender: str  # "M" or "F", from the parity of the 17th digit
+    area_code: str
+    warnings: tuple[str, ...] = ()
+
+
+def parse_id_number(text: str, today: date) -> IdNumber:
+    """Check a typed resident ID card number and return it normalised, or raise IdNumberError."""
+    number = _without_spaces(text)
+    _check_id_shape(number)
+    if ric.calc_check_digit(number) != number[-1]:
+        raise IdNumberError("checksum")
+    area_code = number[:6]
+    warnings = () if _area_is_known(area_code) else (AREA_CODE_UNKNOWN,)
+    return IdNumber(
+        value=number,
+        birth_date=_birth_date(number, today),
+        gender="M" if int(number[16]) % 2 else "F",
+        area_code=area_code,
+        warnings=warnings,
+    )
+
+
+def parse_credit_code(text: str) -> str:
+    """Check a typed unified social credit code and return it without spaces, or raise CreditCodeError."""
+    code = _without_spaces(text)
+    if not code:
+        raise CreditCodeError("credit_empty")
+    for position, char in enumerate(code, start=1):
+        if char.upper() not in _CREDIT_ALPHABET or (3 <= position <= 8 and char not in _DIGITS):
+            raise CreditCodeError("credit_characters", char=char, position=position)
+    for position, char in enumerate(code, start=1):
+        if char.islower():
+            raise CreditCodeError("credit_lowercase", char=char, position=position)
+    if len(code) != 18:
+        raise CreditCodeError("credit_length", length=len(code))
+    if uscc.calc_check_digit(code[:17]) != code[-1]:
+        raise CreditCodeError("credit_checksum")
+    return code
+
+
+def _without_spaces(text: str) -> str:
+    # People paste numbers grouped by spaces, sometimes full-width ones (U+3000): drop them all.
+    return "".join(text.split())
+
+
+def _check_id_shape(number: str) -> None:
+    if not number:
+        raise IdNumberError("empty")
+    last = len(number)
+    for position, char in enumerate(number, start=1):
+        if char not in _DIGITS and not (position == last and char in "Xx"):
+            raise IdNumberError("characters", char=char, position=position)
+    if number[-1] == "x":
+        raise IdNumberError("lowercase_x")
+    if len(number) != 18:
+        raise IdNumberError("length", length=len(number))
+
+
+def _birth_date(number: str, today: date) -> date:
+    digits = number[6:14]
+    shown = f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    try:
+        born = ric.get_birth_date(number)
+    except ValidationError:
+        raise IdNumberError("birth_date", birth_date=shown) from None
+    if not _EARLIEST_BIRTH <= born <= today:
+        raise IdNumberError("birth_date", birth_date=shown)
+    return born
+
+
+def _area_is_known(area_code: str) -> bool:
+    # The table marks each county with the years it existed; any era counts (see module docstring).
+    parts = numdb.get("cn/loc").info(area_code)
+    return any("county" in properties for _part, properties in parts)
