@@ -18,6 +18,8 @@ DEFAULTS = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 25,
     "MAIL_SENDER": "ceflow@localhost",
+    "MAIL_SUPERVISION_TO": "",  # comma-separated addresses that receive every supervision notice
+    "SUPERVISION_CRON": "0 8 * * 1",  # crontab, Beijing time: Mondays 08:00; "" turns the job off
     "WTF_CSRF_ENABLED": True,
     "TESTING": False,
 }
