@@ -32,7 +32,7 @@ def claim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
         if taken.rowcount != 1:
             raise TaskHeldByOther(assignee_name(ctx.session, row.assignee_id))
         ctx.session.refresh(row)
-        sync_queue(ctx.session, row)
+        sync_queue(ctx.db, row)
         ctx.audit(row.instance_id, "claim", row)
 
     run_command(rt, "claim", actor, body, task_id)
@@ -48,7 +48,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
         if row.candidates == f"u:{actor.id}":
             raise NotAllowed("This task is yours alone; there is no queue to release it to.")
         row.assignee_id = None
-        sync_queue(ctx.session, row)
+        sync_queue(ctx.db, row)
         ctx.audit(row.instance_id, "unclaim", row)
 
     run_command(rt, "unclaim", actor, body, task_id)
@@ -63,7 +63,7 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
             raise InvalidCommand("A task cannot be transferred to yourself.")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         row.assignee_id, row.owner_id = to_user_id, None
-        sync_queue(ctx.session, row)
+        sync_queue(ctx.db, row)
         ctx.notify(
             [f"u:{to_user_id}"], "transfer", f"转办给您：{row.name}", row.subject, row.instance_id, row.id
         )
@@ -83,7 +83,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
             raise InvalidCommand("A task cannot be delegated to yourself.")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         row.owner_id, row.assignee_id = actor.id, to_user_id
-        sync_queue(ctx.session, row)
+        sync_queue(ctx.db, row)
         ctx.notify(
             [f"u:{to_user_id}"], "delegate", f"委派给您：{row.name}", row.subject, row.instance_id, row.id
         )

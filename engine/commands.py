@@ -3,22 +3,33 @@
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
+from sqlalchemy import select
 
 from domain.accounts import Actor
 from engine.assignment import resolve_delegation
 from engine.context import CommandContext
-from engine.definitions import latest_definition
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
-from engine.models import ProcessInstance
+from engine.errors import UnknownProcess
+from engine.models import ProcessDefinition
 from engine.projection import close_task_row
 from engine.runtime import Runtime
+from engine.store import InstanceRecord
 from engine.task_access import finish_row
 from engine.task_access import open_rows
 from engine.task_access import require_opinion
 from engine.task_access import workable_task
 from engine.transaction import run_command
+
+DEFINITIONS = ProcessDefinition.__table__
+_NEWEST = (
+    select(DEFINITIONS.c.id, DEFINITIONS.c.name)
+    .where(DEFINITIONS.c.process_key == bindparam("process_key"))
+    .order_by(DEFINITIONS.c.version.desc())
+    .limit(1)
+)
 
 
 def start_instance(
@@ -27,35 +38,36 @@ def start_instance(
     actor: Actor | None,
     data: dict | None = None,
     business_key: str | None = None,
+    submit: dict | None = None,
 ) -> int:
-    """Start the newest version of a process with the initiator's data; return the instance id."""
+    """Start the newest version of a process; with `submit`, also complete its first step in the same go."""
 
     def body(ctx: CommandContext) -> int:
-        definition = latest_definition(ctx.session, process_key)
+        definition_id, name = newest_version(ctx.db, process_key)
         values = dict(data or {})
         if actor is not None:
             values.setdefault("initiator_id", actor.id)
             values.setdefault("initiator_name", actor.name)
             values.setdefault("region_code", actor.region_code)
-        instance = ProcessInstance(
-            definition_id=definition.id,
-            process_key=process_key,
-            business_key=business_key,
-            initiator_id=actor.id if actor else None,
-            subject=str(values.get("subject") or definition.name),
-            region_code=values.get("region_code"),
-            state="{}",
-            created_at=ctx.now,
-            updated_at=ctx.now,
-        )
-        ctx.session.add(instance)
-        ctx.session.flush()
-        workflow = ctx.new_workflow(definition.id)
+        workflow = ctx.new_workflow(definition_id)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(values)
         workflow.do_engine_steps()
+        first = _submit_first_step(workflow, submit) if submit is not None else None
+        instance = InstanceRecord(
+            id=None,
+            definition_id=definition_id,
+            process_key=process_key,
+            business_key=business_key,
+            initiator_id=actor.id if actor else None,
+            subject=str(values.get("subject") or name),
+            region_code=values.get("region_code"),
+            created_at=ctx.now,
+        )
+        ctx.save_new(instance, workflow)
         ctx.audit(instance.id, "start", None, business_key=business_key)
-        ctx.save(instance, workflow)
+        if first is not None:
+            ctx.audit(instance.id, "submit", None, step=first)
         return instance.id
 
     return run_command(rt, "start", actor, body)
@@ -79,7 +91,9 @@ def complete_task(
         instance, workflow = ctx.load(row.instance_id)
         task = workflow.get_task_from_id(UUID(row.task_uuid))
         task.data.update(data or {})
-        task.data["decision"] = action
+        task.data.update(
+            decision=action, last_actor_id=actor.id, last_actor_organisation_id=actor.organisation_id
+        )
         if opinion:
             task.data["last_opinion"] = opinion
         finish_row(ctx, row, "done", action)
@@ -158,6 +172,26 @@ def terminate_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str
     run_command(rt, "terminate", actor, body)
 
 
+def _submit_first_step(workflow, data: dict) -> str:
+    """Complete the applicant's first step with what they filled in, in the start's transaction."""
+    first = next(workflow.get_tasks_iterator(state=TaskState.READY, manual=True), None)
+    if first is None:
+        raise InvalidCommand("This process has no first step to submit.")
+    first.data.update(data)
+    first.data["decision"] = "approve"
+    first.run()
+    workflow.do_engine_steps()
+    return first.task_spec.bpmn_id
+
+
+def newest_version(db, process_key: str) -> tuple[int, str]:
+    """Return the id and name of a process key's newest version, reading no diagram text."""
+    found = db.execute(_NEWEST, {"process_key": process_key}).first()
+    if found is None:
+        raise UnknownProcess(process_key)
+    return found.id, found.name
+
+
 def _rewind(workflow, target, data: dict) -> None:
     """Reset the workflow to an earlier task; drop the removed waiting events SpiffWorkflow keeps tracking."""
     for removed in workflow.reset_from_task_id(target.id, data):
@@ -171,6 +205,9 @@ def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
         close_task_row(ctx, row, "cancelled")
     instance.status = status
     instance.ended_at = ctx.now
+    hook = ctx.rt.end_hooks.get(instance.process_key)
+    if hook is not None:
+        hook(ctx.session, dict(workflow.last_task.data if workflow.last_task else {}), status, now=ctx.now)
     ctx.save(instance, workflow)
 
 

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import Connection
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from domain.accounts import Actor
@@ -12,13 +14,18 @@ from engine.definitions import specs_for
 from engine.errors import InvalidCommand
 from engine.models import AuditEvent
 from engine.models import HumanTask
-from engine.models import ProcessInstance
 from engine.projection import project_tasks
 from engine.runtime import Runtime
 from engine.scripting import CommandScriptEngine
+from engine.store import InstanceRecord
+from engine.store import insert_instance
+from engine.store import load_instance
 from engine.store import load_workflow
 from engine.store import save_state
 from engine.timers import sync_timer_jobs
+
+_INSERT_AUDIT = insert(AuditEvent.__table__)
+_INSERT_NOTICE = insert(Notice.__table__)
 
 
 class CommandContext:
@@ -31,6 +38,14 @@ class CommandContext:
         self.now = now or rt.clock()
         self.loaded_instance_id: int | None = None
         self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
+        self._db: Connection | None = None
+
+    @property
+    def db(self) -> Connection:
+        """Return the connection of this command's transaction, for Core statements (no ORM overhead)."""
+        if self._db is None:
+            self._db = self.session.connection()
+        return self._db
 
     @property
     def actor_name(self) -> str:
@@ -45,57 +60,72 @@ class CommandContext:
         parsed = specs_for(self.rt, self.session, definition_id)
         return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine())
 
-    def load(self, instance_id: int) -> tuple[ProcessInstance, BpmnWorkflow]:
+    def load(self, instance_id: int) -> tuple[InstanceRecord, BpmnWorkflow]:
         """Load an instance row and restore its workflow."""
-        instance = self.session.get(ProcessInstance, instance_id)
-        if instance is None:
+        loaded = load_instance(self.db, instance_id)
+        if loaded is None:
             raise InvalidCommand(f"Process instance {instance_id} does not exist.")
+        instance, state = loaded
         self.loaded_instance_id = instance_id
         parsed = specs_for(self.rt, self.session, instance.definition_id)
-        workflow = load_workflow(instance.state, parsed.spec, parsed.subprocess_specs, self.script_engine())
+        workflow = load_workflow(state, parsed.spec, parsed.subprocess_specs, self.script_engine())
         return instance, workflow
 
-    def save(self, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    def save(self, instance: InstanceRecord, workflow: BpmnWorkflow) -> None:
         """Project the tasks, sync the timers and write the state, all in this transaction."""
+        self._note_completion(instance, workflow)
+        project_tasks(self, instance, workflow)
+        sync_timer_jobs(self, instance, workflow)
+        save_state(self.db, instance, workflow, self.now)
+
+    def save_new(self, instance: InstanceRecord, workflow: BpmnWorkflow) -> None:
+        """Insert a new instance with its state, then project its tasks and timers; sets `instance.id`."""
+        self._note_completion(instance, workflow)
+        # a new instance has no task or timer rows yet, so projecting it never changes the workflow
+        insert_instance(self.db, instance, workflow, self.now)
+        project_tasks(self, instance, workflow, new=True)
+        sync_timer_jobs(self, instance, workflow, new=True)
+
+    def _note_completion(self, instance: InstanceRecord, workflow: BpmnWorkflow) -> None:
         if workflow.completed and instance.status == "running":
             instance.status = "completed"
             instance.ended_at = self.now
-        project_tasks(self, instance, workflow)
-        sync_timer_jobs(self, instance, workflow)
-        save_state(self.session, instance, workflow, self.now)
 
     def audit(
         self, instance_id: int, action: str, task: HumanTask | None = None, opinion: str = "", **details
     ):
         """Append one audit event."""
-        self.session.add(
-            AuditEvent(
-                instance_id=instance_id,
-                human_task_id=task.id if task else None,
-                task_name=task.name if task else None,
-                action=action,
-                actor_id=self.actor.id if self.actor else None,
-                actor_name=self.actor_name,
-                opinion=opinion or "",
-                details=details,
-                created_at=self.now,
-            )
+        self.db.execute(
+            _INSERT_AUDIT,
+            {
+                "instance_id": instance_id,
+                "human_task_id": task.id if task else None,
+                "task_name": task.name if task else None,
+                "action": action,
+                "actor_id": self.actor.id if self.actor else None,
+                "actor_name": self.actor_name,
+                "opinion": opinion or "",
+                "details": details,
+                "created_at": self.now,
+            },
         )
 
     def notify(self, recipients, kind: str, title: str, body: str = "", instance_id=None, task_id=None):
         """Put a notice in the notice centre of each recipient principal."""
-        for recipient in dict.fromkeys(recipients):
-            self.session.add(
-                Notice(
-                    recipient=recipient,
-                    kind=kind,
-                    title=title,
-                    body=body,
-                    instance_id=instance_id,
-                    task_id=task_id,
-                    created_at=self.now,
-                )
-            )
+        rows = [
+            {
+                "recipient": recipient,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "instance_id": instance_id,
+                "task_id": task_id,
+                "created_at": self.now,
+            }
+            for recipient in dict.fromkeys(recipients)
+        ]
+        if rows:
+            self.db.execute(_INSERT_NOTICE, rows)
 
     def call_operation(self, task, name: str, params: dict) -> dict | None:
         """Run a service task: the engine's own remind/escalate, or a registered handler."""

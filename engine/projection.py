@@ -4,7 +4,9 @@ from datetime import UTC
 from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
 from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import select
 
 from engine.models import HumanTask
@@ -13,20 +15,26 @@ from engine.runtime import Candidates
 
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate"
+TASKS = HumanTask.__table__
+QUEUE = HumanTaskCandidate.__table__
+_INSERT_TASK = insert(TASKS).returning(TASKS.c.id)
+_INSERT_QUEUE = insert(QUEUE)
+DELETE_QUEUE = delete(QUEUE).where(QUEUE.c.human_task_id == bindparam("task_id"))
 
 
-def project_tasks(ctx, instance, workflow) -> None:
+def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
     """Insert rows for new READY user tasks, re-resolve escalated ones, close the ones gone."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    open_rows = ctx.session.execute(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    ).scalars()
-    for row in open_rows:
-        task = ready.pop(row.task_uuid, None)
-        if task is None:
-            close_task_row(ctx, row, "cancelled")
-            continue
-        _apply_rungs(ctx, instance, row, task)
+    if not new:  # a new instance has no rows yet
+        open_rows = ctx.session.execute(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        ).scalars()
+        for row in open_rows:
+            task = ready.pop(row.task_uuid, None)
+            if task is None:
+                close_task_row(ctx, row, "cancelled")
+                continue
+            _apply_rungs(ctx, instance, row, task)
     for task in ready.values():
         _insert_row(ctx, instance, task)
 
@@ -36,52 +44,67 @@ def close_task_row(ctx, row: HumanTask, state: str, outcome: str | None = None) 
     row.state = state
     row.outcome = outcome or row.outcome
     row.completed_at = row.completed_at or ctx.now
-    sync_queue(ctx.session, row)
+    sync_queue(ctx.db, row)
 
 
-def _insert_row(ctx, instance, task) -> HumanTask:
+def _insert_row(ctx, instance, task) -> int:
+    """Insert the row of a new READY task and offer it to its queues; candidates are resolved first."""
     properties = task.task_spec.extensions.get("properties", {})
     level = task._get_internal_data("escalation_level", 0)
     rule = properties.get("candidates") or task.task_spec.lane
     candidates = resolve_candidates(ctx, rule, task, level)
     due = _due_at(ctx, task, properties.get("due"))
-    row = HumanTask(
-        task_uuid=str(task.id),
-        instance_id=instance.id,
-        process_key=instance.process_key,
-        spec_name=task.task_spec.bpmn_id,
-        name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-        form_key=properties.get("formKey", ""),
-        candidate_rule=rule,
-        allowed_actions=properties.get("actions", DEFAULT_ACTIONS),
-        subject=instance.subject,
-        region_code=instance.region_code,
-        priority=int(properties.get("priority", 50)),
-        escalation_level=level,
-        created_at=ctx.now,
-        due_at=due,
-        due_sort=due or NO_DUE_DATE,
-    )
-    ctx.session.add(row)
-    ctx.session.flush()
-    _set_candidates(ctx, row, candidates)
-    return row
+    values = {
+        "task_uuid": str(task.id),
+        "instance_id": instance.id,
+        "process_key": instance.process_key,
+        "spec_name": task.task_spec.bpmn_id,
+        "name": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+        "form_key": properties.get("formKey", ""),
+        "candidate_rule": rule,
+        "candidates": " ".join(candidates.principals()),
+        "assignee_id": sole_user(candidates),
+        "allowed_actions": properties.get("actions", DEFAULT_ACTIONS),
+        "subject": instance.subject,
+        "region_code": instance.region_code,
+        "priority": int(properties.get("priority", 50)),
+        "escalation_level": level,
+        "created_at": ctx.now,
+        "due_at": due,
+        "due_sort": due or NO_DUE_DATE,
+    }
+    row_id = ctx.db.execute(_INSERT_TASK, values).scalar_one()
+    if values["assignee_id"] is None:
+        _offer(ctx.db, row_id, values["candidates"], values["due_sort"])
+    return row_id
+
+
+def sole_user(candidates: Candidates) -> int | None:
+    """Return the one user a task goes straight to, when its candidates are that user alone."""
+    return candidates.users[0] if len(candidates.users) == 1 and not candidates.groups else None
 
 
 def _set_candidates(ctx, row: HumanTask, candidates: Candidates) -> None:
     row.candidates = " ".join(candidates.principals())
-    row.assignee_id = candidates.users[0] if len(candidates.users) == 1 and not candidates.groups else None
-    sync_queue(ctx.session, row)
+    row.assignee_id = sole_user(candidates)
+    sync_queue(ctx.db, row)
 
 
-def sync_queue(session, row: HumanTask) -> None:
+def sync_queue(db, row: HumanTask) -> None:
     """Offer an open, unassigned task to its candidates' queues; take it off them otherwise."""
-    session.execute(delete(HumanTaskCandidate).where(HumanTaskCandidate.human_task_id == row.id))
+    db.execute(DELETE_QUEUE, {"task_id": row.id})
     if row.state == "open" and row.assignee_id is None:
-        session.add_all(
-            HumanTaskCandidate(human_task_id=row.id, principal=p, due_sort=row.due_sort)
-            for p in row.candidates.split()
-        )
+        _offer(db, row.id, row.candidates, row.due_sort)
+
+
+def _offer(db, task_id: int, principals: str, due_sort: datetime) -> None:
+    """Insert a task's queue rows in one statement."""
+    rows = [
+        {"human_task_id": task_id, "principal": p, "due_sort": due_sort}
+        for p in dict.fromkeys(principals.split())
+    ]
+    if rows:
+        db.execute(_INSERT_QUEUE, rows)
 
 
 def _apply_rungs(ctx, instance, row: HumanTask, task) -> None:

@@ -40,6 +40,7 @@ class Runtime:
     candidate_rules: Mapping[str, CandidateRule]
     clock: Clock = system_clock
     script_functions: Mapping[str, Callable] = field(default_factory=dict)
+    end_hooks: Mapping[str, Callable] = field(default_factory=dict)
     spec_cache: dict = field(default_factory=dict)
     calendar: object | None = None
     node_name: str = "ceflow"
@@ -53,6 +54,7 @@ def bootstrap(
     candidate_rules: Mapping[str, CandidateRule],
     clock: Clock = system_clock,
     script_functions: Mapping[str, Callable] | None = None,
+    end_hooks: Mapping[str, Callable] | None = None,
     node_name: str = "ceflow",
 ) -> Runtime:
     """Build the runtime from the collaborators the application chose."""
@@ -63,6 +65,7 @@ def bootstrap(
         candidate_rules=dict(candidate_rules),
         clock=clock,
         script_functions=dict(script_functions or {}),
+        end_hooks=dict(end_hooks or {}),
         node_name=node_name,
     )
 

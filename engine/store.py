@@ -1,6 +1,8 @@
 """Keep workflows in the instance row: serialized without their spec, saved with optimistic locking."""
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -8,9 +10,14 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from sqlalchemy import bindparam
+from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy import update
 
 from engine.models import ProcessInstance
+
+INSTANCES = ProcessInstance.__table__
 
 
 class VersionConflict(Exception):
@@ -68,15 +75,59 @@ def load_workflow(state: str, spec, subprocess_specs, script_engine) -> BpmnWork
     return workflow
 
 
-def save_state(session, instance: ProcessInstance, workflow: BpmnWorkflow, now) -> None:
+@dataclass
+class InstanceRecord:
+    """What a command reads and writes of an instance row, besides its state: a plain record, no ORM."""
+
+    id: int | None
+    definition_id: int
+    process_key: str
+    business_key: str | None
+    initiator_id: int | None
+    subject: str
+    region_code: str | None
+    status: str = "running"
+    version: int = 1
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+_RECORD_COLUMNS = tuple(INSTANCES.c[name] for name in InstanceRecord.__dataclass_fields__)
+# Built once: a statement made per call spends more time in SQLAlchemy than in the database.
+_LOAD = select(*_RECORD_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("instance_id"))
+_INSERT = insert(INSTANCES).returning(INSTANCES.c.id)
+_SAVE = update(INSTANCES).where(
+    INSTANCES.c.id == bindparam("instance_id"), INSTANCES.c.version == bindparam("expected")
+)
+
+
+def load_instance(db, instance_id: int) -> tuple[InstanceRecord, str] | None:
+    """Read an instance row and its state in one statement, or None when there is no such row."""
+    row = db.execute(_LOAD, {"instance_id": instance_id}).first()
+    if row is None:
+        return None
+    return InstanceRecord(*row[:-1]), row[-1]
+
+
+def insert_instance(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> None:
+    """Insert a new instance row with its first state and set its id; one statement."""
+    values = {c.key: getattr(instance, c.key) for c in _RECORD_COLUMNS if c.key != "id"}
+    values.update(state=dump_workflow(workflow), updated_at=now, created_at=instance.created_at or now)
+    instance.id = db.execute(_INSERT, values).scalar_one()
+
+
+def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> None:
     """Write the workflow into its row if nobody else did since it was loaded, else raise VersionConflict."""
     expected = instance.version
-    result = session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected)
-        .values(state=dump_workflow(workflow), version=expected + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    values = {
+        "instance_id": instance.id,
+        "expected": expected,
+        "state": dump_workflow(workflow),
+        "version": expected + 1,
+        "updated_at": now,
+        "status": instance.status,
+        "ended_at": instance.ended_at,
+    }
+    if db.execute(_SAVE, values).rowcount != 1:
         raise VersionConflict(instance.id)
-    session.expire(instance)
+    instance.version = expected + 1

@@ -1,8 +1,10 @@
 """Who may see and work a task: the checks every task command starts with."""
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.accounts import Actor
 from domain.accounts import User
@@ -13,8 +15,11 @@ from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
 from engine.models import HumanTask
-from engine.projection import close_task_row
+from engine.projection import DELETE_QUEUE
+from engine.projection import TASKS
 from engine.store import VersionConflict
+
+_FINISH = update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open")
 
 
 def visible_open_task(ctx: CommandContext, task_id: int) -> HumanTask:
@@ -61,20 +66,18 @@ def assignee_name(session: Session, user_id: int | None, required: bool = False)
 
 
 def finish_row(ctx: CommandContext, row: HumanTask, state: str, outcome: str) -> None:
-    finished = ctx.session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == row.id, HumanTask.state == "open")
-        .values(
-            state=state,
-            outcome=outcome,
-            completed_at=ctx.now,
-            completed_by_id=ctx.actor.id,
-            completed_by_name=ctx.actor.name,
-            assignee_id=ctx.actor.id,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    """Close an open task row as the actor's, off every queue; a lost race raises VersionConflict."""
+    values = {
+        "state": state,
+        "outcome": outcome,
+        "completed_at": ctx.now,
+        "completed_by_id": ctx.actor.id,
+        "completed_by_name": ctx.actor.name,
+        "assignee_id": ctx.actor.id,
+    }
+    finished = ctx.db.execute(_FINISH, {"task_id": row.id, **values})
     if finished.rowcount != 1:
         raise VersionConflict(row.instance_id)
-    ctx.session.refresh(row)
-    close_task_row(ctx, row, state, outcome)
+    for key, value in values.items():  # the row now holds what the database holds; nothing left to flush
+        set_committed_value(row, key, value)
+    ctx.db.execute(DELETE_QUEUE, {"task_id": row.id})

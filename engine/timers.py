@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
 from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -18,10 +21,38 @@ from engine.scripting import timer_due
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+JOBS = TimerJob.__table__
+_UNFIRED = select(JOBS.c.task_uuid).where(
+    JOBS.c.instance_id == bindparam("instance_id"), JOBS.c.fired_at.is_(None)
+)
+_DROP_UNFIRED = delete(JOBS).where(
+    JOBS.c.task_uuid.in_(bindparam("uuids", expanding=True)), JOBS.c.fired_at.is_(None)
+)
+_INSERT_JOB = insert(JOBS)
 
 
-def sync_timer_jobs(ctx, instance, workflow) -> None:
-    """Make the timer_job rows of an instance match its waiting timer events."""
+_HAS_TIMERS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def has_timer_events(workflow) -> bool:
+    """Say whether the workflow's specs hold any timer event; computed once per parsed spec."""
+    spec = workflow.spec
+    found = _HAS_TIMERS.get(spec)
+    if found is None:
+        specs = [spec, *workflow.subprocess_specs.values()]
+        found = any(
+            isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+            for each in specs
+            for task_spec in each.task_specs.values()
+        )
+        _HAS_TIMERS[spec] = found
+    return found
+
+
+def sync_timer_jobs(ctx, instance, workflow, new: bool = False) -> None:
+    """Make the timer_job rows of an instance match its waiting timer events; `new`: it has no rows yet."""
+    if not has_timer_events(workflow):
+        return  # an instance keeps its version's spec: one without timers never had timer rows
     waiting = {}
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
@@ -29,26 +60,27 @@ def sync_timer_jobs(ctx, instance, workflow) -> None:
             due = timer_due(task)
             if due is not None:
                 waiting[str(task.id)] = (task, due)
-    existing = set(
-        ctx.session.execute(
-            select(TimerJob.task_uuid).where(TimerJob.instance_id == instance.id, TimerJob.fired_at.is_(None))
-        ).scalars()
-    )
+    existing = set() if new else _unfired_uuids(ctx.db, instance.id)
     gone = existing - waiting.keys()
     if gone:
-        ctx.session.execute(delete(TimerJob).where(TimerJob.task_uuid.in_(gone), TimerJob.fired_at.is_(None)))
-    for uuid, (task, due) in waiting.items():
-        if uuid not in existing:
-            kind = "boundary" if type(task.task_spec).__name__ == "BoundaryEvent" else "catch"
-            ctx.session.add(
-                TimerJob(
-                    instance_id=instance.id,
-                    task_uuid=uuid,
-                    spec_name=task.task_spec.bpmn_id,
-                    kind=kind,
-                    due_at=due,
-                )
-            )
+        ctx.db.execute(_DROP_UNFIRED, {"uuids": list(gone)})
+    added = [
+        {
+            "instance_id": instance.id,
+            "task_uuid": uuid,
+            "spec_name": task.task_spec.bpmn_id,
+            "kind": "boundary" if type(task.task_spec).__name__ == "BoundaryEvent" else "catch",
+            "due_at": due,
+        }
+        for uuid, (task, due) in waiting.items()
+        if uuid not in existing
+    ]
+    if added:
+        ctx.db.execute(_INSERT_JOB, added)
+
+
+def _unfired_uuids(db, instance_id: int) -> set[str]:
+    return set(db.execute(_UNFIRED, {"instance_id": instance_id}).scalars())
 
 
 def claim_due_jobs(session, now: datetime, owner: str, limit: int) -> list[int]:

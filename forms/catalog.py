@@ -2,10 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+
+from forms.choices import TITLE_LEVELS
 
 
 class DemoApplicationForm(FlaskForm):
@@ -21,9 +27,38 @@ class ReviewForm(FlaskForm):
     opinion = TextAreaField(_l("Opinion"), validators=[Length(max=2000)])
 
 
+class OrganisationApplicationForm(FlaskForm):
+    """The applicant's step of an organisation registration: correct and resubmit."""
+
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=128)])
+    contact_name = StringField(_l("Contact"), validators=[Length(max=64)])
+    contact_phone = StringField(_l("Phone"), validators=[Length(max=32)])
+    expected_persons = IntegerField(_l("Professionals employed"), validators=[Optional(), NumberRange(min=0)])
+
+
+class PersonApplicationForm(FlaskForm):
+    """The person's step of a registration: correct and resubmit (the ID number never changes)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)
+    title_series = StringField(_l("Title series"), validators=[Length(max=64)])
+
+
+class AllocateRangeForm(FlaskForm):
+    """The HRSS allocates a further certificate number range to an employer."""
+
+    range_size = IntegerField(
+        _l("Numbers to allocate"), default=100, validators=[DataRequired(), NumberRange(min=1, max=100_000)]
+    )
+    opinion = TextAreaField(_l("Opinion"), validators=[Length(max=2000)])
+
+
 CATALOG = {
     "demo_application": DemoApplicationForm,
     "review": ReviewForm,
+    "org_application": OrganisationApplicationForm,
+    "person_application": PersonApplicationForm,
+    "allocate_range": AllocateRangeForm,
 }
 
 

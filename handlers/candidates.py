@@ -3,6 +3,7 @@
 from sqlalchemy.orm import Session
 
 from domain.accounts import group_principal
+from domain.accounts import org_principal
 from domain.organisations import RegionLevel
 from domain.organisations import ancestors
 from domain.organisations import load_regions
@@ -46,17 +47,26 @@ def city_hrss_approver(session: Session, data: dict, level: int) -> Result:
     return _hrss_role(session, data, level, RegionLevel.CITY, "approver")
 
 
+def employer_hr(session: Session, data: dict, level: int) -> Result:
+    """HR staff of the employer a person registers with."""
+    if data.get("employer_id") is None:
+        raise LookupError("the application names no employer (employer_id)")
+    return (org_principal(int(data["employer_id"]), "hr"),), ()
+
+
 RULES = {
     "applicant": applicant,
     "region_hrss_reviewer": region_hrss_reviewer,
     "county_hrss_reviewer": county_hrss_reviewer,
     "city_hrss_approver": city_hrss_approver,
+    "employer_hr": employer_hr,
 }
 LANE_LABELS = {
     "申请人": "applicant",
     "本级人社局审核": "region_hrss_reviewer",
     "县级人社局审核": "county_hrss_reviewer",
     "市级人社局审批": "city_hrss_approver",
+    "单位人事审核": "employer_hr",
 }
 
 

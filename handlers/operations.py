@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from domain.notices import Notice
+from handlers import registration
 
 
 def notify_applicant(session: Session, data: dict, *, now: datetime, title: str = "", **_) -> dict:
@@ -25,4 +26,9 @@ def notify_applicant(session: Session, data: dict, *, now: datetime, title: str 
 
 def operations() -> dict:
     """Return the registry: operation name -> handler."""
-    return {"notify_applicant": notify_applicant}
+    return {"notify_applicant": notify_applicant, **registration.OPERATIONS}
+
+
+def end_hooks() -> dict:
+    """Return what to do when a process of a key ends without approval (rejected, withdrawn, terminated)."""
+    return dict(registration.END_HOOKS)

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-import engine.models  # noqa: F401  (registers the engine's tables on Base.metadata)
+import domain.certificates  # noqa: F401  (registers tables on Base.metadata)
+import engine.models  # noqa: F401
 from domain.accounts import Actor
 from domain.accounts import User
 from domain.accounts import actor_for
@@ -20,11 +21,13 @@ from domain.calendar import seed_from_package
 from domain.database import make_engine
 from domain.deadlines import working_days_function
 from domain.organisations import Organisation
+from domain.policy import policy_deadline_function
 from domain.regions import seed_regions
 from engine.definitions import deploy
 from engine.runtime import bootstrap
 from forms.catalog import form_catalog
 from handlers.candidates import candidate_rules
+from handlers.operations import end_hooks
 from handlers.operations import operations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +71,7 @@ def session_factory(db_engine):
         if db_engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # organisation <-> admin user is a cycle
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
     return sessionmaker(bind=db_engine, expire_on_commit=False)
@@ -148,7 +152,11 @@ def rt(session_factory, world, clock):
         form_keys=form_catalog().keys(),
         candidate_rules=candidate_rules(),
         clock=clock,
-        script_functions={"working_days": working_days_function(lambda: calendar)},
+        script_functions={
+            "working_days": working_days_function(lambda: calendar),
+            "policy_deadline": policy_deadline_function(session_factory),
+        },
+        end_hooks=end_hooks(),
     )
     for path in sorted(BPMN_DIR.glob("*.bpmn")):
         deploy(runtime, path.read_bytes(), path.name, "test")

@@ -5,7 +5,13 @@ import json
 import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
+from domain.organisations import Organisation
+from domain.registration import OrganisationApplication
+from domain.registration import PersonApplication
+from domain.registration import open_organisation_application
+from domain.registration import open_person_application
 from engine.context import CommandContext
 from engine.diagrams import parse_diagram
 from engine.store import dump_workflow
@@ -13,6 +19,42 @@ from engine.store import load_workflow
 from tests.conftest import BPMN_DIR
 
 DIAGRAMS = sorted(BPMN_DIR.glob("*.bpmn"))
+
+
+def _employer_application(session, now):
+    authority = Organisation(kind="authority", name="叶县卫健委", region_code="410422", created_at=now)
+    session.add(authority)
+    session.flush()
+    application = OrganisationApplication(
+        kind="employer",
+        name="路径测试单位",
+        region_code="410422",
+        credit_code=None,
+        admin_username="path-hr",
+        admin_password="secret-123",
+        admin_name="路径",
+        authority_id=authority.id,
+    )
+    org_id, user_id = open_organisation_application(session, application, now)
+    return {"organisation_id": org_id, "kind": "employer", "initiator_id": user_id}
+
+
+def _person_application(session, now):
+    employer = session.scalar(select(Organisation).where(Organisation.kind == "employer"))
+    application = PersonApplication(
+        id_number="410402198506120016",
+        name="路径",
+        employer_id=employer.id,
+        title_level="junior",
+        title_series="",
+        password="secret-123",
+    )
+    person_id, user_id = open_person_application(session, application, now)
+    hrss = session.scalar(select(Organisation.id).where(Organisation.kind == "hrss"))
+    return {"person_id": person_id, "employer_id": employer.id, "initiator_id": user_id, "hrss_id": hrss}
+
+
+BUSINESS_RECORDS = {"register_organisation": _employer_application, "register_person": _person_application}
 
 
 def round_trip(workflow, parsed, ctx):
@@ -30,6 +72,7 @@ def test_diagram_runs_to_its_end_with_a_round_trip_after_every_step(path, rt, wo
         ctx = CommandContext(rt, session, None)
         workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=ctx.script_engine())
         start = {"initiator_id": world["applicant"], "region_code": "410422", "subject": "路径测试"}
+        start.update(BUSINESS_RECORDS.get(path.stem, lambda s, c: {})(session, rt.clock()))
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(start)
         workflow.do_engine_steps()
@@ -41,7 +84,8 @@ def test_diagram_runs_to_its_end_with_a_round_trip_after_every_step(path, rt, wo
                 break
             task = ready[0]
             visited.append(task.task_spec.bpmn_id)
-            task.data.update({"decision": "approve", "subject": "路径测试"})
+            task.data.update({"decision": "approve", "subject": "路径测试", "range_size": 10})
+            task.data.update(last_actor_organisation_id=start.get("hrss_id"))
             task.run()
             workflow.do_engine_steps()
         workflow = round_trip(workflow, parsed, ctx)

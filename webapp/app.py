@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from webapp import auth
 from webapp import inbox
 from webapp import processes
+from webapp import registration
 from webapp.config import load_config
 from webapp.extensions import babel
 from webapp.extensions import csrf
@@ -46,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(processes.blueprint)
+    app.register_blueprint(registration.blueprint)
     auth.install_user_loader(login_manager)
     return app
 

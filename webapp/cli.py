@@ -10,6 +10,8 @@ from flask.cli import routes_command
 from flask.cli import shell_command
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ProgrammingError
 
 from domain.accounts import actor_for
 from engine.commands import start_instance
@@ -138,4 +140,9 @@ def run_command(host, port, demo):
 
 def main() -> None:
     """Entry point of the `ceflow` console script."""
-    cli(prog_name="ceflow")
+    try:
+        cli(prog_name="ceflow")
+    except (OperationalError, ProgrammingError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        click.echo(f"The database is not ready ({reason}). Run `ceflow init-db` first.", err=True)
+        sys.exit(1)

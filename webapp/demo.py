@@ -1,17 +1,28 @@
-"""Pingdingshan demo data: HRSS offices and their staff, an employer, pending applications."""
+"""Pingdingshan demo data: HRSS offices, authorities, employers, CE bases, persons, pending work."""
 
 from sqlalchemy import select
+from stdnum.cn import ric
 
 from domain.accounts import User
 from domain.accounts import actor_for
+from domain.certificates import allocate_range
 from domain.organisations import Organisation
 from domain.passwords import hash_password
+from domain.policy import seed_policy_2015
+from domain.population import PopulationPlan
+from domain.population import credit_code
+from domain.population import populate
+from domain.regions import PINGDINGSHAN
 from domain.regions import PINGDINGSHAN_REGIONS
+from domain.registration import OrganisationApplication
+from domain.registration import PersonApplication
 from engine.commands import complete_task
 from engine.commands import start_instance
 from engine.inbox import my_tasks
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
+from webapp.applications import apply_as_person
+from webapp.applications import apply_for_organisation
 
 DEMO_PASSWORD = "demo1234"
 SLUGS = {
@@ -32,16 +43,18 @@ SLUGS = {
 }
 DEMO_LOGINS = [
     ("系统管理员 administrator", "admin"),
-    ("平顶山市人社局审核员 city reviewer", "pds-reviewer"),
-    ("平顶山市人社局审批人 city approver", "pds-approver"),
-    ("叶县人社局审核员 county reviewer", "yexian-reviewer"),
-    ("鲁山县人社局审核员 county reviewer", "lushan-reviewer"),
+    ("平顶山市人社局审核员 city HRSS reviewer", "pds-reviewer"),
+    ("平顶山市人社局审批人 city HRSS approver", "pds-approver"),
+    ("叶县人社局审核员 county HRSS reviewer", "yexian-reviewer"),
+    ("鲁山县人社局审核员 county HRSS reviewer", "lushan-reviewer"),
+    ("平顶山市教育局 industry authority", "pds-education"),
     ("叶县人民医院人事 employer HR", "yexian-hr"),
+    ("鲁山县第一中学人事 employer HR", "lushan-hr"),
+    ("平顶山市继续教育基地 CE base", "pds-cebase"),
+    ("专业技术人员（注册待审） professional (ID number)", "410422198801010018"),
 ]
-PENDING = [
-    ("叶县人民医院2025年度继续教育学时认定", "yexian-hr"),
-    ("鲁山县第一中学2025年度继续教育学时认定", "lushan-hr"),
-]
+COUNTIES = [code for code, _name, level, _parent in PINGDINGSHAN_REGIONS if level == "county"]
+PLAN = PopulationPlan(authorities_per_region=1, employers_per_region=24, persons_per_employer=(5, 30))
 
 
 def load_demo_data(rt: Runtime) -> str:
@@ -49,51 +62,145 @@ def load_demo_data(rt: Runtime) -> str:
     with unit_of_work(rt) as session:
         if session.execute(select(User.id).where(User.username == "admin")).first():
             return "demo data already loaded"
-        password = hash_password(DEMO_PASSWORD)
-        now = rt.clock()
-        users = {}
-        for code, name, _level, _parent in PINGDINGSHAN_REGIONS:
-            org = Organisation(
-                kind="hrss", name=f"{name}人力资源和社会保障局", region_code=code, created_at=now
-            )
-            session.add(org)
-            session.flush()
-            for role, title in (("reviewer", "审核员"), ("approver", "审批人")):
-                username = f"{SLUGS[code]}-{role}"
-                users[username] = User(
-                    username=username,
+        now, password = rt.clock(), hash_password(DEMO_PASSWORD)
+        hrss = _hrss_offices(session, now, password)
+        named = _named_organisations(session, hrss, now, password)
+        report = populate(session, COUNTIES, hrss, PLAN, now, password)
+        seed_policy_2015(session, now)
+    pending = _pending_work(rt, named)
+    return (
+        f"demo data loaded: {report.organisations + len(hrss) + len(named)} organisations, "
+        f"{report.persons} persons ({report.late_employers} employers behind), {pending} pending applications"
+    )
+
+
+def _hrss_offices(session, now, password) -> dict[str, int]:
+    offices = {}
+    for code, name, level, _parent in PINGDINGSHAN_REGIONS:
+        org = Organisation(
+            kind="hrss",
+            name=f"{name}人力资源和社会保障局",
+            level=level,
+            region_code=code,
+            status="active",
+            created_at=now,
+            activated_at=now,
+        )
+        session.add(org)
+        session.flush()
+        offices[code] = org.id
+        for role, title in (("reviewer", "审核员"), ("approver", "审批人")):
+            session.add(
+                User(
+                    username=f"{SLUGS[code]}-{role}",
                     password_hash=password,
                     display_name=f"{name}人社局{title}",
                     organisation_id=org.id,
-                    roles=role,
+                    roles=f"{role},admin" if role == "reviewer" else role,
                     created_at=now,
                 )
-        for code, employer in (("410422", "叶县人民医院"), ("410423", "鲁山县第一中学")):
-            org = Organisation(kind="employer", name=employer, region_code=code, created_at=now)
-            session.add(org)
-            session.flush()
-            username = f"{SLUGS[code]}-hr"
-            users[username] = User(
-                username=username,
-                password_hash=password,
-                display_name=f"{employer}人事科",
-                organisation_id=org.id,
-                roles="hr",
-                created_at=now,
             )
-        users["admin"] = User(
+    session.add(
+        User(
             username="admin", password_hash=password, display_name="系统管理员", is_admin=True, created_at=now
         )
-        session.add_all(users.values())
+    )
+    session.flush()
+    return offices
+
+
+def _named_organisations(session, hrss, now, password) -> dict[str, int]:
+    """The organisations behind the demo logins."""
+    made = {}
+    specs = [
+        ("pds-education", "authority", "平顶山市教育局", PINGDINGSHAN, "admin,reviewer", None),
+        ("pds-cebase", "institution", "平顶山市专业技术人员继续教育基地", PINGDINGSHAN, "admin", None),
+        ("yexian-cebase", "institution", "叶县专业技术人员继续教育基地", "410422", "admin", None),
+        ("yexian-hr", "employer", "叶县人民医院", "410422", "admin,hr", "pds-education"),
+        ("lushan-hr", "employer", "鲁山县第一中学", "410423", "admin,hr", "pds-education"),
+    ]
+    for username, kind, name, region, roles, authority in specs:
+        org = Organisation(
+            kind=kind,
+            name=name,
+            level="city" if region == PINGDINGSHAN else "county",
+            region_code=region,
+            status="active",
+            uscc=None,
+            authority_id=made.get(authority),
+            expected_persons=60 if kind == "employer" else 0,
+            created_at=now,
+            activated_at=now,
+        )
+        session.add(org)
         session.flush()
-        ids = {name: user.id for name, user in users.items()}
-    for subject, username in PENDING:
-        _submit_demo_application(rt, ids[username], subject)
-    return f"demo data loaded: {len(ids)} accounts, {len(PENDING)} pending applications"
+        org.uscc = credit_code(region, org.id)
+        user = User(
+            username=username,
+            password_hash=password,
+            display_name=f"{name}系统管理员",
+            organisation_id=org.id,
+            roles=roles,
+            created_at=now,
+        )
+        session.add(user)
+        session.flush()
+        org.admin_user_id = user.id
+        made[username] = org.id
+        if kind == "employer":
+            allocate_range(session, hrss[region], org.id, 100, now)
+    return made
 
 
-def _submit_demo_application(rt: Runtime, user_id: int, subject: str) -> None:
+def _pending_work(rt: Runtime, named: dict[str, int]) -> int:
+    """Applications waiting in inboxes: persons at their employer, organisations at their HRSS."""
+    people = [
+        ("410422198801010011", "赵一", "intermediate"),
+        ("410422199002020022", "钱二", "junior"),
+        ("410422198503030033", "孙三", "senior_associate"),
+    ]
+    for number, name, level in people:
+        apply_as_person(
+            rt,
+            PersonApplication(
+                id_number=_valid(number),
+                name=name,
+                employer_id=named["yexian-hr"],
+                title_level=level,
+                title_series="卫生技术",
+                password=DEMO_PASSWORD,
+            ),
+        )
+    apply_for_organisation(
+        rt,
+        OrganisationApplication(
+            kind="employer",
+            name="叶县第二高级中学",
+            region_code="410422",
+            credit_code=credit_code("410422", 990001),
+            admin_username="yx2gz",
+            admin_password=DEMO_PASSWORD,
+            admin_name="王老师",
+            authority_id=named["pds-education"],
+            expected_persons=80,
+        ),
+    )
+    for subject, username in (
+        ("叶县人民医院2025年度继续教育学时认定", "yexian-hr"),
+        ("鲁山县第一中学2025年度继续教育学时认定", "lushan-hr"),
+    ):
+        _submit_demo_application(rt, username, subject)
+    return len(people) + 3
+
+
+def _valid(number: str) -> str:
+    """Return the demo ID number with its real check digit."""
+    return number[:17] + ric.calc_check_digit(number[:17] + "0")
+
+
+def _submit_demo_application(rt: Runtime, username: str, subject: str) -> None:
     with rt.session_factory() as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
         actor = actor_for(session, user_id)
     instance_id = start_instance(rt, "demo_approval", actor, {"subject": subject})
     with rt.session_factory() as session:

@@ -1,8 +1,13 @@
 """Engine refusals in the user's language."""
 
 from flask_babel import format_datetime
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from domain.identity import MESSAGES_ZH
+from domain.identity import IdentifierError
+from domain.registration import MESSAGES_ZH as REGISTRATION_ZH
+from domain.registration import RegistrationRefused
 from engine.errors import DiagramRefused
 from engine.errors import EngineError
 from engine.errors import InvalidCommand
@@ -37,4 +42,18 @@ def explain(error: EngineError) -> str:
         )
     if isinstance(error, NotAllowed | InvalidCommand):
         return _("Not possible: %(reason)s", reason=str(error))
+    return str(error)
+
+
+def explain_identity(error: IdentifierError) -> str:
+    """Return an ID number or credit code refusal in the user's language."""
+    if get_locale().language == "zh":
+        return MESSAGES_ZH[error.code] % error.params
+    return str(error)
+
+
+def explain_refusal(error: RegistrationRefused) -> str:
+    """Return a registration refusal in the user's language."""
+    if get_locale().language == "zh":
+        return REGISTRATION_ZH[error.code] % error.params
     return str(error)

@@ -9,10 +9,12 @@ from domain.calendar import WorkingCalendar
 from domain.clock import system_clock
 from domain.database import configure_sqlite
 from domain.deadlines import working_days_function
+from domain.policy import policy_deadline_function
 from engine.runtime import Runtime
 from engine.runtime import bootstrap
 from forms.catalog import form_catalog
 from handlers.candidates import candidate_rules
+from handlers.operations import end_hooks
 from handlers.operations import operations
 
 
@@ -48,7 +50,11 @@ def build_runtime(config, engine: Engine, clock=system_clock) -> Runtime:
         form_keys=form_catalog().keys(),
         candidate_rules=candidate_rules(),
         clock=clock,
-        script_functions={"working_days": working_days_function(calendar)},
+        script_functions={
+            "working_days": working_days_function(calendar),
+            "policy_deadline": policy_deadline_function(session_factory),
+        },
+        end_hooks=end_hooks(),
         node_name=config["NODE_NAME"],
     )
     runtime.calendar = calendar

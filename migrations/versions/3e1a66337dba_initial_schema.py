@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 07796df97a12
+Revision ID: 3e1a66337dba
 Revises: 
-Create Date: 2026-11-24 18:54:28.577818
+Create Date: 2026-11-24 19:10:13.320450
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import domain.base
 
 
 # revision identifiers, used by Alembic.
-revision = '07796df97a12'
+revision = '3e1a66337dba'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -109,6 +109,28 @@ def upgrade():
         batch_op.create_index('ix_organisation_region_kind', ['region_code', 'kind', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_organisation_registered_with_id'), ['registered_with_id'], unique=False)
 
+    op.create_table('policy_year',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('region_code', sa.String(length=6), nullable=False),
+    sa.Column('org_registration_deadline', sa.Date(), nullable=False),
+    sa.Column('person_registration_deadline', sa.Date(), nullable=False),
+    sa.Column('review_working_days', sa.Integer(), nullable=False),
+    sa.Column('public_hours_senior', sa.Integer(), nullable=False),
+    sa.Column('public_hours_junior', sa.Integer(), nullable=False),
+    sa.Column('online_training_deadline_applicants', sa.Date(), nullable=False),
+    sa.Column('online_training_deadline_others', sa.Date(), nullable=False),
+    sa.Column('certificate_deadline_applicants', sa.Date(), nullable=False),
+    sa.Column('certificate_deadline_others', sa.Date(), nullable=False),
+    sa.Column('updated_by', sa.String(length=64), nullable=False),
+    sa.Column('updated_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['region_code'], ['region.code'], name=op.f('fk_policy_year_region_code_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_year')),
+    sa.UniqueConstraint('year', 'region_code', name=op.f('uq_policy_year_year'))
+    )
+    with op.batch_alter_table('policy_year', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_year_region_code'), ['region_code'], unique=False)
+
     op.create_table('process_instance',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('definition_id', sa.Integer(), nullable=False),
@@ -195,6 +217,39 @@ def upgrade():
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incident_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('number_range',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('employer_id', sa.Integer(), nullable=False),
+    sa.Column('prefix', sa.String(length=10), nullable=False),
+    sa.Column('first', sa.Integer(), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.Column('next_value', sa.Integer(), nullable=False),
+    sa.Column('allocated_by_id', sa.Integer(), nullable=False),
+    sa.Column('allocated_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('exhausted_at', domain.base.UtcDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('first >= 1 AND first <= last', name=op.f('ck_number_range_bounds')),
+    sa.CheckConstraint('next_value >= first AND next_value <= last + 1', name=op.f('ck_number_range_next_value')),
+    sa.ForeignKeyConstraint(['allocated_by_id'], ['organisation.id'], name=op.f('fk_number_range_allocated_by_id_organisation')),
+    sa.ForeignKeyConstraint(['employer_id'], ['organisation.id'], name=op.f('fk_number_range_employer_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_number_range')),
+    sa.UniqueConstraint('prefix', 'first', name='uq_number_range_prefix_first')
+    )
+    with op.batch_alter_table('number_range', schema=None) as batch_op:
+        batch_op.create_index('ix_number_range_employer_open', ['employer_id', 'exhausted_at'], unique=False)
+
+    op.create_table('supervision_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('hrss_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('created_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('late_count', sa.Integer(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['hrss_id'], ['organisation.id'], name=op.f('fk_supervision_notice_hrss_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_notice')),
+    sa.UniqueConstraint('hrss_id', 'period', name=op.f('uq_supervision_notice_hrss_id'))
+    )
     op.create_table('timer_job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -269,11 +324,37 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_person_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_user_id'), ['user_id'], unique=False)
 
+    op.create_table('certificate_number',
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('employer_id', sa.Integer(), nullable=False),
+    sa.Column('range_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('void_reason', sa.String(length=255), nullable=True),
+    sa.Column('assigned_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('voided_at', domain.base.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['employer_id'], ['organisation.id'], name=op.f('fk_certificate_number_employer_id_organisation')),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_certificate_number_person_id_person')),
+    sa.ForeignKeyConstraint(['range_id'], ['number_range.id'], name=op.f('fk_certificate_number_range_id_number_range')),
+    sa.PrimaryKeyConstraint('number', name=op.f('pk_certificate_number'))
+    )
+    with op.batch_alter_table('certificate_number', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_number_employer_id'), ['employer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_number_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_number_range_id'), ['range_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('certificate_number', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_number_range_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_number_person_id'))
+        batch_op.drop_index(batch_op.f('ix_certificate_number_employer_id'))
+
+    op.drop_table('certificate_number')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_user_id'))
         batch_op.drop_index(batch_op.f('ix_person_region_code'))
@@ -293,6 +374,11 @@ def downgrade():
         batch_op.drop_index('ix_timer_job_due')
 
     op.drop_table('timer_job')
+    op.drop_table('supervision_notice')
+    with op.batch_alter_table('number_range', schema=None) as batch_op:
+        batch_op.drop_index('ix_number_range_employer_open')
+
+    op.drop_table('number_range')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incident_instance_id'))
 
@@ -314,6 +400,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_process_instance_business_key'))
 
     op.drop_table('process_instance')
+    with op.batch_alter_table('policy_year', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policy_year_region_code'))
+
+    op.drop_table('policy_year')
     with op.batch_alter_table('organisation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organisation_registered_with_id'))
         batch_op.drop_index('ix_organisation_region_kind')

@@ -1,0 +1,92 @@
+"""Public registration forms: an organisation applying to its HRSS, a person applying to an employer."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
+
+from domain.identity import MESSAGES_ZH
+from domain.identity import CreditCodeError
+from domain.identity import IdNumberError
+from domain.identity import parse_credit_code
+from domain.identity import parse_id_number
+from forms.choices import APPLYING_KINDS
+from forms.choices import TITLE_LEVELS
+
+
+def _identity_message(error) -> str:
+    template = MESSAGES_ZH.get(error.code)
+    return template % error.params if template else str(error)
+
+
+def valid_credit_code(form, field) -> None:
+    """Refuse a malformed unified social credit code with its reason."""
+    if field.data:
+        try:
+            parse_credit_code(field.data)
+        except CreditCodeError as error:
+            raise ValidationError(_identity_message(error)) from error
+
+
+def valid_id_number(today):
+    """Return a validator that refuses a malformed ID number (R18) with its reason."""
+
+    def check(form, field) -> None:
+        try:
+            parse_id_number(field.data or "", today())
+        except IdNumberError as error:
+            raise ValidationError(_identity_message(error)) from error
+
+    return check
+
+
+class AccountFields(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(_l("Repeat the password"), validators=[EqualTo("password")])
+
+
+class OrganisationRegistrationForm(AccountFields):
+    """An authority, employer or institution applying to the HRSS of its region."""
+
+    kind = SelectField(_l("Kind"), choices=APPLYING_KINDS)
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=128)])
+    region_code = SelectField(_l("Region"), validators=[DataRequired()])
+    credit_code = StringField(
+        _l("Unified social credit code"), validators=[DataRequired(), valid_credit_code]
+    )
+    authority_id = SelectField(
+        _l("Industry authority"), coerce=int, validate_choice=False, validators=[Optional()]
+    )
+    industry = StringField(_l("Industry"), validators=[Length(max=32)])
+    expected_persons = IntegerField(
+        _l("Professionals employed"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+    )
+    admin_name = StringField(_l("Unit admin's name"), validators=[DataRequired(), Length(max=64)])
+    admin_username = StringField(
+        _l("Unit admin's username"), validators=[DataRequired(), Length(min=3, max=64)]
+    )
+    contact_phone = StringField(_l("Phone"), validators=[Length(max=32)])
+
+
+class PersonRegistrationForm(AccountFields):
+    """A professional applying to the employer they work for."""
+
+    employer_id = SelectField(_l("Employer"), coerce=int, validators=[DataRequired()])
+    id_number = StringField(_l("ID card number"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)
+    title_series = StringField(_l("Title series"), validators=[Length(max=64)])
+    certificate_year = SelectField(
+        _l("Year it was issued"), coerce=int, choices=[(0, "—"), (2013, "2013"), (2014, "2014")], default=0
+    )
+    certificate_number = StringField(
+        _l("Certificate number issued in 2013 or 2014 (if any)"), validators=[Optional(), Length(max=32)]
+    )

@@ -1,0 +1,227 @@
+"""Registration (R1, R2, R5, R18): top-down, reviewed by the receiving side, numbered without gaps."""
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from domain.accounts import User
+from domain.certificates import allocate_range
+from domain.identity import IdNumberError
+from domain.organisations import Organisation
+from domain.persons import Person
+from domain.registration import OrganisationApplication
+from domain.registration import PersonApplication
+from domain.registration import RegistrationRefused
+from engine.assignment import claim_task
+from engine.commands import complete_task
+from engine.commands import reject_task
+from engine.commands import return_task
+from engine.commands import withdraw_instance
+from tests.engine_helpers import instance
+from tests.engine_helpers import only_open_task
+from webapp.applications import apply_as_person
+from webapp.applications import apply_for_organisation
+
+VALID_CODE = "91410400MA44L5XC7A"
+
+
+def valid_id(prefix="41040219850612001"):
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(prefix, weights, strict=True)) % 11]
+    return prefix + check
+
+
+def credit_code(body="91410400MA44L5XC7"):
+    from stdnum.cn import uscc
+
+    return body + uscc.calc_check_digit(body)
+
+
+def authority(session_factory, clock, status="active"):
+    with session_factory() as s, s.begin():
+        org = Organisation(
+            kind="authority", name="叶县教育局", region_code="410422", status=status, created_at=clock()
+        )
+        s.add(org)
+        s.flush()
+        return org.id
+
+
+def employer_application(authority_id, **changes):
+    values = dict(
+        kind="employer",
+        name="叶县第二高级中学",
+        region_code="410422",
+        credit_code=credit_code(),
+        admin_username="yx2gz",
+        admin_password="secret-123",
+        admin_name="王人事",
+        authority_id=authority_id,
+        expected_persons=40,
+    )
+    values.update(changes)
+    return OrganisationApplication(**values)
+
+
+def org_of(session_factory, instance_id):
+    with session_factory() as s:
+        org_id = int(instance(session_factory, instance_id).business_key.split(":")[1])
+        return s.get(Organisation, org_id)
+
+
+def test_employer_registers_with_the_hrss_of_its_region_which_approves(
+    rt, actor, session_factory, clock, world
+):
+    iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
+    review = only_open_task(session_factory, iid)
+    assert review.spec_name == "review" and review.candidates == "g:hrss:410422:reviewer"
+    assert org_of(session_factory, iid).status == "pending"
+    complete_task(rt, actor("410422-reviewer"), review.id, {}, "材料齐全，同意注册")
+    org = org_of(session_factory, iid)
+    assert org.status == "active" and org.registered_with_id is not None and org.admin_user_id is not None
+    assert instance(session_factory, iid).status == "completed"
+
+
+def test_nothing_registers_under_an_inactive_parent(rt, session_factory, clock):
+    pending_authority = authority(session_factory, clock, status="pending")
+    with pytest.raises(RegistrationRefused) as refused:
+        apply_for_organisation(rt, employer_application(pending_authority))
+    assert refused.value.code == "authority_not_active"
+    with pytest.raises(RegistrationRefused) as refused:
+        apply_for_organisation(rt, employer_application(None, kind="institution", region_code="410425"))
+    assert refused.value.code == "hrss_not_active"  # 郏县 has no HRSS in this world
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).where(Organisation.name == "叶县第二高级中学")) == 0
+        assert s.scalar(select(func.count()).where(User.username == "yx2gz")) == 0
+
+
+def test_returned_application_is_corrected_and_resubmitted(rt, actor, session_factory, clock):
+    iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
+    review = only_open_task(session_factory, iid)
+    return_task(rt, actor("410422-reviewer"), review.id, "单位名称与营业执照不一致")
+    again = only_open_task(session_factory, iid)
+    assert again.spec_name == "submit"
+    applicant = actor_of_org_admin(session_factory, iid, actor)
+    complete_task(rt, applicant, again.id, {"name": "叶县第二高级中学（更正）", "expected_persons": 45})
+    assert org_of(session_factory, iid).name == "叶县第二高级中学（更正）"
+    assert only_open_task(session_factory, iid).spec_name == "review"
+
+
+def actor_of_org_admin(session_factory, iid, actor_factory):
+    from domain.accounts import actor_for
+
+    with session_factory() as s:
+        return actor_for(s, org_of(session_factory, iid).admin_user_id)
+
+
+def test_rejected_application_closes_the_organisation_and_its_account(rt, actor, session_factory, clock):
+    iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
+    reject_task(rt, actor("410422-reviewer"), only_open_task(session_factory, iid).id, "非法人单位")
+    org = org_of(session_factory, iid)
+    assert org.status == "rejected"
+    with session_factory() as s:
+        assert s.get(User, org.admin_user_id).active is False
+
+
+def test_applicant_can_withdraw_a_pending_application(rt, actor, session_factory, clock):
+    iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
+    withdraw_instance(rt, actor_of_org_admin(session_factory, iid, actor), iid, "重复申请")
+    assert org_of(session_factory, iid).status == "withdrawn"
+
+
+def active_employer(rt, actor, session_factory, clock):
+    iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
+    complete_task(rt, actor("410422-reviewer"), only_open_task(session_factory, iid).id, {}, "同意")
+    return org_of(session_factory, iid).id
+
+
+def person_application(employer_id, **changes):
+    values = dict(
+        id_number=valid_id(),
+        name="李四",
+        employer_id=employer_id,
+        title_level="intermediate",
+        title_series="中学教师",
+        password="secret-123",
+    )
+    values.update(changes)
+    return PersonApplication(**values)
+
+
+def hr_actor(session_factory, employer_id):
+    from domain.accounts import actor_for
+
+    with session_factory() as s:
+        return actor_for(s, s.get(Organisation, employer_id).admin_user_id)
+
+
+def test_person_registers_with_an_employer_and_gets_the_next_number(rt, actor, session_factory, clock):
+    employer = active_employer(rt, actor, session_factory, clock)
+    with session_factory() as s, s.begin():
+        hrss = s.scalar(
+            select(Organisation.id).where(Organisation.kind == "hrss", Organisation.region_code == "410422")
+        )
+        allocate_range(s, hrss, employer, 10, clock())
+    iid = apply_as_person(rt, person_application(employer))
+    review = only_open_task(session_factory, iid)
+    assert review.candidates == f"o:{employer}:hr"
+    complete_task(rt, hr_actor(session_factory, employer), review.id, {}, "本单位在职")
+    with session_factory() as s:
+        person = s.scalars(select(Person)).one()
+    assert person.status == "active" and person.certificate_number is not None
+    assert instance(session_factory, iid).status == "completed"
+
+
+def test_a_used_up_range_stops_at_the_hrss_which_allocates_more(rt, actor, session_factory, clock):
+    employer = active_employer(rt, actor, session_factory, clock)
+    iid = apply_as_person(rt, person_application(employer))
+    complete_task(
+        rt, hr_actor(session_factory, employer), only_open_task(session_factory, iid).id, {}, "同意"
+    )
+    allocate = only_open_task(session_factory, iid)
+    assert allocate.spec_name == "allocate" and allocate.candidates == "g:hrss:410422:reviewer"
+    hrss_reviewer = actor("410422-reviewer")
+    claim_task(rt, hrss_reviewer, allocate.id)
+    complete_task(rt, hrss_reviewer, allocate.id, {"range_size": 50}, "分配50个号")
+    with session_factory() as s:
+        person = s.scalars(select(Person)).one()
+    assert person.status == "active" and person.certificate_number
+
+
+def test_a_2014_certificate_holder_keeps_the_number(rt, actor, session_factory, clock):
+    employer = active_employer(rt, actor, session_factory, clock)
+    iid = apply_as_person(
+        rt, person_application(employer, certificate_number="豫继2014-000123", certificate_year=2014)
+    )
+    complete_task(
+        rt, hr_actor(session_factory, employer), only_open_task(session_factory, iid).id, {}, "同意"
+    )
+    with session_factory() as s:
+        assert s.scalars(select(Person.certificate_number)).one() == "豫继2014-000123"
+
+
+@pytest.mark.parametrize(
+    "bad, code",
+    [
+        ("410402198506120019", "checksum"),
+        ("41040219850612001", "length"),
+        ("41040219990230001" + "X", "birth_date"),
+        (valid_id("41040219850612018")[:-1] + "x", "lowercase_x"),
+    ],
+)
+def test_an_invalid_id_number_is_refused_and_nothing_is_stored(rt, actor, session_factory, clock, bad, code):
+    employer = active_employer(rt, actor, session_factory, clock)
+    with pytest.raises(IdNumberError) as refused:
+        apply_as_person(rt, person_application(employer, id_number=bad))
+    assert refused.value.code in (code, "checksum")
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 0
+        assert s.scalar(select(func.count()).where(User.username == bad)) == 0
+
+
+def test_one_id_number_one_account(rt, actor, session_factory, clock):
+    employer = active_employer(rt, actor, session_factory, clock)
+    apply_as_person(rt, person_application(employer))
+    with pytest.raises(RegistrationRefused) as refused:
+        apply_as_person(rt, person_application(employer, name="冒名"))
+    assert refused.value.code == "id_number_taken"

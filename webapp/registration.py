@@ -1,0 +1,99 @@
+"""Public registration pages: an organisation applies to its HRSS, a person to an employer."""
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+
+from domain import registration
+from domain.identity import IdentifierError
+from engine.errors import EngineError
+from forms.registration import OrganisationRegistrationForm
+from forms.registration import PersonRegistrationForm
+from webapp.applications import apply_as_person
+from webapp.applications import apply_for_organisation
+from webapp.extensions import db
+from webapp.messages import explain
+from webapp.messages import explain_identity
+from webapp.messages import explain_refusal
+
+blueprint = Blueprint("registration", __name__, url_prefix="/register")
+
+
+def runtime():
+    return current_app.extensions["ceflow.runtime"]
+
+
+@blueprint.route("/organisation", methods=["GET", "POST"])
+def organisation():
+    form = OrganisationRegistrationForm()
+    form.region_code.choices = [(c.value, c.label) for c in registration.region_choices(db.session)]
+    authorities = registration.authority_choices(db.session)
+    form.authority_id.choices = [(0, _("(not an employer)"))] + [(c.value, c.label) for c in authorities]
+    if form.validate_on_submit():
+        application = registration.OrganisationApplication(
+            kind=form.kind.data,
+            name=form.name.data,
+            region_code=form.region_code.data,
+            credit_code=form.credit_code.data,
+            admin_username=form.admin_username.data,
+            admin_password=form.password.data,
+            admin_name=form.admin_name.data,
+            authority_id=form.authority_id.data or None,
+            industry=form.industry.data or None,
+            contact_phone=form.contact_phone.data or None,
+            expected_persons=form.expected_persons.data or 0,
+        )
+        if _submitted(lambda: apply_for_organisation(runtime(), application)):
+            flash(
+                _("Your application was sent to the HRSS. Sign in with your username to follow it."),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("register_organisation.html", form=form)
+
+
+@blueprint.route("/person", methods=["GET", "POST"])
+def person():
+    regions = registration.region_choices(db.session)
+    region = request.values.get("region") or (regions[0].value if regions else "")
+    form = PersonRegistrationForm()
+    employers = registration.employer_choices(db.session, region)
+    form.employer_id.choices = [(c.value, c.label) for c in employers]
+    if request.method == "POST" and form.validate_on_submit():
+        application = registration.PersonApplication(
+            id_number=form.id_number.data.strip(),
+            name=form.name.data,
+            employer_id=form.employer_id.data,
+            title_level=form.title_level.data,
+            title_series=form.title_series.data or "",
+            password=form.password.data,
+            certificate_number=(form.certificate_number.data or "").strip() or None,
+            certificate_year=form.certificate_year.data or None,
+        )
+        if _submitted(lambda: apply_as_person(runtime(), application)):
+            flash(
+                _("Your registration was sent to your employer. Sign in with your ID number to follow it."),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template("register_person.html", form=form, regions=regions, region=region)
+
+
+def _submitted(submit) -> bool:
+    """Run a registration; show its refusal on the form and report whether it went through."""
+    try:
+        submit()
+    except IdentifierError as error:
+        flash(explain_identity(error), "error")
+    except registration.RegistrationRefused as error:
+        flash(explain_refusal(error), "error")
+    except EngineError as error:
+        flash(explain(error), "error")
+    else:
+        return True
+    return False
