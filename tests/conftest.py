@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import MetaData
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
@@ -57,7 +58,9 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def db_engine(database_url):
     engine = make_engine(database_url)
-    Base.metadata.drop_all(engine)
+    present = MetaData()
+    present.reflect(engine)  # every table there, also those of modules this run does not import
+    present.drop_all(engine)
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
