@@ -120,7 +120,7 @@ def my_tasks(session: Session, actor: Actor, cursor: str | None = None, limit: i
 
 def queued_tasks(session: Session, actor: Actor, cursor: str | None = None, limit: int = 20) -> Page:
     """Return unclaimed open tasks offered to the actor's groups, soonest due first."""
-    groups = [p for p in actor.principals if p.startswith("g:")]
+    groups = [p for p in actor.principals if not p.startswith("u:")]
     query = (
         select(*_ITEM_COLUMNS)
         .join(HumanTaskCandidate, HumanTaskCandidate.human_task_id == HumanTask.id)
@@ -149,7 +149,7 @@ def inbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     mine = session.scalar(
         select(func.count()).where(HumanTask.assignee_id == actor.id, HumanTask.state == "open")
     )
-    groups = [p for p in actor.principals if p.startswith("g:")]
+    groups = [p for p in actor.principals if not p.startswith("u:")]
     queued = (
         session.scalar(select(func.count()).where(HumanTaskCandidate.principal.in_(groups))) if groups else 0
     )
@@ -174,7 +174,7 @@ def task_detail(rt: Runtime, session: Session, actor: Actor, task_id: int) -> Ta
         row.spec_name,
         instance.status,
         _task_data(rt, session, instance, row),
-        any(p.startswith("g:") for p in row.candidates.split()),
+        any(not p.startswith("u:") for p in row.candidates.split()),
     )
 
 

@@ -15,9 +15,7 @@ from wtforms.validators import ValidationError
 
 from domain.identity import MESSAGES_ZH
 from domain.identity import CreditCodeError
-from domain.identity import IdNumberError
 from domain.identity import parse_credit_code
-from domain.identity import parse_id_number
 from forms.choices import APPLYING_KINDS
 from forms.choices import TITLE_LEVELS
 
@@ -34,18 +32,6 @@ def valid_credit_code(form, field) -> None:
             parse_credit_code(field.data)
         except CreditCodeError as error:
             raise ValidationError(_identity_message(error)) from error
-
-
-def valid_id_number(today):
-    """Return a validator that refuses a malformed ID number (R18) with its reason."""
-
-    def check(form, field) -> None:
-        try:
-            parse_id_number(field.data or "", today())
-        except IdNumberError as error:
-            raise ValidationError(_identity_message(error)) from error
-
-    return check
 
 
 class AccountFields(FlaskForm):

@@ -1,82 +1,13 @@
 """In Chromium: a county reviewer claims and approves the demo application; the city approver gets it."""
 
 import re
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from webapp.demo import DEMO_PASSWORD
+from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 YEXIAN_SUBJECT = "叶县人民医院2025年度继续教育学时认定"
-TIMEOUT_MS = 5_000
-
-
-@pytest.fixture
-def live_server(app):
-    """Serve the app over real HTTP on 127.0.0.1 and a free port; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="ceflow-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-
-
-@pytest.fixture
-def chromium():
-    """Debian's chromium, driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(chromium, request):
-    """Return a function opening a page in a fresh context; screenshot every page when the test fails."""
-    pages = []
-
-    def open_page():
-        context = chromium.new_context(locale="zh-CN")
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        pages.append(page)
-        return page
-
-    yield open_page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        for number, page in enumerate(pages, start=1):
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{number}.png"), full_page=True)
-    for page in pages:
-        page.context.close()
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.get_by_label("用户名或身份证号").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/tasks"))
 
 
 def open_queue(page) -> None:
