@@ -2,17 +2,24 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
 from domain.base import Base
 from domain.organisations import Organisation
+from domain.passwords import hash_password
+from domain.passwords import verify_password
 from domain.persons import Person
 
 
@@ -175,7 +182,7 @@ def normalise_username(typed: str) -> str:
 
 
 def lock_end(failures: list[datetime], threshold: int, window: timedelta, lockout: timedelta):
-    """Return when a lockout ends: `lockout` after the latest failure that made `threshold` within `window`."""
+    """Return when a lockout ends: `lockout` after the last failure that made `threshold` in `window`."""
     ends = [
         failures[i] + lockout
         for i in range(threshold - 1, len(failures))
@@ -189,36 +196,47 @@ def locked_until(
 ) -> datetime | None:
     """Return until when sign-ins for this username or from this address are refused, or None."""
     horizon = now - policy.window - policy.lockout
-    since_user = max([horizon, *_counter_resets(session, username)])
     ends = [
         lock_end(
-            _failures(session, LoginAttempt.username == username, since_user),
+            _failures(session, LoginAttempt.username == username, horizon, *_user_restart(session, username)),
             policy.user_failures,
             policy.window,
             policy.lockout,
         ),
         lock_end(
-            _failures(session, LoginAttempt.ip == ip, horizon), policy.ip_failures, policy.window, policy.lockout
+            _failures(session, LoginAttempt.ip == ip, horizon),
+            policy.ip_failures,
+            policy.window,
+            policy.lockout,
         ),
     ]
     until = max((end for end in ends if end is not None), default=None)
     return until if until is not None and until > now else None
 
 
-def _failures(session: Session, who, since: datetime) -> list[datetime]:
-    query = select(LoginAttempt.at).where(who, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+def _failures(
+    session: Session, who, horizon: datetime, after_id: int = 0, changed_at: datetime | None = None
+) -> list[datetime]:
+    query = select(LoginAttempt.at).where(
+        who, LoginAttempt.success.is_(False), LoginAttempt.at > horizon, LoginAttempt.id > after_id
+    )
+    if changed_at is not None:
+        query = query.where(LoginAttempt.at >= changed_at)
     return list(session.scalars(query.order_by(LoginAttempt.at)))
 
 
-def _counter_resets(session: Session, username: str) -> list[datetime]:
-    """Return the moments the username's failure count started again: last success, last password change."""
+def _user_restart(session: Session, username: str) -> tuple[int, datetime | None]:
+    """Return where the username's failure count starts again: after its last success or password change.
+
+    The success is found by row id, not time, so a failure in the same instant still counts.
+    """
     last_success = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
+        select(func.max(LoginAttempt.id)).where(
             LoginAttempt.username == username, LoginAttempt.success.is_(True)
         )
     )
     changed = session.scalar(select(User.password_changed_at).where(User.username == username))
-    return [moment for moment in (last_success, changed) if moment is not None]
+    return last_success or 0, changed
 
 
 def begin_sign_in(

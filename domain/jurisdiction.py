@@ -60,7 +60,8 @@ def scope_for(session: Session, actor: Actor) -> Scope:
         return Scope(employer_id=org, organisation_id=org)
     if kind == OrganisationKind.INSTITUTION:
         return Scope(institution_id=org, organisation_id=org)
-    return Scope(person_id=actor.person_id)
+    employer = session.scalar(select(Person.employer_id).where(Person.id == actor.person_id))
+    return Scope(person_id=actor.person_id, organisation_id=employer)  # a person sees their employer too
 
 
 def organisation_filter(scope: Scope):

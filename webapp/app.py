@@ -6,9 +6,14 @@ from flask import Flask
 from flask import current_app
 from flask import session as browser_session
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp import account
 from webapp import auth
+from webapp import directory
 from webapp import inbox
+from webapp import notices
+from webapp import policy
 from webapp import processes
 from webapp import registration
 from webapp.config import load_config
@@ -36,6 +41,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     url = config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'ceflow.db'}"
     app.config.update(config, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url))
+    if config["TRUSTED_PROXIES"]:  # behind nginx: the sign-in throttle must see the client's address
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=config["TRUSTED_PROXIES"], x_proto=config["TRUSTED_PROXIES"]
+        )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app, locale_selector=select_locale)
@@ -45,9 +54,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         app.extensions["ceflow.runtime"] = build_runtime(app.config, db.engine)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(processes.blueprint)
     app.register_blueprint(registration.blueprint)
+    app.register_blueprint(directory.blueprint)
+    app.register_blueprint(directory.api)
+    app.register_blueprint(notices.blueprint)
+    app.register_blueprint(policy.blueprint)
     auth.install_user_loader(login_manager)
     return app
 

@@ -1,29 +1,35 @@
-"""Sign-in and sign-out, and the language switch."""
+"""Sign-in (throttled against guessing) and sign-out, and the language switch."""
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session as browser_session
 from flask import url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import UserMixin
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from domain.accounts import Actor
-from domain.accounts import User
+from domain.accounts import SignInLocked
 from domain.accounts import actor_for
-from domain.passwords import verify_password
+from domain.accounts import authenticate
+from domain.accounts import begin_sign_in
+from domain.accounts import normalise_username
+from domain.accounts import succeed_sign_in
+from engine.runtime import Runtime
+from engine.runtime import unit_of_work
 from webapp.extensions import db
 
 blueprint = Blueprint("auth", __name__)
@@ -53,15 +59,50 @@ def install_user_loader(login_manager) -> None:
         return SignedIn(actor) if actor else None
 
 
+def runtime() -> Runtime:
+    return current_app.extensions["ceflow.runtime"]
+
+
+def client_ip() -> str:
+    """Return the address the throttle counts failures by (behind a proxy, configure ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
+def locked_message(locked: SignInLocked) -> str:
+    """Return the lockout refusal, with the time it ends in the user's time zone."""
+    until = format_datetime(locked.until, "yyyy-MM-dd HH:mm")
+    return _("Too many failed sign-ins. Try again after %(time)s.", time=until)
+
+
+def sign_in(rt: Runtime, typed_username: str, password: str, ip: str) -> int | None:
+    """Check a sign-in against the throttle, then the password; return the user's id, or None.
+
+    Three short transactions on purpose: the attempt is counted (as failed) and committed before
+    the slow password check, so parallel guesses are all counted, and no write lock is held while
+    argon2 works. Raise SignInLocked while the username or the address is locked out.
+    """
+    username = normalise_username(typed_username)
+    with unit_of_work(rt) as session:
+        attempt = begin_sign_in(session, username, ip, rt.clock())
+    with rt.session_factory() as session:
+        user_id = authenticate(session, username, password)
+    if user_id is not None:
+        with unit_of_work(rt) as session:
+            succeed_sign_in(session, attempt)
+    return user_id
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.execute(
-            select(User).where(User.username == form.username.data.strip(), User.active.is_(True))
-        ).scalar_one_or_none()
-        if user is not None and verify_password(user.password_hash, form.password.data):
-            login_user(SignedIn(actor_for(db.session, user.id)))
+        try:
+            user_id = sign_in(runtime(), form.username.data, form.password.data, client_ip())
+        except SignInLocked as locked:
+            flash(locked_message(locked), "error")
+            return render_template("login.html", form=form), 429
+        if user_id is not None:
+            login_user(SignedIn(actor_for(db.session, user_id)))
             return redirect(_safe_next(request.args.get("next")) or url_for("inbox.my_tasks"))
         flash(_("Wrong username or password."), "error")
     return render_template("login.html", form=form)

@@ -21,6 +21,7 @@ DEFAULTS = {
     "MAIL_SUPERVISION_TO": "",  # comma-separated addresses that receive every supervision notice
     "SUPERVISION_CRON": "0 8 * * 1",  # crontab, Beijing time: Mondays 08:00; "" turns the job off
     "WTF_CSRF_ENABLED": True,
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
     "TESTING": False,
 }
 PREFIX = "CEFLOW_"

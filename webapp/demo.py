@@ -90,16 +90,18 @@ def _hrss_offices(session, now, password) -> dict[str, int]:
         session.flush()
         offices[code] = org.id
         for role, title in (("reviewer", "审核员"), ("approver", "审批人")):
-            session.add(
-                User(
-                    username=f"{SLUGS[code]}-{role}",
-                    password_hash=password,
-                    display_name=f"{name}人社局{title}",
-                    organisation_id=org.id,
-                    roles=f"{role},admin" if role == "reviewer" else role,
-                    created_at=now,
-                )
+            user = User(
+                username=f"{SLUGS[code]}-{role}",
+                password_hash=password,
+                display_name=f"{name}人社局{title}",
+                organisation_id=org.id,
+                roles=f"{role},admin" if role == "reviewer" else role,
+                created_at=now,
             )
+            session.add(user)
+            if role == "reviewer":  # the reviewer is the office's one unit admin (R3)
+                session.flush()
+                org.admin_user_id = user.id
     session.add(
         User(
             username="admin", password_hash=password, display_name="系统管理员", is_admin=True, created_at=now

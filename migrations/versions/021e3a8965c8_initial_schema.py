@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3e1a66337dba
+Revision ID: 021e3a8965c8
 Revises: 
-Create Date: 2026-11-24 19:10:13.320450
+Create Date: 2026-11-24 19:42:24.077218
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import domain.base
 
 
 # revision identifiers, used by Alembic.
-revision = '3e1a66337dba'
+revision = '021e3a8965c8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,19 @@ def upgrade():
     sa.CheckConstraint("source IN ('chinese-calendar', 'admin')", name=op.f('ck_calendar_year_source')),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_year'))
     )
+    op.create_table('login_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('success', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
+    )
+    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_attempt_at'), ['at'], unique=False)
+        batch_op.create_index('ix_login_attempt_ip_at', ['ip', 'at'], unique=False)
+        batch_op.create_index('ix_login_attempt_username_at', ['username', 'at'], unique=False)
+
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('recipient', sa.String(length=64), nullable=False),
@@ -280,12 +293,30 @@ def upgrade():
     sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('password_changed_at', domain.base.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_account_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
     )
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_account_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('admin_handover',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('from_user_id', sa.Integer(), nullable=True),
+    sa.Column('to_user_id', sa.Integer(), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=False),
+    sa.Column('at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('note', sa.String(length=255), nullable=False),
+    sa.ForeignKeyConstraint(['by_user_id'], ['user_account.id'], name=op.f('fk_admin_handover_by_user_id_user_account')),
+    sa.ForeignKeyConstraint(['from_user_id'], ['user_account.id'], name=op.f('fk_admin_handover_from_user_id_user_account')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_admin_handover_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['to_user_id'], ['user_account.id'], name=op.f('fk_admin_handover_to_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_handover'))
+    )
+    with op.batch_alter_table('admin_handover', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_admin_handover_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('human_task_candidate',
     sa.Column('human_task_id', sa.Integer(), nullable=False),
@@ -297,6 +328,14 @@ def upgrade():
     with op.batch_alter_table('human_task_candidate', schema=None) as batch_op:
         batch_op.create_index('ix_candidate_queue', ['principal', 'due_sort', 'human_task_id'], unique=False)
 
+    op.create_table('notice_read',
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('at', domain.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['notice.id'], name=op.f('fk_notice_read_notice_id_notice'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notice_read_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('notice_id', 'user_id', name=op.f('pk_notice_read'))
+    )
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('id_number', sa.String(length=18), nullable=False),
@@ -361,10 +400,15 @@ def downgrade():
         batch_op.drop_index('ix_person_employer_status')
 
     op.drop_table('person')
+    op.drop_table('notice_read')
     with op.batch_alter_table('human_task_candidate', schema=None) as batch_op:
         batch_op.drop_index('ix_candidate_queue')
 
     op.drop_table('human_task_candidate')
+    with op.batch_alter_table('admin_handover', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_admin_handover_organisation_id'))
+
+    op.drop_table('admin_handover')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_account_organisation_id'))
 
@@ -423,6 +467,12 @@ def downgrade():
         batch_op.drop_index('ix_notice_recipient_created')
 
     op.drop_table('notice')
+    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempt_username_at')
+        batch_op.drop_index('ix_login_attempt_ip_at')
+        batch_op.drop_index(batch_op.f('ix_login_attempt_at'))
+
+    op.drop_table('login_attempt')
     op.drop_table('calendar_year')
     op.drop_table('calendar_day')
     # ### end Alembic commands ###

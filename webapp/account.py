@@ -1,0 +1,206 @@
+"""The signed-in user's account: password change, the unit admin's handover, person password resets."""
+
+from collections.abc import Callable
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from domain.accounts import MIN_PASSWORD_LENGTH
+from domain.accounts import AccountRefused
+from domain.accounts import SignInLocked
+from domain.accounts import begin_sign_in
+from domain.accounts import change_password
+from domain.accounts import check_new_password
+from domain.accounts import succeed_sign_in
+from domain.jurisdiction import NotVisible
+from domain.unit_admin import HandoverRefused
+from domain.unit_admin import NewAccount
+from domain.unit_admin import NotUnitAdmin
+from domain.unit_admin import account_view
+from domain.unit_admin import admin_post
+from domain.unit_admin import colleagues
+from domain.unit_admin import hand_over
+from domain.unit_admin import handover_history
+from domain.unit_admin import person_to_reset
+from domain.unit_admin import reset_person_password
+from engine.runtime import Runtime
+from engine.runtime import unit_of_work
+from webapp.auth import client_ip
+from webapp.auth import locked_message
+from webapp.extensions import db
+
+blueprint = Blueprint("account", __name__, url_prefix="/account")
+NEW_ACCOUNT = 0  # the successor choice that creates an account
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+    )
+
+
+class HandoverForm(FlaskForm):
+    successor = SelectField(_l("Successor"), coerce=int)
+    username = StringField(_l("Username of the new account"), validators=[Optional(), Length(max=64)])
+    display_name = StringField(_l("Name of the successor"), validators=[Optional(), Length(max=64)])
+    note = TextAreaField(_l("Note (why, what was handed over)"), validators=[Optional(), Length(max=255)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token."""
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["ceflow.runtime"]
+
+
+def in_one_transaction(command: Callable):
+    """Run a domain command in its own unit of work and return its result."""
+    with unit_of_work(runtime()) as session:
+        return command(session)
+
+
+def change_own_password(rt: Runtime, user_id: int, username: str, ip: str, current: str, new: str) -> None:
+    """Change the user's password; a wrong current password counts as a failed sign-in."""
+    check_new_password(username, new)  # a weak new password is not a guess: refuse it before counting
+    with unit_of_work(rt) as session:
+        attempt = begin_sign_in(session, username, ip, rt.clock())
+    with unit_of_work(rt) as session:
+        change_password(session, user_id, current, new, rt.clock())
+        succeed_sign_in(session, attempt)
+
+
+def account_refusal(error: AccountRefused) -> str:
+    """Return a password refusal in the user's language."""
+    messages = {
+        "no_account": _("This account does not exist or is closed."),
+        "wrong_password": _("The current password is wrong."),
+        "too_short": _("The new password needs at least %(min)s characters.", min=MIN_PASSWORD_LENGTH),
+        "same_as_username": _("The new password must not be the username."),
+        "unchanged": _("The new password is the same as the current one."),
+    }
+    return messages.get(error.code, str(error))
+
+
+def handover_refusal(error: HandoverRefused) -> str:
+    """Return a handover refusal in the user's language."""
+    messages = {
+        "organisation_not_active": _("Only an active organisation can hand its admin over."),
+        "no_such_colleague": _("The successor must be another active user of the same organisation."),
+        "username_taken": _("The username %(username)s is taken.", username=error.params.get("username")),
+        "name_missing": _("Give the successor's username and name."),
+    }
+    return messages.get(error.code, str(error))
+
+
+def temporary_password_page(name: str, username: str, password: str):
+    """Show a temporary password once, and keep it out of every cache."""
+    response = make_response(
+        render_template("account_temporary.html", name=name, username=username, password=password)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("")
+@login_required
+def index():
+    account = account_view(db.session, current_user.actor.id)
+    return render_template("account_index.html", account=account)
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        account = account_view(db.session, current_user.actor.id)
+        try:
+            change_own_password(
+                runtime(), account.id, account.username, client_ip(), form.current.data, form.new.data
+            )
+        except SignInLocked as locked:
+            flash(locked_message(locked), "error")
+        except AccountRefused as error:
+            flash(account_refusal(error), "error")
+        else:
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("account.index"))
+    return render_template("account_password.html", form=form, min_length=MIN_PASSWORD_LENGTH)
+
+
+@blueprint.route("/handover", methods=["GET", "POST"])
+@blueprint.route("/organisations/<int:organisation_id>/handover", methods=["GET", "POST"])
+@login_required
+def handover(organisation_id: int | None = None):
+    actor = current_user.actor
+    try:
+        post = admin_post(db.session, actor, organisation_id)
+        choices = colleagues(db.session, actor, post.organisation_id)
+        history = handover_history(db.session, actor, post.organisation_id)
+    except NotUnitAdmin:
+        abort(403)
+    except NotVisible:
+        abort(404)
+    form = HandoverForm()
+    form.successor.choices = [(c.id, f"{c.display_name} ({c.username})") for c in choices]
+    form.successor.choices.append((NEW_ACCOUNT, _("A new account for the successor")))
+    if form.validate_on_submit():
+        successor = form.successor.data
+        if successor == NEW_ACCOUNT:
+            successor = NewAccount(form.username.data or "", form.display_name.data or "")
+        try:
+            done = in_one_transaction(
+                lambda s: hand_over(
+                    s, actor, successor, runtime().clock(), form.note.data or "", post.organisation_id
+                )
+            )
+        except NotUnitAdmin:
+            abort(403)  # someone else handed over first
+        except HandoverRefused as error:
+            flash(handover_refusal(error), "error")
+        else:
+            flash(_("%(name)s is now the unit admin.", name=done.successor_name), "success")
+            if done.temporary_password:
+                return temporary_password_page(done.successor_name, done.username, done.temporary_password)
+            return redirect(url_for("account.index"))
+    return render_template("account_handover.html", post=post, form=form, history=history)
+
+
+@blueprint.route("/persons/<int:person_id>/reset-password", methods=["GET", "POST"])
+@login_required
+def reset_password(person_id: int):
+    actor = current_user.actor
+    try:
+        person = person_to_reset(db.session, actor, person_id)
+    except NotUnitAdmin:
+        abort(403)
+    except NotVisible:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        password = in_one_transaction(lambda s: reset_person_password(s, actor, person_id, runtime().clock()))
+        return temporary_password_page(person.name, person.masked_id_number, password)
+    return render_template("account_reset.html", person=person, form=form)

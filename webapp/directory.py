@@ -1,0 +1,169 @@
+"""The directory: organisations and persons within the user's jurisdiction (R15), as pages and as JSON."""
+
+from dataclasses import asdict
+from datetime import date
+
+from flask import Blueprint
+from flask import abort
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_login import login_required
+
+from domain import directory
+from domain.jurisdiction import NotVisible
+from forms.choices import TITLE_LEVELS
+from webapp.extensions import db
+
+blueprint = Blueprint("directory", __name__)
+api = Blueprint("directory_api", __name__, url_prefix="/api")
+
+KINDS = [
+    ("hrss", _l("HRSS")),
+    ("authority", _l("Industry authority")),
+    ("employer", _l("Employer")),
+    ("institution", _l("Training institution")),
+]
+STATUSES = [
+    ("active", _l("Active")),
+    ("pending", _l("Pending review")),
+    ("returned", _l("Returned for correction")),
+    ("rejected", _l("Rejected")),
+    ("withdrawn", _l("Withdrawn")),
+    ("inactive", _l("Inactive")),
+]
+ORGANISATION_FILTERS = ("q", "kind", "region", "status")
+PERSON_FILTERS = ("q", "employer_id", "region", "title_level", "status")
+
+
+def _filters(names: tuple[str, ...]) -> dict:
+    """Read the list filters from the query string; an empty box is no filter."""
+    found = {name: request.args.get(name, "").strip() or None for name in names}
+    if found.get("employer_id") is not None:
+        found["employer_id"] = request.args.get("employer_id", type=int)
+        if found["employer_id"] is None:
+            abort(400)
+    return found
+
+
+def _labels() -> dict:
+    return {"kinds": dict(KINDS), "statuses": dict(STATUSES), "title_levels": dict(TITLE_LEVELS)}
+
+
+def _search(query, names: tuple[str, ...], limit: int = 50):
+    filters = _filters(names)
+    try:
+        page = query(db.session, current_user.actor, **filters, after=request.args.get("after"), limit=limit)
+    except directory.BadCursor:
+        abort(400)
+    return filters, page
+
+
+@blueprint.route("/organisations")
+@login_required
+def organisations():
+    filters, page = _search(directory.search_organisations, ORGANISATION_FILTERS)
+    regions = directory.visible_regions(db.session, current_user.actor)
+    return render_template(
+        "organisations.html", page=page, filters=filters, regions=regions, choices=KINDS, **_labels()
+    )
+
+
+@blueprint.route("/organisations/<int:org_id>")
+@login_required
+def organisation(org_id: int):
+    try:
+        detail = directory.organisation_detail(db.session, current_user.actor, org_id)
+    except NotVisible:
+        abort(404)
+    return render_template("organisation.html", org=detail, **_labels())
+
+
+@blueprint.route("/persons")
+@login_required
+def persons():
+    filters, page = _search(directory.search_persons, PERSON_FILTERS)
+    regions = directory.visible_regions(db.session, current_user.actor)
+    return render_template(
+        "persons.html", page=page, filters=filters, regions=regions, choices=TITLE_LEVELS, **_labels()
+    )
+
+
+@blueprint.route("/persons/<int:person_id>")
+@login_required
+def person(person_id: int):
+    try:
+        detail = directory.person_detail(db.session, current_user.actor, person_id)
+    except NotVisible:
+        abort(404)
+    return render_template("person.html", person=detail, **_labels())
+
+
+@api.before_request
+def signed_in_only():
+    """Answer a request without a session with a JSON 401, not a redirect to the sign-in page."""
+    if not current_user.is_authenticated:
+        return jsonify(error="unauthorized", message="sign in first"), 401
+    return None
+
+
+@api.errorhandler(400)
+def bad_request(_error):
+    return jsonify(error="bad_request", message="a filter or the cursor is malformed"), 400
+
+
+@api.errorhandler(404)
+def not_found(_error):
+    return jsonify(error="not_found", message="no such record within your jurisdiction"), 404
+
+
+@api.route("/organisations")
+def api_organisations():
+    _, page = _search(directory.search_organisations, ORGANISATION_FILTERS, _limit())
+    return jsonify(_page_json(page))
+
+
+@api.route("/organisations/<int:org_id>")
+def api_organisation(org_id: int):
+    try:
+        return jsonify(_json(directory.organisation_detail(db.session, current_user.actor, org_id)))
+    except NotVisible:
+        abort(404)
+
+
+@api.route("/persons")
+def api_persons():
+    _, page = _search(directory.search_persons, PERSON_FILTERS, _limit())
+    return jsonify(_page_json(page))
+
+
+@api.route("/persons/<int:person_id>")
+def api_person(person_id: int):
+    try:
+        return jsonify(_json(directory.person_detail(db.session, current_user.actor, person_id)))
+    except NotVisible:
+        abort(404)
+
+
+def _limit() -> int:
+    limit = request.args.get("limit", 50, type=int)
+    if not 1 <= limit <= directory.MAX_LIMIT:
+        abort(400)
+    return limit
+
+
+def _json(row) -> dict:
+    """Return a row as JSON-ready values, dates in ISO 8601."""
+    return {
+        key: value.isoformat() if isinstance(value, date) else value for key, value in asdict(row).items()
+    }
+
+
+def _page_json(page: directory.Page) -> dict:
+    return {
+        "items": [_json(item) for item in page.items],
+        "next_after": page.next_after,
+        "status_counts": page.status_counts,
+    }

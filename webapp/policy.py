@@ -1,0 +1,83 @@
+"""The policy calendar of the user's city: this year's and next year's deadlines and hour minimums.
+
+Only the city HRSS edits it (R4, R16); everyone else, county HRSS included, sees it read-only.
+"""
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+
+from domain import directory
+from domain.deadlines import CHINA
+from domain.policy import PolicyError
+from domain.policy import policy_for
+from domain.policy import save_policy
+from engine.runtime import unit_of_work
+from forms.policy import LABELS
+from forms.policy import PolicyForm
+from forms.policy import initial_values
+from webapp.extensions import db
+
+blueprint = Blueprint("policy", __name__, url_prefix="/policy")
+
+
+def runtime():
+    return current_app.extensions["ceflow.runtime"]
+
+
+def _years() -> tuple[int, int]:
+    this_year = runtime().clock().astimezone(CHINA).year
+    return this_year, this_year + 1
+
+
+@blueprint.route("", defaults={"year": None})
+@blueprint.route("/<int:year>", methods=["GET", "POST"])
+@login_required
+def calendar(year: int | None):
+    years = _years()
+    year = year or years[0]
+    if year not in years:
+        abort(404)
+    home = directory.home_of(db.session, current_user.actor)
+    if request.method == "POST" and not home.is_city_hrss:
+        abort(403)
+    policy = policy_for(db.session, year, home.city_code) if home.city_code else None
+    form, problems = None, None
+    if home.is_city_hrss:
+        earlier = policy or policy_for(db.session, year - 1, home.city_code)
+        form = PolicyForm(data=initial_values(earlier, year))
+        if form.validate_on_submit():
+            problems = _save(form, year, home.city_code)
+            if problems is None:
+                flash(_("The %(year)s calendar was saved.", year=year), "success")
+                return redirect(url_for("policy.calendar", year=year))
+    return render_template(
+        "policy.html",
+        year=year,
+        years=years,
+        home=home,
+        policy=policy,
+        form=form,
+        refused=problems is not None,
+        problems=problems or [],
+        labels=LABELS,
+    )
+
+
+def _save(form: PolicyForm, year: int, city_code: str) -> list[str] | None:
+    """Save the city's calendar in one transaction; return the problems no field shows, or None when saved."""
+    rt, actor = runtime(), current_user.actor
+    try:
+        with unit_of_work(rt) as session:
+            save_policy(session, year, city_code, form.policy_values(), actor.name, rt.clock())
+    except PolicyError as error:
+        return form.show_problems(error.problems)
+    return None
