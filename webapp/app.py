@@ -16,6 +16,7 @@ from webapp import notices
 from webapp import policy
 from webapp import processes
 from webapp import registration
+from webapp import supervision
 from webapp.config import load_config
 from webapp.extensions import babel
 from webapp.extensions import csrf
@@ -58,6 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(processes.blueprint)
     app.register_blueprint(registration.blueprint)
+    app.register_blueprint(supervision.blueprint)
     app.register_blueprint(directory.blueprint)
     app.register_blueprint(directory.api)
     app.register_blueprint(notices.blueprint)

@@ -25,6 +25,7 @@ from webapp.demo import load_demo_data
 from webapp.first_start import initialise_database
 from webapp.scheduler import run_scheduler_forever
 from webapp.scheduler import start_background_scheduler
+from webapp.scheduler import supervise
 
 
 def runtime():
@@ -109,6 +110,14 @@ def sweep_command():
     """Fire the timers that are due now, once."""
     result = sweep_timers(runtime())
     click.echo(f"claimed {result.claimed}, fired {result.fired}, failed {result.failed}")
+
+
+@cli.command("supervise")
+@with_appcontext
+def supervise_command():
+    """Produce this week's supervision notices now (the scheduler does it every Monday)."""
+    produced = supervise(runtime(), current_app.config)
+    click.echo(f"supervision notices produced: {len(produced)}")
 
 
 @cli.command("scheduler")

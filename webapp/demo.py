@@ -16,6 +16,8 @@ from domain.regions import PINGDINGSHAN
 from domain.regions import PINGDINGSHAN_REGIONS
 from domain.registration import OrganisationApplication
 from domain.registration import PersonApplication
+from domain.supervision import produce_supervision_notices
+from domain.supervision import supervision_period
 from engine.commands import complete_task
 from engine.commands import start_instance
 from engine.inbox import my_tasks
@@ -68,9 +70,13 @@ def load_demo_data(rt: Runtime) -> str:
         report = populate(session, COUNTIES, hrss, PLAN, now, password)
         seed_policy_2015(session, now)
     pending = _pending_work(rt, named)
+    with unit_of_work(rt) as session:
+        notices = produce_supervision_notices(session, supervision_period(rt.clock()), rt.clock())
     return (
         f"demo data loaded: {report.organisations + len(hrss) + len(named)} organisations, "
-        f"{report.persons} persons ({report.late_employers} employers behind), {pending} pending applications"
+        f"{report.persons} persons ({report.late_employers} employers behind),"
+        f" {pending} pending applications,"
+        f" {len(notices)} supervision notices"
     )
 
 

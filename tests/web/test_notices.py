@@ -5,6 +5,7 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -54,6 +55,7 @@ def notices(app, session_factory) -> dict[str, int]:
     """Notices to 叶县's reviewer personally, to the county reviewers' group, to the office, and to 鲁山县."""
     reviewer = user(session_factory, "yexian-reviewer")
     with session_factory() as session, session.begin():
+        session.execute(delete(Notice))  # start from an empty notice centre (the demo fills it)
         session.add(
             User(
                 username="yexian-reviewer2",
