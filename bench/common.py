@@ -59,7 +59,7 @@ class Measurement:
 
 
 def parse_options(description: str, quick_instances: int, full_instances: int) -> argparse.Namespace:
-    """Read --quick, --instances, --stores and --profile; fill in the instance count for the mode."""
+    """Read the options (see --help); fill in the instance count for the mode."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a short run (under 30 s in all)")
     parser.add_argument("--instances", type=int, help=f"instances per store (default {full_instances})")
@@ -72,6 +72,11 @@ def parse_options(description: str, quick_instances: int, full_instances: int) -
         "--profile",
         action="store_true",
         help="also run the SQLite loop under cProfile and print its top functions by cumulative time",
+    )
+    parser.add_argument(
+        "--same-writes",
+        action="store_true",
+        help="also run raw SpiffWorkflow issuing the runtime's SQL through the bare driver (the ceiling)",
     )
     options = parser.parse_args()
     if options.instances is None:

@@ -15,6 +15,7 @@ from bench.common import Measurement
 from bench.common import parse_options
 from bench.common import print_result
 from bench.common import rounded
+from bench.same_writes import SameWritesFlow
 from bench.stores import StoreUnavailable
 from bench.stores import describe
 from bench.stores import fresh_database
@@ -57,6 +58,8 @@ def run() -> None:
             result[f"{store}_skipped"] = str(error)
             continue
         _record(result, store, measured, raw)
+        if options.same_writes:
+            _record_same_writes(result, store, measure_same_writes(store, count, budget), measured, raw)
     if options.profile:
         profile_sqlite(min(count, PROFILE_INSTANCES))
     _judge(result)
@@ -92,6 +95,29 @@ def measure_store(store: str, count: int, budget: float | None) -> Measurement:
                     break
         _check_all_ended(rt, WARMUP_INSTANCES + measured.instances)
     _print_line(f"CE Flow runtime on {store}", measured)
+    return measured
+
+
+def measure_same_writes(store: str, count: int, budget: float | None) -> Measurement:
+    """Run raw SpiffWorkflow with the runtime's statements through the bare driver, on a fresh database."""
+    with fresh_database(store) as db:
+        rt = make_runtime(db)  # creates the definition row the flow looks up
+        raw_connection = db.raw_connection()
+        try:
+            flow = SameWritesFlow(raw_connection.driver_connection, db.dialect.name)
+            for _ in range(WARMUP_INSTANCES):
+                flow.run_instance(Measurement())
+            measured = Measurement()
+            with measured.loop():
+                deadline = time.perf_counter() + budget if budget else None
+                for _ in range(count):
+                    flow.run_instance(measured)
+                    if deadline and time.perf_counter() > deadline:
+                        break
+        finally:
+            raw_connection.close()
+        _check_all_ended(rt, WARMUP_INSTANCES + measured.instances)
+    _print_line(f"raw SpiffWorkflow + the same SQL on {store} (bare driver)", measured)
     return measured
 
 
@@ -136,9 +162,25 @@ def _record(result: dict, store: str, measured: Measurement, raw: Measurement) -
     result[f"{store}_ms_start_median"] = rounded(measured.median_ms("start"), 3)
     result[f"{store}_ms_complete_median"] = rounded(measured.median_ms("complete"), 3)
     result[f"{store}_ms_inbox_query_median"] = rounded(measured.median_ms("inbox"), 3)
+    # the loop's own inbox lookups are not engine commands: how fast the commands alone went
+    commands_s = (
+        sum(measured.steps_ms.get("start", ())) / 1000 + sum(measured.steps_ms.get("complete", ())) / 1000
+    )
+    result[f"{store}_commands_only_instances_per_s"] = rounded(measured.instances / commands_s, 1)
     cpu_ratio = measured.per_cpu_second() / raw.per_cpu_second()
     result[f"{store}_cpu_ratio_vs_raw"] = rounded(cpu_ratio, 3)
     print(f"  ratio to raw: {ratio:.3f} by wall time, {cpu_ratio:.3f} by this process's CPU time")
+
+
+def _record_same_writes(result: dict, store: str, same: Measurement, measured: Measurement, raw: Measurement):
+    result[f"{store}_same_writes_instances_per_s"] = rounded(same.per_second(), 1)
+    result[f"{store}_same_writes_instances_per_cpu_s"] = rounded(same.per_cpu_second(), 1)
+    result[f"{store}_same_writes_ratio_vs_raw"] = rounded(same.per_second() / raw.per_second(), 3)
+    result[f"{store}_same_writes_ms_per_command_median"] = rounded(same.median_ms("start", "complete"), 3)
+    share = measured.per_second() / same.per_second()
+    result[f"{store}_runtime_vs_same_writes"] = rounded(share, 3)
+    alone = same.per_second() / raw.per_second()
+    print(f"  the same SQL alone reaches {alone:.3f} of raw; the runtime {share:.3f} of it")
 
 
 def _judge(result: dict) -> None:

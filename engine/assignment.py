@@ -1,5 +1,6 @@
 """Commands that change who holds a task: claim, release, transfer (转办), delegate (委派)."""
 
+from sqlalchemy import bindparam
 from sqlalchemy import update
 
 from domain.accounts import Actor
@@ -7,13 +8,23 @@ from engine.context import CommandContext
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskHeldByOther
-from engine.models import HumanTask
-from engine.projection import sync_queue
 from engine.runtime import Runtime
 from engine.task_access import assignee_name
 from engine.task_access import visible_open_task
 from engine.task_access import workable_task
+from engine.task_rows import TASKS
+from engine.task_rows import TaskRow
+from engine.task_rows import change_task
+from engine.task_rows import load_task
+from engine.task_rows import sync_queue
+from engine.task_rows import unqueue
 from engine.transaction import run_command
+
+_CLAIM = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open", TASKS.c.assignee_id.is_(None))
+    .values(assignee_id=bindparam("claimant"))
+)
 
 
 def claim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
@@ -23,16 +34,11 @@ def claim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
         row = visible_open_task(ctx, task_id)
         if row.assignee_id == actor.id:
             return
-        taken = ctx.session.execute(
-            update(HumanTask)
-            .where(HumanTask.id == row.id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
-            .values(assignee_id=actor.id)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:
-            raise TaskHeldByOther(assignee_name(ctx.session, row.assignee_id))
-        ctx.session.refresh(row)
-        sync_queue(ctx.db, row)
+        if ctx.db.execute(_CLAIM, {"task_id": row.id, "claimant": actor.id}).rowcount != 1:
+            winner = load_task(ctx.db, row.id)
+            raise TaskHeldByOther(assignee_name(ctx.session, winner.assignee_id if winner else None))
+        row.assignee_id = actor.id
+        unqueue(ctx.db, row.id)
         ctx.audit(row.instance_id, "claim", row)
 
     run_command(rt, "claim", actor, body, task_id)
@@ -47,7 +53,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
             raise NotAllowed("Only the person holding a task can release it.")
         if row.candidates == f"u:{actor.id}":
             raise NotAllowed("This task is yours alone; there is no queue to release it to.")
-        row.assignee_id = None
+        change_task(ctx.db, row, assignee_id=None)
         sync_queue(ctx.db, row)
         ctx.audit(row.instance_id, "unclaim", row)
 
@@ -62,7 +68,7 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be transferred to yourself.")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
-        row.assignee_id, row.owner_id = to_user_id, None
+        change_task(ctx.db, row, assignee_id=to_user_id, owner_id=None)
         sync_queue(ctx.db, row)
         ctx.notify(
             [f"u:{to_user_id}"], "transfer", f"转办给您：{row.name}", row.subject, row.instance_id, row.id
@@ -82,7 +88,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be delegated to yourself.")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
-        row.owner_id, row.assignee_id = actor.id, to_user_id
+        change_task(ctx.db, row, owner_id=actor.id, assignee_id=to_user_id)
         sync_queue(ctx.db, row)
         ctx.notify(
             [f"u:{to_user_id}"], "delegate", f"委派给您：{row.name}", row.subject, row.instance_id, row.id
@@ -92,8 +98,9 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
     run_command(rt, "delegate", actor, body, task_id)
 
 
-def resolve_delegation(ctx: CommandContext, row: HumanTask, opinion: str) -> None:
+def resolve_delegation(ctx: CommandContext, row: TaskRow, opinion: str) -> None:
+    """Hand a delegated task back to its owner, with the delegate's opinion."""
     owner = row.owner_id
-    row.assignee_id, row.owner_id = owner, None
+    change_task(ctx.db, row, assignee_id=owner, owner_id=None)
     ctx.notify([f"u:{owner}"], "delegate_back", f"委派已处理：{row.name}", opinion, row.instance_id, row.id)
     ctx.audit(row.instance_id, "resolve", row, opinion, back_to=owner)

@@ -18,16 +18,16 @@ from engine.projection import close_task_row
 from engine.runtime import Runtime
 from engine.store import InstanceRecord
 from engine.task_access import finish_row
-from engine.task_access import open_rows
 from engine.task_access import require_opinion
 from engine.task_access import workable_task
+from engine.task_rows import open_rows
 from engine.transaction import run_command
 
-DEFINITIONS = ProcessDefinition.__table__
+_DEFINITIONS = ProcessDefinition.__table__
 _NEWEST = (
-    select(DEFINITIONS.c.id, DEFINITIONS.c.name)
-    .where(DEFINITIONS.c.process_key == bindparam("process_key"))
-    .order_by(DEFINITIONS.c.version.desc())
+    select(_DEFINITIONS.c.id, _DEFINITIONS.c.name)
+    .where(_DEFINITIONS.c.process_key == bindparam("process_key"))
+    .order_by(_DEFINITIONS.c.version.desc())
     .limit(1)
 )
 
@@ -44,16 +44,13 @@ def start_instance(
 
     def body(ctx: CommandContext) -> int:
         definition_id, name = newest_version(ctx.db, process_key)
-        values = dict(data or {})
-        if actor is not None:
-            values.setdefault("initiator_id", actor.id)
-            values.setdefault("initiator_name", actor.name)
-            values.setdefault("region_code", actor.region_code)
+        values = _start_values(actor, data)
         workflow = ctx.new_workflow(definition_id)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(values)
         workflow.do_engine_steps()
         first = _submit_first_step(workflow, submit) if submit is not None else None
+        # inserted only now, with its first state: one INSERT instead of an INSERT and an UPDATE
         instance = InstanceRecord(
             id=None,
             definition_id=definition_id,
@@ -84,7 +81,7 @@ def complete_task(
     """Finish a task with its form data and an opinion (通过, or the step's own decision)."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "approve")
+        row = workable_task(ctx, task_id, "approve", with_instance=True)
         if row.owner_id is not None:
             resolve_delegation(ctx, row, opinion)
             return
@@ -109,7 +106,7 @@ def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: 
     """Send the process back to an earlier step (the applicant's by default), with a reason (退回)."""
 
     def body(ctx: CommandContext) -> str:
-        row = workable_task(ctx, task_id, "return")
+        row = workable_task(ctx, task_id, "return", with_instance=True)
         require_opinion(opinion, "退回")
         instance, workflow = ctx.load(row.instance_id)
         target = _return_target(workflow, to_step)
@@ -128,7 +125,7 @@ def reject_task(rt: Runtime, actor: Actor, task_id: int, opinion: str) -> None:
     """Refuse the application (不通过): the process ends here."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "reject")
+        row = workable_task(ctx, task_id, "reject", with_instance=True)
         require_opinion(opinion, "不通过")
         instance, workflow = ctx.load(row.instance_id)
         finish_row(ctx, row, "done", "reject")
@@ -147,7 +144,7 @@ def withdraw_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str 
             raise TaskNotFound(instance_id)
         if instance.status != "running":
             raise InvalidCommand("Only a pending application can be withdrawn.")
-        rows = open_rows(ctx.session, instance_id)
+        rows = open_rows(ctx.db, instance_id)
         if not rows or any("withdraw" not in r.allowed_actions.split(",") for r in rows):
             raise NotAllowed("This application can no longer be withdrawn at its current step.")
         _end_instance(ctx, instance, workflow, "withdrawn")
@@ -170,6 +167,16 @@ def terminate_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str
         ctx.audit(instance_id, "terminate", None, opinion)
 
     run_command(rt, "terminate", actor, body)
+
+
+def _start_values(actor: Actor | None, data: dict | None) -> dict:
+    """Return the start data with who started the process filled in."""
+    values = dict(data or {})
+    if actor is not None:
+        values.setdefault("initiator_id", actor.id)
+        values.setdefault("initiator_name", actor.name)
+        values.setdefault("region_code", actor.region_code)
+    return values
 
 
 def _submit_first_step(workflow, data: dict) -> str:
@@ -201,7 +208,7 @@ def _rewind(workflow, target, data: dict) -> None:
 
 def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
     workflow.cancel()
-    for row in open_rows(ctx.session, instance.id):
+    for row in open_rows(ctx.db, instance.id):
         close_task_row(ctx, row, "cancelled")
     instance.status = status
     instance.ended_at = ctx.now

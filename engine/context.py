@@ -13,15 +13,18 @@ from domain.notices import Notice
 from engine.definitions import specs_for
 from engine.errors import InvalidCommand
 from engine.models import AuditEvent
-from engine.models import HumanTask
 from engine.projection import project_tasks
+from engine.runtime import CONNECTION_KEY
 from engine.runtime import Runtime
 from engine.scripting import CommandScriptEngine
 from engine.store import InstanceRecord
 from engine.store import insert_instance
 from engine.store import load_instance
+from engine.store import load_task_and_instance
 from engine.store import load_workflow
 from engine.store import save_state
+from engine.task_rows import TaskRow
+from engine.task_rows import load_task
 from engine.timers import sync_timer_jobs
 
 _INSERT_AUDIT = insert(AuditEvent.__table__)
@@ -39,16 +42,18 @@ class CommandContext:
         self.loaded_instance_id: int | None = None
         self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
         self._db: Connection | None = None
+        self._read_ahead: tuple[InstanceRecord, str] | None = None
 
     @property
     def db(self) -> Connection:
         """Return the connection of this command's transaction, for Core statements (no ORM overhead)."""
         if self._db is None:
-            self._db = self.session.connection()
+            self._db = self.session.info.get(CONNECTION_KEY) or self.session.connection()
         return self._db
 
     @property
     def actor_name(self) -> str:
+        """Return who acts, as the audit trail names them (the system for timers)."""
         return self.actor.name if self.actor else "系统"
 
     def script_engine(self) -> CommandScriptEngine:
@@ -60,9 +65,21 @@ class CommandContext:
         parsed = specs_for(self.rt, self.session, definition_id)
         return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine())
 
+    def task_row(self, task_id: int, with_instance: bool = False) -> TaskRow | None:
+        """Read a task row; `with_instance` also reads its instance in the same statement, for `load`."""
+        if not with_instance:
+            return load_task(self.db, task_id)
+        found = load_task_and_instance(self.db, task_id)
+        if found is None:
+            return None
+        row, instance, state = found
+        self._read_ahead = (instance, state)
+        return row
+
     def load(self, instance_id: int) -> tuple[InstanceRecord, BpmnWorkflow]:
-        """Load an instance row and restore its workflow."""
-        loaded = load_instance(self.db, instance_id)
+        """Load an instance row (unless read ahead with its task) and restore its workflow."""
+        ahead, self._read_ahead = self._read_ahead, None
+        loaded = ahead if ahead and ahead[0].id == instance_id else load_instance(self.db, instance_id)
         if loaded is None:
             raise InvalidCommand(f"Process instance {instance_id} does not exist.")
         instance, state = loaded
@@ -91,9 +108,7 @@ class CommandContext:
             instance.status = "completed"
             instance.ended_at = self.now
 
-    def audit(
-        self, instance_id: int, action: str, task: HumanTask | None = None, opinion: str = "", **details
-    ):
+    def audit(self, instance_id: int, action: str, task: TaskRow | None = None, opinion: str = "", **details):
         """Append one audit event."""
         self.db.execute(
             _INSERT_AUDIT,

@@ -4,32 +4,24 @@ from datetime import UTC
 from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam
-from sqlalchemy import delete
-from sqlalchemy import insert
-from sqlalchemy import select
 
-from engine.models import HumanTask
-from engine.models import HumanTaskCandidate
 from engine.runtime import Candidates
+from engine.task_rows import INSERT_TASK
+from engine.task_rows import TaskRow
+from engine.task_rows import change_task
+from engine.task_rows import offer
+from engine.task_rows import open_rows
+from engine.task_rows import sync_queue
 
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate"
-TASKS = HumanTask.__table__
-QUEUE = HumanTaskCandidate.__table__
-_INSERT_TASK = insert(TASKS).returning(TASKS.c.id)
-_INSERT_QUEUE = insert(QUEUE)
-DELETE_QUEUE = delete(QUEUE).where(QUEUE.c.human_task_id == bindparam("task_id"))
 
 
 def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
     """Insert rows for new READY user tasks, re-resolve escalated ones, close the ones gone."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     if not new:  # a new instance has no rows yet
-        open_rows = ctx.session.execute(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-        ).scalars()
-        for row in open_rows:
+        for row in open_rows(ctx.db, instance.id):
             task = ready.pop(row.task_uuid, None)
             if task is None:
                 close_task_row(ctx, row, "cancelled")
@@ -39,11 +31,11 @@ def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
         _insert_row(ctx, instance, task)
 
 
-def close_task_row(ctx, row: HumanTask, state: str, outcome: str | None = None) -> None:
+def close_task_row(ctx, row: TaskRow, state: str, outcome: str | None = None) -> None:
     """Mark a task row finished and drop it from every queue."""
-    row.state = state
-    row.outcome = outcome or row.outcome
-    row.completed_at = row.completed_at or ctx.now
+    change_task(
+        ctx.db, row, state=state, outcome=outcome or row.outcome, completed_at=row.completed_at or ctx.now
+    )
     sync_queue(ctx.db, row)
 
 
@@ -73,9 +65,9 @@ def _insert_row(ctx, instance, task) -> int:
         "due_at": due,
         "due_sort": due or NO_DUE_DATE,
     }
-    row_id = ctx.db.execute(_INSERT_TASK, values).scalar_one()
+    row_id = ctx.db.execute(INSERT_TASK, values).scalar_one()
     if values["assignee_id"] is None:
-        _offer(ctx.db, row_id, values["candidates"], values["due_sort"])
+        offer(ctx.db, row_id, values["candidates"], values["due_sort"])
     return row_id
 
 
@@ -84,30 +76,13 @@ def sole_user(candidates: Candidates) -> int | None:
     return candidates.users[0] if len(candidates.users) == 1 and not candidates.groups else None
 
 
-def _set_candidates(ctx, row: HumanTask, candidates: Candidates) -> None:
-    row.candidates = " ".join(candidates.principals())
-    row.assignee_id = sole_user(candidates)
+def _set_candidates(ctx, row: TaskRow, candidates: Candidates, **changes) -> None:
+    principals = " ".join(candidates.principals())
+    change_task(ctx.db, row, candidates=principals, assignee_id=sole_user(candidates), **changes)
     sync_queue(ctx.db, row)
 
 
-def sync_queue(db, row: HumanTask) -> None:
-    """Offer an open, unassigned task to its candidates' queues; take it off them otherwise."""
-    db.execute(DELETE_QUEUE, {"task_id": row.id})
-    if row.state == "open" and row.assignee_id is None:
-        _offer(db, row.id, row.candidates, row.due_sort)
-
-
-def _offer(db, task_id: int, principals: str, due_sort: datetime) -> None:
-    """Insert a task's queue rows in one statement."""
-    rows = [
-        {"human_task_id": task_id, "principal": p, "due_sort": due_sort}
-        for p in dict.fromkeys(principals.split())
-    ]
-    if rows:
-        db.execute(_INSERT_QUEUE, rows)
-
-
-def _apply_rungs(ctx, instance, row: HumanTask, task) -> None:
+def _apply_rungs(ctx, instance, row: TaskRow, task) -> None:
     """Carry a fired reminder or escalation from the workflow into the inbox and the notice centre."""
     if task._get_internal_data("remind_pending", False):
         task.internal_data.pop("remind_pending", None)
@@ -118,8 +93,7 @@ def _apply_rungs(ctx, instance, row: HumanTask, task) -> None:
     if level == row.escalation_level:
         return
     candidates = resolve_candidates(ctx, row.candidate_rule, task, level)
-    row.escalation_level = level
-    _set_candidates(ctx, row, candidates)
+    _set_candidates(ctx, row, candidates, escalation_level=level)
     ctx.notify(
         candidates.principals(), "escalation", f"督办升级：{row.name}", row.subject, instance.id, row.id
     )

@@ -26,6 +26,7 @@ class Candidates:
         return [f"u:{u}" for u in self.users] + list(self.groups)
 
 
+CONNECTION_KEY = "ceflow.connection"  # session.info entry: the connection of the unit of work's transaction
 CandidateRule = Callable[[Session, dict, int], tuple[tuple[str, ...], tuple[int, ...]]]
 Operation = Callable[..., dict | None]
 
@@ -73,9 +74,11 @@ def bootstrap(
 @contextmanager
 def unit_of_work(rt: Runtime, write: bool = True) -> Iterator[Session]:
     """Open one transaction and commit it at the end; the only place the engine commits."""
+    # The session owns the transaction (not a connection it joins): domain code hooks its
+    # after_commit event, e.g. to send mail only once the notices it wrote are committed.
     session = rt.session_factory()
     try:
-        session.connection(execution_options={"ceflow_write": write})
+        session.info[CONNECTION_KEY] = session.connection(execution_options={"ceflow_write": write})
         yield session
         session.commit()
     except BaseException:

@@ -16,6 +16,9 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from engine.models import ProcessInstance
+from engine.task_rows import TASK_COLUMNS
+from engine.task_rows import TASKS
+from engine.task_rows import TaskRow
 
 INSTANCES = ProcessInstance.__table__
 
@@ -99,6 +102,20 @@ _INSERT = insert(INSTANCES).returning(INSTANCES.c.id)
 _SAVE = update(INSTANCES).where(
     INSTANCES.c.id == bindparam("instance_id"), INSTANCES.c.version == bindparam("expected")
 )
+_TASK_AND_INSTANCE = (
+    select(*TASK_COLUMNS, *_RECORD_COLUMNS, INSTANCES.c.state)
+    .join_from(TASKS, INSTANCES, TASKS.c.instance_id == INSTANCES.c.id)
+    .where(TASKS.c.id == bindparam("task_id"))
+)
+
+
+def load_task_and_instance(db, task_id: int) -> tuple[TaskRow, InstanceRecord, str] | None:
+    """Read a task row together with its instance row and state, in one statement."""
+    found = db.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
+    if found is None:
+        return None
+    split = len(TASK_COLUMNS)
+    return TaskRow(*found[:split]), InstanceRecord(*found[split:-1]), found[-1]
 
 
 def load_instance(db, instance_id: int) -> tuple[InstanceRecord, str] | None:

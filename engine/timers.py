@@ -29,6 +29,12 @@ _DROP_UNFIRED = delete(JOBS).where(
     JOBS.c.task_uuid.in_(bindparam("uuids", expanding=True)), JOBS.c.fired_at.is_(None)
 )
 _INSERT_JOB = insert(JOBS)
+_JOB = select(
+    JOBS.c.instance_id, JOBS.c.task_uuid, JOBS.c.spec_name, JOBS.c.due_at, JOBS.c.fired_at, JOBS.c.lease_owner
+).where(JOBS.c.id == bindparam("job_id"))
+_MARK_FIRED = (
+    update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(fired_at=bindparam("fired"), last_error=None)
+)
 
 
 _HAS_TIMERS: WeakKeyDictionary = WeakKeyDictionary()
@@ -109,13 +115,13 @@ def claim_due_jobs(session, now: datetime, owner: str, limit: int) -> list[int]:
 
 def fire_job(ctx, job_id: int, owner: str) -> bool:
     """Fire one leased job inside the caller's transaction; False when the lease was lost."""
-    job = ctx.session.get(TimerJob, job_id)
+    job = ctx.db.execute(_JOB, {"job_id": job_id}).first()
     if job is None or job.fired_at is not None or job.lease_owner != owner:
         return False
     instance, workflow = ctx.load(job.instance_id)
     task = workflow.get_task_from_id(UUID(job.task_uuid)) if instance.status == "running" else None
-    job.fired_at = ctx.now
-    job.last_error = None
+    # marked fired before the state is saved, so syncing the timer rows leaves this one alone
+    ctx.db.execute(_MARK_FIRED, {"job_id": job_id, "fired": ctx.now})
     if task is None or task.state != TaskState.WAITING:
         return True  # the process moved on since; nothing left to fire
     task._set_internal_data(event_fired=True)

@@ -58,5 +58,6 @@ def _record_incident(rt: Runtime, instance_id: int, command: str, reason: str) -
 
 
 def describe_fault(fault: Exception) -> str:
+    """Return an engine fault as one readable line: its kind and its message."""
     text = str(fault).strip() or type(fault).__name__
     return f"{type(fault).__name__}: {text}"

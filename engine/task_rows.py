@@ -1,0 +1,92 @@
+"""The inbox rows as commands read and change them: plain records and prebuilt Core statements, no ORM."""
+
+from dataclasses import dataclass
+from dataclasses import fields
+from datetime import datetime
+
+from sqlalchemy import bindparam
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from engine.models import HumanTask
+from engine.models import HumanTaskCandidate
+
+TASKS = HumanTask.__table__
+QUEUE = HumanTaskCandidate.__table__
+
+
+@dataclass
+class TaskRow:
+    """The columns of a human_task row that commands read; change them with `change_task` only."""
+
+    id: int
+    task_uuid: str
+    instance_id: int
+    name: str
+    subject: str
+    candidate_rule: str
+    candidates: str
+    allowed_actions: str
+    state: str
+    assignee_id: int | None
+    owner_id: int | None
+    escalation_level: int
+    due_sort: datetime
+    completed_at: datetime | None
+    completed_by_id: int | None
+    completed_by_name: str | None
+    outcome: str | None
+
+
+# Built once: a statement made per call costs more in SQLAlchemy than the database takes to run it.
+TASK_COLUMNS = tuple(TASKS.c[f.name] for f in fields(TaskRow))
+_ONE = select(*TASK_COLUMNS).where(TASKS.c.id == bindparam("task_id"))
+_OPEN = (
+    select(*TASK_COLUMNS)
+    .where(TASKS.c.instance_id == bindparam("instance_id"), TASKS.c.state == "open")
+    .order_by(TASKS.c.id)
+)
+_CHANGE = update(TASKS).where(TASKS.c.id == bindparam("task_id"))
+INSERT_TASK = insert(TASKS).returning(TASKS.c.id)
+_INSERT_QUEUE = insert(QUEUE)
+_DELETE_QUEUE = delete(QUEUE).where(QUEUE.c.human_task_id == bindparam("task_id"))
+
+
+def load_task(db, task_id: int) -> TaskRow | None:
+    """Return one task row, or None."""
+    found = db.execute(_ONE, {"task_id": task_id}).first()
+    return TaskRow(*found) if found is not None else None
+
+
+def open_rows(db, instance_id: int) -> list[TaskRow]:
+    """Return the open task rows of an instance, oldest first."""
+    return [TaskRow(*found) for found in db.execute(_OPEN, {"instance_id": instance_id})]
+
+
+def change_task(db, row: TaskRow, **values) -> None:
+    """Write changed columns of a task row and keep the record in step."""
+    db.execute(_CHANGE, {"task_id": row.id, **values})
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def sync_queue(db, row: TaskRow) -> None:
+    """Offer an open, unassigned task to its candidates' queues; take it off them otherwise."""
+    db.execute(_DELETE_QUEUE, {"task_id": row.id})
+    if row.state == "open" and row.assignee_id is None:
+        offer(db, row.id, row.candidates, row.due_sort)
+
+
+def offer(db, task_id: int, principals: str, due_sort: datetime) -> None:
+    """Insert a task's queue rows, one per principal, in one statement."""
+    unique = dict.fromkeys(principals.split())
+    rows = [{"human_task_id": task_id, "principal": p, "due_sort": due_sort} for p in unique]
+    if rows:
+        db.execute(_INSERT_QUEUE, rows)
+
+
+def unqueue(db, task_id: int) -> None:
+    """Take a task off every queue."""
+    db.execute(_DELETE_QUEUE, {"task_id": task_id})
