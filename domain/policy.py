@@ -260,3 +260,23 @@ def policy_deadline_function(session_factory: sessionmaker, region_code: str = P
         return policy_deadline
 
     return bind
+
+
+def review_days_function(
+    session_factory: sessionmaker, region_code: str = PINGDINGSHAN, default: int = 5
+) -> Callable:
+    """Return a script-function factory: now -> review_days(region=None), the year's review time limit.
+
+    Diagrams write `working_days(review_days())` so the city HRSS changes the limit in the calendar,
+    not in every diagram; a year without a calendar keeps the default.
+    """
+
+    def bind(now: datetime):
+        def review_days(region: str | None = None) -> int:
+            with session_factory() as session:
+                policy = policy_for(session, now.astimezone(CHINA).year, region or region_code)
+            return policy.review_working_days if policy is not None else default
+
+        return review_days
+
+    return bind

@@ -23,6 +23,7 @@ from domain.database import make_engine
 from domain.deadlines import working_days_function
 from domain.organisations import Organisation
 from domain.policy import policy_deadline_function
+from domain.policy import review_days_function
 from domain.regions import seed_regions
 from engine.definitions import deploy
 from engine.runtime import bootstrap
@@ -158,6 +159,7 @@ def rt(session_factory, world, clock):
         script_functions={
             "working_days": working_days_function(lambda: calendar),
             "policy_deadline": policy_deadline_function(session_factory),
+            "review_days": review_days_function(session_factory),
         },
         end_hooks=end_hooks(),
     )

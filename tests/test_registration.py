@@ -225,3 +225,57 @@ def test_one_id_number_one_account(rt, actor, session_factory, clock):
     with pytest.raises(RegistrationRefused) as refused:
         apply_as_person(rt, person_application(employer, name="冒名"))
     assert refused.value.code == "id_number_taken"
+
+
+def test_the_review_time_limit_comes_from_the_citys_policy_calendar(rt, actor, session_factory, clock):
+    from datetime import datetime
+
+    from domain.policy import NOTICE_2015
+    from domain.policy import save_policy
+
+    with session_factory() as s, s.begin():
+        values = {
+            k: v if not isinstance(v, tuple) else datetime(2025, *v).date() for k, v in NOTICE_2015.items()
+        }
+        save_policy(s, 2025, "410400", {**values, "review_working_days": 2}, "test", clock())
+    iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
+    # Monday 2025-11-03 plus two working days: Wednesday, end of day in Beijing
+    assert only_open_task(session_factory, iid).due_at == datetime.fromisoformat("2025-11-05T23:59:59+08:00")
+
+
+def test_parallel_approvals_number_persons_without_gaps_or_duplicates(rt, actor, session_factory, clock):
+    import threading
+
+    employer = active_employer(rt, actor, session_factory, clock)
+    with session_factory() as s, s.begin():
+        hrss = s.scalar(
+            select(Organisation.id).where(Organisation.kind == "hrss", Organisation.region_code == "410422")
+        )
+        allocate_range(s, hrss, employer, 50, clock())
+    tasks = []
+    for n in range(12):
+        iid = apply_as_person(
+            rt, person_application(employer, id_number=valid_id(f"4104021985061{n:03d}0"[:17]))
+        )
+        tasks.append(only_open_task(session_factory, iid).id)
+    hr = hr_actor(session_factory, employer)
+    barrier, errors = threading.Barrier(4), []
+
+    def approve(share):
+        barrier.wait()
+        for task_id in share:
+            try:
+                complete_task(rt, hr, task_id, {}, "同意")
+            except Exception as error:  # any failure is the test's finding
+                errors.append(error)
+
+    threads = [threading.Thread(target=approve, args=(tasks[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with session_factory() as s:
+        numbers = sorted(s.scalars(select(Person.certificate_number)).all())
+    sequences = [int(number[-6:]) for number in numbers]
+    assert len(set(numbers)) == 12 and sequences == list(range(sequences[0], sequences[0] + 12))

@@ -10,6 +10,7 @@ from domain.clock import system_clock
 from domain.database import configure_sqlite
 from domain.deadlines import working_days_function
 from domain.policy import policy_deadline_function
+from domain.policy import review_days_function
 from engine.runtime import Runtime
 from engine.runtime import bootstrap
 from forms.catalog import form_catalog
@@ -53,6 +54,7 @@ def build_runtime(config, engine: Engine, clock=system_clock) -> Runtime:
         script_functions={
             "working_days": working_days_function(calendar),
             "policy_deadline": policy_deadline_function(session_factory),
+            "review_days": review_days_function(session_factory),
         },
         end_hooks=end_hooks(),
         node_name=config["NODE_NAME"],
