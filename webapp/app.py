@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import account
+from webapp import api
 from webapp import auth
 from webapp import directory
 from webapp import inbox
@@ -17,6 +18,7 @@ from webapp import policy
 from webapp import processes
 from webapp import registration
 from webapp import supervision
+from webapp import tasks_page
 from webapp.config import load_config
 from webapp.extensions import babel
 from webapp.extensions import csrf
@@ -57,6 +59,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)
+    app.register_blueprint(api.api)
+    app.register_blueprint(tasks_page.blueprint)
     app.register_blueprint(processes.blueprint)
     app.register_blueprint(registration.blueprint)
     app.register_blueprint(supervision.blueprint)

@@ -23,6 +23,9 @@ DEFAULTS = {
     "WTF_CSRF_ENABLED": True,
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
     "TESTING": False,
+    "ATTACHMENT_DIR": None,  # None: an "attachments" folder in the instance folder
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # the largest file a task accepts
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # Flask's whole-request ceiling (413 above it); > the file limit
 }
 PREFIX = "CEFLOW_"
 

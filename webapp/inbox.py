@@ -1,4 +1,6 @@
-"""The approvers' inbox: my tasks, my groups' queue, done by me, and the task page."""
+"""The approvers' inbox: five lists with filters and saved filters, bulk actions, and the task page."""
+
+from dataclasses import dataclass
 
 from flask import Blueprint
 from flask import abort
@@ -11,22 +13,43 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from flask_wtf import FlaskForm
 
+from domain.directory import visible_regions
 from engine import assignment
 from engine import commands
 from engine import inbox
+from engine import inbox_models
+from engine.definitions import list_definitions
 from engine.errors import EngineError
 from engine.errors import TaskNotFound
+from engine.runtime import unit_of_work
 from forms.catalog import form_catalog
 from webapp.extensions import db
 from webapp.messages import explain
 
 blueprint = Blueprint("inbox", __name__)
-VIEWS = ("mine", "queue", "done")
+BULK_ACTIONS = ("approve", "return")
+MAX_BULK = 100
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What happened to one task of a bulk action."""
+
+    task_id: int
+    label: str
+    ok: bool
+    message: str
 
 
 def runtime():
     return current_app.extensions["ceflow.runtime"]
+
+
+def now():
+    """Return the runtime clock's reading (a fake one in tests)."""
+    return runtime().clock()
 
 
 @blueprint.route("/")
@@ -38,19 +61,173 @@ def home():
 @blueprint.route("/tasks")
 @login_required
 def my_tasks():
-    view = request.args.get("view", "mine")
-    if view not in VIEWS:
-        abort(404)
     actor = current_user.actor
-    cursor = request.args.get("cursor")
-    if view == "mine":
-        page = inbox.my_tasks(db.session, actor, cursor)
-    elif view == "queue":
-        page = inbox.queued_tasks(db.session, actor, cursor)
-    else:
-        page = inbox.Page(inbox.done_tasks(db.session, actor), None)
-    counts = inbox.inbox_counts(db.session, actor)
-    return render_template("tasks.html", view=view, page=page, counts=counts)
+    if request.args.get("saved"):
+        return _open_saved(request.args.get("saved", type=int))
+    try:
+        query = inbox_models.parse_query(request.args)
+        page = inbox.list_tasks(db.session, actor, query, now(), request.args.get("cursor"))
+    except inbox_models.BadQuery:
+        abort(400)
+    return render_template(
+        "tasks.html",
+        query=query,
+        view=query.view,
+        page=page,
+        counts=inbox.inbox_counts(db.session, actor),
+        saved=inbox_models.saved_filters(db.session, actor),
+        processes=list_definitions(db.session),
+        regions=visible_regions(db.session, actor),
+        due_status=inbox.due_status,
+        now=now(),
+        sort_choices=lambda view: inbox_models.SORTS[view],
+        action_labels=action_labels(),
+        **list_labels(),
+    )
+
+
+def list_labels() -> dict[str, dict[str, str]]:
+    """Return the words the lists show for sort orders, process states and queue roles."""
+    return {
+        "sort_labels": {
+            "due": _("Due date"),
+            "created": _("Created"),
+            "priority": _("Priority"),
+            "completed": _("Handled"),
+            "copied": _("Copied at"),
+        },
+        "status_labels": {
+            "running": _("In progress"),
+            "completed": _("Completed"),
+            "rejected": _("Rejected"),
+            "withdrawn": _("Withdrawn"),
+            "terminated": _("Terminated"),
+        },
+        "role_labels": {"reviewer": _("reviewers"), "approver": _("approvers"), "hr": _("HR staff")},
+    }
+
+
+def _open_saved(filter_id: int | None):
+    try:
+        found = inbox_models.saved_filter(db.session, current_user.actor, filter_id or 0)
+    except inbox_models.SavedFilterNotFound:
+        abort(404)
+    return redirect(url_for("inbox.my_tasks", **found.query))
+
+
+@blueprint.route("/tasks/filters", methods=["POST"])
+@login_required
+def save_filter():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        query = inbox_models.parse_query(request.form)
+        with unit_of_work(runtime()) as session:
+            inbox_models.save_filter(session, current_user.actor, request.form.get("name", ""), query, now())
+    except inbox_models.BadQuery:
+        flash(_("Give the filter a name."), "error")
+        return redirect(url_for("inbox.my_tasks"))
+    flash(_("Filter saved."), "success")
+    return redirect(url_for("inbox.my_tasks", **query.args()))
+
+
+@blueprint.route("/tasks/filters/<int:filter_id>/delete", methods=["POST"])
+@login_required
+def delete_filter(filter_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work(runtime()) as session:
+            inbox_models.delete_filter(session, current_user.actor, filter_id)
+    except inbox_models.SavedFilterNotFound:
+        abort(404)
+    flash(_("Filter deleted."), "success")
+    return redirect(url_for("inbox.my_tasks"))
+
+
+@blueprint.route("/tasks/cc/<int:cc_id>/read", methods=["POST"])
+@login_required
+def read_copy(cc_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work(runtime()) as session:
+            inbox_models.mark_cc_read(session, current_user.actor, cc_id, now())
+    except LookupError:
+        abort(404)
+    return redirect(url_for("inbox.my_tasks", view="cc"))
+
+
+@blueprint.route("/tasks/bulk", methods=["POST"])
+@login_required
+def bulk():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    action = request.form.get("action")
+    if action not in BULK_ACTIONS:
+        abort(400)
+    back = _back(request.form.get("back"))
+    task_ids = request.form.getlist("task_id", type=int)
+    if not task_ids or len(task_ids) > MAX_BULK:
+        flash(_("Select from 1 to %(most)s tasks.", most=MAX_BULK), "error")
+        return redirect(back)
+    results = run_bulk(current_user.actor, action, task_ids, request.form.get("opinion", ""))
+    done = sum(r.ok for r in results)
+    flash(_("%(done)s of %(total)s done.", done=done, total=len(results)), "success" if done else "error")
+    for failed in (r for r in results if not r.ok):
+        flash(_("Not done: %(task)s: %(reason)s", task=failed.label, reason=failed.message), "error")
+    return redirect(back)
+
+
+def _back(target: str | None) -> str:
+    """Return to the list the form was posted from, never to another site."""
+    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
+        return target
+    return url_for("inbox.my_tasks")
+
+
+def run_bulk(actor, action: str, task_ids: list[int], opinion: str) -> list[BulkResult]:
+    """Act on each task in its own command: own transaction, own audit event; a failure undoes no other."""
+    known = inbox.workable_summaries(db.session, actor, task_ids)
+    results = []
+    for task_id in dict.fromkeys(task_ids):
+        label, form_key = known.get(task_id, (f"#{task_id}", None))
+        if action == "approve" and form_key is not None and not opinion_only(form_key):
+            results.append(BulkResult(task_id, label, False, _("This step has its own form: open it.")))
+            continue
+        try:
+            act(actor, action, task_id, opinion.strip())
+        except EngineError as error:
+            results.append(BulkResult(task_id, label, False, describe(error)))
+            continue
+        results.append(BulkResult(task_id, label, True, _("Done.")))
+    return results
+
+
+def opinion_only(form_key: str) -> bool:
+    """Say whether a step's form asks for nothing but an opinion, so it may be approved in bulk."""
+    form_class = form_catalog().get(form_key)
+    return form_class is not None and set(form_class(meta={"csrf": False})._fields) <= {"opinion"}
+
+
+def act(actor, action: str, task_id: int, opinion: str = "", data: dict | None = None) -> None:
+    """Run one task command by its action name."""
+    rt = runtime()
+    table = {
+        "claim": lambda: assignment.claim_task(rt, actor, task_id),
+        "unclaim": lambda: assignment.unclaim_task(rt, actor, task_id),
+        "approve": lambda: commands.complete_task(rt, actor, task_id, data or {}, opinion),
+        "return": lambda: commands.return_task(rt, actor, task_id, opinion),
+        "reject": lambda: commands.reject_task(rt, actor, task_id, opinion),
+    }
+    table[action]()
+
+
+def describe(error: EngineError) -> str:
+    """Return an engine refusal in the user's language."""
+    if isinstance(error, TaskNotFound):
+        return _("This task does not exist or is not yours to see.")
+    return explain(error)
 
 
 @blueprint.route("/tasks/<int:task_id>")
@@ -74,15 +251,13 @@ def task(task_id: int):
 @blueprint.route("/tasks/<int:task_id>/claim", methods=["POST"])
 @login_required
 def claim(task_id: int):
-    return _act(task_id, lambda: assignment.claim_task(runtime(), current_user.actor, task_id), _("Claimed."))
+    return _act(task_id, lambda: act(current_user.actor, "claim", task_id), _("Claimed."))
 
 
 @blueprint.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
 @login_required
 def unclaim(task_id: int):
-    return _act(
-        task_id, lambda: assignment.unclaim_task(runtime(), current_user.actor, task_id), _("Released.")
-    )
+    return _act(task_id, lambda: act(current_user.actor, "unclaim", task_id), _("Released."))
 
 
 @blueprint.route("/tasks/<int:task_id>/complete", methods=["POST"])
@@ -92,23 +267,17 @@ def complete(task_id: int):
         detail = inbox.task_detail(runtime(), db.session, current_user.actor, task_id)
     except TaskNotFound:
         abort(404)
-    form_class = form_catalog().get(detail.form_key)
-    form = form_class()
+    form = form_catalog()[detail.form_key]()
     action = request.form.get("action", "approve")
+    if action not in ("approve", "return", "reject"):
+        abort(400)
     if not form.validate_on_submit():
         flash(_("Please correct the form: %(errors)s", errors=_form_errors(form)), "error")
         return redirect(url_for("inbox.task", task_id=task_id))
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "opinion")}
     opinion = (form.data.get("opinion") or request.form.get("opinion") or "").strip()
-    rt, actor = runtime(), current_user.actor
-    actions = {
-        "approve": lambda: commands.complete_task(rt, actor, task_id, data, opinion),
-        "return": lambda: commands.return_task(rt, actor, task_id, opinion),
-        "reject": lambda: commands.reject_task(rt, actor, task_id, opinion),
-    }
-    if action not in actions:
-        abort(400)
-    return _act(task_id, actions[action], _("Done."), go_to_list=True)
+    command = lambda: act(current_user.actor, action, task_id, opinion, data)  # noqa: E731
+    return _act(task_id, command, _("Done."), go_to_list=True)
 
 
 def action_labels() -> dict[str, str]:

@@ -1,0 +1,267 @@
+"""Files attached to a process: the record, the upload rules, and storage under a given directory."""
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from pathlib import PurePosixPath
+
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+
+from domain.accounts import Actor
+from domain.base import Base
+
+MAX_BYTES = 10 * 1024 * 1024
+_STORED_NAME = re.compile(r"[0-9a-f]{32}")
+
+
+class Attachment(Base):
+    """One uploaded file of a process instance; the bytes live in a file named `stored_name`."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int]  # process_instance.id; no foreign key: the domain knows no engine tables
+    human_task_id: Mapped[int | None]
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(32), unique=True)
+    uploaded_by_id: Mapped[int | None]
+    uploaded_by_name: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """What pages show and downloads need of an attachment."""
+
+    id: int
+    instance_id: int
+    human_task_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    stored_name: str
+    uploaded_by_name: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file that passed the upload rules, ready to store."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+class AttachmentRefused(ValueError):
+    """An upload broke a rule; `code` is empty, too_big, type or content, `params` fill the message."""
+
+    def __init__(self, code: str, message: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(message % params if params else message)
+
+
+class AttachmentNotFound(LookupError):
+    """No such attachment (or its file is gone)."""
+
+
+def _zip_holding(member: str) -> Callable[[bytes], bool]:
+    """Say whether the bytes are an Office Open XML package with this part (a renamed zip is not)."""
+
+    def check(data: bytes) -> bool:
+        if not data.startswith(b"PK\x03\x04"):
+            return False
+        try:  # reads the central directory only; nothing is decompressed
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                names = set(package.namelist())
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+            return False
+        return "[Content_Types].xml" in names and member in names
+
+    return check
+
+
+def _starts_with(magic: bytes) -> Callable[[bytes], bool]:
+    return lambda data: data.startswith(magic)
+
+
+_JPEG = ("image/jpeg", _starts_with(b"\xff\xd8\xff"))
+KINDS: dict[str, tuple[str, Callable[[bytes], bool]]] = {
+    "pdf": ("application/pdf", _starts_with(b"%PDF-")),
+    "jpg": _JPEG,
+    "jpeg": _JPEG,
+    "png": ("image/png", _starts_with(b"\x89PNG\r\n\x1a\n")),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _zip_holding("word/document.xml"),
+    ),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _zip_holding("xl/workbook.xml"),
+    ),
+}
+ALLOWED_EXTENSIONS = tuple(KINDS)
+
+
+def clean_filename(raw: str) -> str:
+    """Return the name to show and send back: its last path part, no control characters, ≤ 255 chars."""
+    name = re.split(r"[\\/]", raw or "")[-1]
+    name = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C")
+    name = name.strip().lstrip(".").strip()
+    if len(name) > 255:
+        suffix = PurePosixPath(name).suffix[:16]
+        name = name[: 255 - len(suffix)] + suffix
+    return name or "attachment"
+
+
+def check_upload(raw_name: str, data: bytes, max_bytes: int = MAX_BYTES) -> Upload:
+    """Return the upload if it is not empty, not too big, of an allowed type and really of that type."""
+    filename = clean_filename(raw_name)
+    if not data:
+        raise AttachmentRefused("empty", "The file %(name)s is empty.", name=filename)
+    if len(data) > max_bytes:
+        limit = f"{max_bytes / 2**20:g}"
+        raise AttachmentRefused(
+            "too_big", "The file %(name)s is larger than %(limit)s MB.", name=filename, limit=limit
+        )
+    extension = PurePosixPath(filename).suffix.lower().lstrip(".")
+    if extension not in KINDS:
+        raise AttachmentRefused(
+            "type",
+            "%(name)s is not an allowed type; allowed are %(allowed)s.",
+            name=filename,
+            allowed=", ".join(ALLOWED_EXTENSIONS),
+        )
+    content_type, matches = KINDS[extension]
+    if not matches(data):
+        raise AttachmentRefused(
+            "content",
+            "%(name)s is not really a %(kind)s file; its content does not match its name.",
+            name=filename,
+            kind=extension.upper(),
+        )
+    return Upload(filename, content_type, data, hashlib.sha256(data).hexdigest())
+
+
+def store_file(directory: Path, data: bytes) -> str:
+    """Write the bytes under a new random name in the directory; return that name."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    stored_name = secrets.token_hex(16)
+    partial = directory / f".{stored_name}.part"
+    partial.write_bytes(data)
+    os.replace(partial, directory / stored_name)  # readers never see half a file
+    return stored_name
+
+
+def stored_path(directory: Path, stored_name: str) -> Path:
+    """Return where a stored file is; refuse any name this module did not make."""
+    if not _STORED_NAME.fullmatch(stored_name or ""):
+        raise AttachmentNotFound(stored_name)
+    path = Path(directory) / stored_name
+    if not path.is_file():
+        raise AttachmentNotFound(stored_name)
+    return path
+
+
+def remove_file(directory: Path, stored_name: str) -> None:
+    """Delete a stored file if it is there."""
+    if _STORED_NAME.fullmatch(stored_name or ""):
+        (Path(directory) / stored_name).unlink(missing_ok=True)
+
+
+def add_attachment(
+    session: Session,
+    directory: Path,
+    upload: Upload,
+    instance_id: int,
+    human_task_id: int | None,
+    uploader: Actor,
+    now: datetime,
+) -> AttachmentView:
+    """Store the file and record it; the file is removed again if the transaction rolls back."""
+    stored_name = store_file(directory, upload.data)
+    _remove_on_rollback(session, directory, stored_name)
+    record = Attachment(
+        instance_id=instance_id,
+        human_task_id=human_task_id,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=len(upload.data),
+        sha256=upload.sha256,
+        stored_name=stored_name,
+        uploaded_by_id=uploader.id,
+        uploaded_by_name=uploader.name,
+        uploaded_at=now,
+    )
+    session.add(record)
+    session.flush()
+    return _view(record)
+
+
+def _remove_on_rollback(session: Session, directory: Path, stored_name: str) -> None:
+    """Delete the file should the transaction that records it roll back; keep it once committed."""
+    state = {"pending": True}
+
+    @event.listens_for(session, "after_commit")
+    def _keep(committed: Session) -> None:
+        if not committed.in_nested_transaction():
+            state["pending"] = False
+
+    @event.listens_for(session, "after_soft_rollback")
+    def _remove(_session, previous) -> None:
+        if state["pending"] and previous.parent is None:  # the outermost transaction, not a SAVEPOINT
+            state["pending"] = False
+            remove_file(directory, stored_name)
+
+
+def attachments_of(session: Session, instance_id: int) -> list[AttachmentView]:
+    """Return an instance's attachments, oldest first."""
+    rows = session.scalars(
+        select(Attachment).where(Attachment.instance_id == instance_id).order_by(Attachment.id)
+    )
+    return [_view(row) for row in rows]
+
+
+def attachment(session: Session, attachment_id: int) -> AttachmentView:
+    """Return one attachment, or raise AttachmentNotFound."""
+    row = session.get(Attachment, attachment_id)
+    if row is None:
+        raise AttachmentNotFound(attachment_id)
+    return _view(row)
+
+
+def _view(row: Attachment) -> AttachmentView:
+    return AttachmentView(
+        row.id,
+        row.instance_id,
+        row.human_task_id,
+        row.filename,
+        row.content_type,
+        row.size,
+        row.sha256,
+        row.stored_name,
+        row.uploaded_by_name,
+        row.uploaded_at,
+    )

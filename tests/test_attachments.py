@@ -1,0 +1,132 @@
+"""Attachment rules: allowed types checked by name and content, size, empty files, safe storage names."""
+
+import io
+import zipfile
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+
+from domain import attachments
+from domain.accounts import Actor
+from domain.attachments import AttachmentRefused
+from domain.attachments import check_upload
+
+NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+def office_file(*parts: str) -> bytes:
+    """Return a zip holding the given parts, as Word and Excel files are."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for part in ("[Content_Types].xml", *parts):
+            package.writestr(part, "<x/>")
+    return buffer.getvalue()
+
+
+def refusal(name: str, data: bytes, limit: int = attachments.MAX_BYTES) -> str:
+    with pytest.raises(AttachmentRefused) as refused:
+        check_upload(name, data, limit)
+    return refused.value.code
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "content_type"),
+    [
+        ("证明.pdf", PDF, "application/pdf"),
+        ("photo.JPG", JPEG, "image/jpeg"),
+        ("photo.jpeg", JPEG, "image/jpeg"),
+        ("scan.png", PNG, "image/png"),
+        ("report.docx", office_file("word/document.xml"), attachments.KINDS["docx"][0]),
+        ("hours.xlsx", office_file("xl/workbook.xml"), attachments.KINDS["xlsx"][0]),
+    ],
+)
+def test_allowed_types_are_accepted_when_their_content_matches(name, data, content_type):
+    upload = check_upload(name, data)
+    assert upload.filename == name and upload.content_type == content_type
+    assert len(upload.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    "name", ["run.exe", "page.html", "notes.txt", "archive.zip", "no_extension", "x.pdf.exe"]
+)
+def test_other_extensions_are_refused(name):
+    assert refusal(name, PDF) == "type"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("fake.pdf", b"MZ\x90\x00 an executable renamed"),
+        ("fake.png", PDF),
+        ("fake.jpg", PNG),
+        ("fake.docx", office_file("xl/workbook.xml")),  # a workbook named as a document
+        ("fake.xlsx", b"PK\x03\x04 not really a zip"),
+        ("plain.docx", office_file("readme.txt")),  # any zip is not a Word file
+    ],
+)
+def test_content_that_does_not_match_the_extension_is_refused(name, data):
+    assert refusal(name, data) == "content"
+
+
+def test_an_empty_file_is_refused():
+    assert refusal("empty.pdf", b"") == "empty"
+
+
+def test_a_file_over_the_limit_is_refused_and_one_at_the_limit_accepted():
+    limit = 1024
+    at_limit = PDF + b"0" * (limit - len(PDF))
+    assert check_upload("ok.pdf", at_limit, limit).filename == "ok.pdf"
+    assert refusal("big.pdf", at_limit + b"0", limit) == "too_big"
+
+
+def test_a_refusal_names_the_file_and_the_rule():
+    with pytest.raises(AttachmentRefused, match=r"big\.pdf is larger than 10 MB"):
+        check_upload("big.pdf", PDF + b"0" * attachments.MAX_BYTES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("../../x.pdf", "x.pdf"),
+        ("..\\..\\windows\\x.pdf", "x.pdf"),
+        ("/etc/passwd.pdf", "passwd.pdf"),
+        ("a\x00b\r\n.pdf", "ab.pdf"),
+        ("..", "attachment"),
+        ("继续教育证明.pdf", "继续教育证明.pdf"),
+    ],
+)
+def test_only_the_last_part_of_a_name_is_kept(raw, clean):
+    assert attachments.clean_filename(raw) == clean
+
+
+def test_a_traversal_name_is_stored_under_a_random_name_in_the_directory(session_factory, tmp_path):
+    directory = tmp_path / "attachments"
+    upload = check_upload("../../x.pdf", PDF)
+    with session_factory() as session, session.begin():
+        view = attachments.add_attachment(session, directory, upload, 1, 2, Actor(7, "审核员", ()), NOW)
+    assert view.filename == "x.pdf"
+    assert [p.name for p in directory.iterdir()] == [view.stored_name]
+    assert not (tmp_path / "x.pdf").exists()
+    assert attachments.stored_path(directory, view.stored_name).read_bytes() == PDF
+    with session_factory() as session:
+        assert attachments.attachments_of(session, 1) == [view]
+
+
+def test_a_file_is_removed_when_its_record_rolls_back(session_factory, tmp_path):
+    with session_factory() as session:
+        attachments.add_attachment(
+            session, tmp_path, check_upload("a.pdf", PDF), 1, None, Actor(7, "x", ()), NOW
+        )
+        assert len(list(tmp_path.iterdir())) == 1
+        session.rollback()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("stored_name", ["../ceflow.db", "x.pdf", "", "0" * 31])
+def test_only_names_the_store_made_are_opened(tmp_path, stored_name):
+    with pytest.raises(attachments.AttachmentNotFound):
+        attachments.stored_path(tmp_path, stored_name)
