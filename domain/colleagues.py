@@ -51,4 +51,4 @@ def display_names(session: Session, user_ids) -> dict[int, str]:
     if not wanted:
         return {}
     rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return dict(rows.tuples().all())
+    return {user_id: name for user_id, name in rows}

@@ -1,0 +1,52 @@
+"""The Alembic migrations build exactly the schema the models declare, from an empty database up."""
+
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from domain.base import Base
+from webapp.app import create_app
+
+
+def _postgres_scratch_url() -> str | None:
+    """Return a fresh PostgreSQL database beside the test database, or None when testing on SQLite."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return None
+    server = make_url(url)
+    scratch = server.set(database=f"{server.database}_migrations")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    admin.dispose()
+    return scratch.render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrations.db'}"
+    url = _postgres_scratch_url()
+    if url is None:
+        pytest.skip("PostgreSQL is tested when TEST_DATABASE_URL names it")
+    return url
+
+
+def test_upgrade_from_empty_matches_the_models(empty_database):
+    app = create_app({"DATABASE_URL": empty_database, "TESTING": True, "SCHEDULER_ENABLED": False})
+    engine = create_engine(empty_database)
+    try:
+        with app.app_context():
+            upgrade()
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == [], "models and migrations differ; add a migration: ceflow db migrate -m '…'"
