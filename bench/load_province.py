@@ -25,12 +25,12 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 from bench import stores  # noqa: E402
 from bench.stores import StoreUnavailable  # noqa: E402
 from bench.stores import fresh_database  # noqa: E402
-from domain.organisations import Organisation  # noqa: E402
 from domain.organisations import Region  # noqa: E402
 from domain.persons import Person  # noqa: E402
 from domain.policy import NOTICE_2015  # noqa: E402
 from domain.policy import save_policy  # noqa: E402
 from domain.population import PopulationPlan  # noqa: E402
+from domain.population import add_hrss_offices  # noqa: E402
 from domain.population import populate  # noqa: E402
 from domain.supervision import produce_supervision_notices  # noqa: E402
 from domain.supervision import supervision_period  # noqa: E402
@@ -56,23 +56,10 @@ def province_regions(cities: int, counties_per_city: int) -> list[tuple[str, str
 def load(session, regions, plan: PopulationPlan) -> dict:
     """Insert regions, one HRSS per region, and the population; return counts and seconds."""
     started = time.perf_counter()
-    hrss = {}
     for code, name, level, parent in regions:
         session.add(Region(code=code, name=name, level=level, parent_code=parent))
     session.flush()
-    for code, name, level, _parent in regions:
-        org = Organisation(
-            kind="hrss",
-            name=f"{name}人社局",
-            level=level,
-            region_code=code,
-            status="active",
-            created_at=NOW,
-            activated_at=NOW,
-        )
-        session.add(org)
-        session.flush()
-        hrss[code] = org.id
+    hrss = add_hrss_offices(session, regions, NOW, "人社局")
     counties = [code for code, _n, level, _p in regions if level == "county"]
     report = populate(session, counties, hrss, plan, NOW, "argon2-not-a-real-hash")
     for city in (code for code, _n, level, _p in regions if level == "city"):

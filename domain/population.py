@@ -1,8 +1,8 @@
 """Bulk population of organisations and persons: the demo city and the province-sized benchmark.
 
-Rows are written with Core inserts in chunks and ids assigned here, so millions of rows load in
-minutes; every generated ID number and credit code is valid, and certificate numbers come from
-ranges allocated to each employer as R5 requires.
+Rows are written with Core inserts in chunks and ids assigned up front (domain.bulk_rows), so millions
+of rows load in minutes; every generated ID number and credit code is valid, and certificate numbers
+come from ranges allocated to each employer as R5 requires.
 """
 
 import random
@@ -12,15 +12,14 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
-from sqlalchemy import func
-from sqlalchemy import insert
-from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.cn import uscc
 
 from domain.accounts import User
+from domain.bulk_rows import RowIds
+from domain.bulk_rows import RowWriter
+from domain.bulk_rows import bump_sequences
 from domain.certificates import CertificateNumber
 from domain.certificates import NumberRange
 from domain.certificates import format_number
@@ -60,7 +59,6 @@ SURNAMES = (
     "王李张刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志鹏飞宇浩然欣怡子涵俊辉"
-CHUNK = 5000
 
 
 @dataclass
@@ -84,21 +82,6 @@ class PopulationReport:
     by_region: dict = field(default_factory=dict)
 
 
-class _Ids:
-    """Hands out primary keys after the current maximum of each table."""
-
-    def __init__(self, session: Session):
-        self.next = {
-            model: (session.scalar(select(func.max(model.id))) or 0) + 1
-            for model in (Organisation, Person, User, NumberRange)
-        }
-
-    def take(self, model) -> int:
-        value = self.next[model]
-        self.next[model] += 1
-        return value
-
-
 def credit_code(region_code: str, organisation_id: int) -> str:
     """Return a valid unified social credit code, unique per organisation id."""
     body = f"91{region_code}{organisation_id:09d}"
@@ -116,6 +99,25 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+def add_hrss_offices(session: Session, regions, now: datetime, suffix: str) -> dict[str, int]:
+    """Add an active HRSS to each (code, name, level, parent) region; return their ids by region code."""
+    offices = {}
+    for code, name, level, _parent in regions:
+        office = Organisation(
+            kind="hrss",
+            name=f"{name}{suffix}",
+            level=level,
+            region_code=code,
+            status="active",
+            created_at=now,
+            activated_at=now,
+        )
+        session.add(office)
+        session.flush()
+        offices[code] = office.id
+    return offices
+
+
 def populate(
     session: Session,
     region_codes,
@@ -125,8 +127,8 @@ def populate(
     password_hash: str,
 ) -> PopulationReport:
     """Generate authorities, employers, institutions and persons in each region; return the counts."""
-    rng, ids, report = random.Random(plan.seed), _Ids(session), PopulationReport()
-    writer = _Writer(session)
+    rng, ids, report = random.Random(plan.seed), RowIds(session), PopulationReport()
+    writer = RowWriter(session)
     for region in region_codes:
         authorities = _authorities(writer, ids, rng, region, plan, now)
         _institutions(writer, ids, region, plan, now)
@@ -137,7 +139,7 @@ def populate(
         report.organisations += len(authorities) + plan.institutions_per_region + plan.employers_per_region
         writer.flush_if_full()
     writer.flush()
-    _bump_sequences(session)
+    bump_sequences(session)
     report.users = report.persons
     return report
 
@@ -147,36 +149,35 @@ def _authorities(writer, ids, rng, region, plan, now) -> list[tuple[int, str]]:
     made = []
     for industry in chosen:
         org_id = ids.take(Organisation)
-        writer.add(
-            Organisation,
-            id=org_id,
-            kind="authority",
-            name=f"{region}{industry}主管部门",
-            level="county",
-            region_code=region,
-            status="active",
-            industry=industry,
-            expected_persons=0,
-            created_at=now,
-            activated_at=now,
+        name = f"{region}{industry}主管部门"
+        _add_organisation(
+            writer, org_id, "authority", name, region, now, industry=industry, expected_persons=0
         )
         made.append((org_id, industry))
     return made
 
 
+def _add_organisation(writer, org_id: int, kind: str, name: str, region: str, now, **values) -> None:
+    """Buffer an active county organisation; `values` are its kind's own columns."""
+    writer.add(
+        Organisation,
+        id=org_id,
+        kind=kind,
+        name=name,
+        level="county",
+        region_code=region,
+        status="active",
+        **values,
+        created_at=now,
+        activated_at=now,
+    )
+
+
 def _institutions(writer, ids, region, plan, now) -> None:
     for number in range(plan.institutions_per_region):
-        writer.add(
-            Organisation,
-            id=ids.take(Organisation),
-            kind="institution",
-            name=f"{region}继续教育基地{number + 1}",
-            level="county",
-            region_code=region,
-            status="active",
-            expected_persons=0,
-            created_at=now,
-            activated_at=now,
+        name = f"{region}继续教育基地{number + 1}"
+        _add_organisation(
+            writer, ids.take(Organisation), "institution", name, region, now, expected_persons=0
         )
 
 
@@ -188,20 +189,17 @@ def _employer_with_persons(
     late = rng.random() < plan.late_share
     registered = rng.randint(0, max(expected - 1, 0)) if late else expected
     employer_id = ids.take(Organisation)
-    writer.add(
-        Organisation,
-        id=employer_id,
-        kind="employer",
-        name=f"{region}第{index + 1}{rng.choice(EMPLOYER_KINDS)}",
-        level="county",
-        region_code=region,
-        status="active",
+    _add_organisation(
+        writer,
+        employer_id,
+        "employer",
+        f"{region}第{index + 1}{rng.choice(EMPLOYER_KINDS)}",
+        region,
+        now,
         uscc=credit_code(region, employer_id),
         authority_id=authority_id,
         industry=industry,
         expected_persons=expected,
-        created_at=now,
-        activated_at=now,
     )
     range_id = _range(writer, ids, region, employer_id, hrss_by_region[region], expected + 10, now)
     prefix = range_prefix(hrss_region(region), now)
@@ -276,75 +274,3 @@ def _range(writer, ids, region, employer_id, hrss_id, size, now) -> int:
         allocated_at=now,
     )
     return range_id
-
-
-class _Writer:
-    """Buffers rows per table and writes them with executemany in dependency order."""
-
-    ORDER = (Organisation, User, NumberRange, Person, CertificateNumber)
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.rows = {model: [] for model in self.ORDER}
-        self.serials: dict[str, int] = {}
-        self.sequences: dict[str, int] = {}
-        self.range_next: dict[int, dict] = {}
-        self.cursor: dict[str, int] = {}
-
-    def add(self, model, **values) -> None:
-        self.rows[model].append(values)
-        if model is NumberRange:
-            self.range_next[values["id"]] = values
-
-    def last(self, model) -> dict:
-        return self.rows[model][-1]
-
-    def serial(self, region: str) -> int:
-        if region not in self.serials:
-            self.serials[region] = self.session.scalar(
-                select(func.count()).select_from(Person).where(Person.region_code == region)
-            )
-        self.serials[region] += 1
-        return self.serials[region]
-
-    def reserve(self, prefix: str, size: int) -> int:
-        if prefix not in self.sequences:
-            last = self.session.scalar(select(func.max(NumberRange.last)).where(NumberRange.prefix == prefix))
-            self.sequences[prefix] = (last or 0) + 1
-        first = self.sequences[prefix]
-        self.sequences[prefix] += size
-        self.cursor[prefix] = first
-        return first
-
-    def take_sequence(self, prefix: str) -> int:
-        value = self.cursor[prefix]
-        self.cursor[prefix] += 1
-        return value
-
-    def finish_range(self, range_id: int, used: int) -> None:
-        row = self.range_next[range_id]
-        row["next_value"] = row["first"] + used
-
-    def flush_if_full(self) -> None:
-        if sum(len(rows) for rows in self.rows.values()) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        for model in self.ORDER:
-            if self.rows[model]:
-                self.session.execute(insert(model), self.rows[model])
-                self.rows[model] = []
-        self.range_next.clear()
-
-
-def _bump_sequences(session: Session) -> None:
-    """After explicit ids, move PostgreSQL's id sequences past them."""
-    if session.bind.dialect.name != "postgresql":
-        return
-    for table in ("organisation", "person", "user_account", "number_range"):
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"GREATEST((SELECT max(id) FROM {table}), 1))"
-            )
-        )

@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.account_opening import UsernameTaken
+from domain.account_opening import check_username_free
+from domain.account_opening import open_account
 from domain.accounts import User
 from domain.certificates import keep_existing_number
 from domain.identity import parse_credit_code
@@ -15,10 +17,10 @@ from domain.organisations import Organisation
 from domain.organisations import OrganisationKind
 from domain.organisations import OrganisationStatus
 from domain.organisations import Region
-from domain.passwords import hash_password
 from domain.persons import Person
 from domain.persons import PersonStatus
 from domain.persons import TitleLevel
+from domain.refusals import Refusal
 
 ROLES = {
     OrganisationKind.HRSS: "admin,reviewer,approver",
@@ -57,13 +59,10 @@ MESSAGES_ZH = {
 }
 
 
-class RegistrationRefused(ValueError):
+class RegistrationRefused(Refusal):
     """An application that cannot be accepted; `code` and `params` say why, in either language."""
 
-    def __init__(self, code: str, **params):
-        self.code = code
-        self.params = params
-        super().__init__(MESSAGES_EN[code] % params)
+    MESSAGES_EN = MESSAGES_EN
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def open_organisation_application(
     credit_code = parse_credit_code(application.credit_code) if application.credit_code else None
     if credit_code and session.scalar(select(Organisation.id).where(Organisation.uscc == credit_code)):
         raise RegistrationRefused("credit_code_taken", code=credit_code)
-    _check_username_free(session, application.admin_username)
+    _refuse_taken_username(session, application.admin_username)
     org = Organisation(
         kind=application.kind,
         name=application.name.strip(),
@@ -135,16 +134,15 @@ def open_organisation_application(
     )
     session.add(org)
     session.flush()
-    admin = User(
-        username=application.admin_username.strip(),
-        password_hash=hash_password(application.admin_password),
-        display_name=application.admin_name,
+    admin = open_account(
+        session,
+        application.admin_username,
+        application.admin_password,
+        application.admin_name,
+        now,
         organisation_id=org.id,
         roles=ROLES[application.kind],
-        created_at=now,
     )
-    session.add(admin)
-    session.flush()
     org.admin_user_id = admin.id
     return org.id, admin.id
 
@@ -172,9 +170,11 @@ def _check_parent(session, application, region, registrar) -> None:
             raise RegistrationRefused("authority_not_active", name=authority.name)
 
 
-def _check_username_free(session: Session, username: str) -> None:
-    if session.scalar(select(User.id).where(func.lower(User.username) == username.strip().lower())):
-        raise RegistrationRefused("username_taken", username=username)
+def _refuse_taken_username(session: Session, username: str) -> None:
+    try:
+        check_username_free(session, username)
+    except UsernameTaken as taken:
+        raise RegistrationRefused("username_taken", username=taken.username) from None
 
 
 def open_person_application(
@@ -191,15 +191,8 @@ def open_person_application(
         raise RegistrationRefused("employer_not_active", name=employer.name)
     if application.title_level not in set(TitleLevel):
         raise RegistrationRefused("unknown_title", level=application.title_level)
-    _check_username_free(session, parsed.value)
-    user = User(
-        username=parsed.value,
-        password_hash=hash_password(application.password),
-        display_name=application.name.strip(),
-        created_at=now,
-    )
-    session.add(user)
-    session.flush()
+    _refuse_taken_username(session, parsed.value)
+    user = open_account(session, parsed.value, application.password, application.name.strip(), now)
     person = Person(
         id_number=parsed.value,
         name=application.name.strip(),
@@ -286,42 +279,3 @@ def update_person_application(session: Session, person_id: int, values: dict) ->
     if values.get("title_series") is not None:
         person.title_series = str(values["title_series"]).strip()
     person.status = PersonStatus.PENDING
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: int | str
-    label: str
-
-
-def region_choices(session: Session) -> list[Choice]:
-    """Return the regions an applicant can pick, city first."""
-    rows = session.execute(select(Region.code, Region.name, Region.level).order_by(Region.code))
-    return [Choice(code, name) for code, name, level in rows if level != "province"]
-
-
-def authority_choices(session: Session) -> list[Choice]:
-    """Return the active industry authorities an employer can belong to."""
-    rows = session.execute(
-        select(Organisation.id, Organisation.name, Region.name)
-        .join(Region, Region.code == Organisation.region_code)
-        .where(
-            Organisation.kind == OrganisationKind.AUTHORITY, Organisation.status == OrganisationStatus.ACTIVE
-        )
-        .order_by(Organisation.region_code, Organisation.name)
-    )
-    return [Choice(org_id, f"{region}·{name}") for org_id, name, region in rows]
-
-
-def employer_choices(session: Session, region_code: str) -> list[Choice]:
-    """Return the active employers of a region a person can register with."""
-    rows = session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(
-            Organisation.kind == OrganisationKind.EMPLOYER,
-            Organisation.status == OrganisationStatus.ACTIVE,
-            Organisation.region_code == region_code,
-        )
-        .order_by(Organisation.name)
-    )
-    return [Choice(org_id, name) for org_id, name in rows]

@@ -12,10 +12,7 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from io import BytesIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
@@ -35,7 +32,6 @@ from domain.accounts import group_principal
 from domain.accounts import user_principal
 from domain.base import Base
 from domain.deadlines import CHINA
-from domain.mail import Attachment
 from domain.mail import Mailer
 from domain.notices import Notice
 from domain.organisations import Organisation
@@ -49,6 +45,7 @@ from domain.persons import PersonStatus
 from domain.policy import PolicyView
 from domain.policy import policies_for_year
 from domain.policy import resolve_policy
+from domain.supervision_documents import notice_mail
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +54,8 @@ HRSS_ROLES = ("reviewer", "approver")
 NOT_YET_ACTIVE = (OrganisationStatus.PENDING, OrganisationStatus.RETURNED)
 ORG_LATE = "org_registration"
 PERSONS_LATE = "person_registration"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER = ("地区", "单位名称", "单位类型", "状态", "应注册人数", "已注册人数", "差额")
-KIND_LABELS = {
-    "hrss": "人社部门",
-    "authority": "行业主管部门",
-    "employer": "法人单位",
-    "institution": "施教机构",
-}
 # LateOrganisation takes these columns in this order, then the active persons count
 ORG_COLUMNS = ("id", "name", "kind", "status", "region_code", "expected_persons", "admin_user_id")
-STATUS_LABELS = {"pending": "待审核", "returned": "退回修改", "active": "已注册"}
 
 
 class SupervisionNotice(Base):
@@ -305,50 +293,3 @@ def _mail_after_commit(session: Session, mails: list, mailer: Mailer, recipients
                 mailer.send(recipients, subject, body, attachments)
             except Exception:  # the notice is stored and in the notice centre; mail is best effort
                 log.exception("supervision notice mail %r was not sent", subject)
-
-
-def _cells(region: dict, org: dict) -> list:
-    """Return one late organisation as the cells under HEADER."""
-    kind = KIND_LABELS.get(org["kind"], org["kind"])
-    status = STATUS_LABELS.get(org["status"], org["status"])
-    return [region["name"], org["name"], kind, status, org["expected"], org["registered"], org["shortfall"]]
-
-
-def notice_text(notice) -> str:
-    """Return the notice as plain text: the summary, then the late organisations by region."""
-    lines = [notice.summary, ""]
-    for region in notice.details["regions"]:
-        lines.append(f"{region['name']}（{region['code']}）")
-        for org in region["organisations"]:
-            _, name, kind, status, expected, registered, shortfall = _cells(region, org)
-            lines.append(
-                f"  {name}（{kind}，{status}）：应注册{expected}人，已注册{registered}人，差额{shortfall}人"
-            )
-    return "\n".join(lines)
-
-
-def notice_mail(notice) -> tuple[str, str, list[Attachment]]:
-    """Return the subject, body and the workbook attachment of a notice's mail."""
-    filename = f"督导通报-{notice.period}-{notice.hrss_id}.xlsx"
-    return notice.title, notice_text(notice), [(filename, supervision_workbook(notice), XLSX)]
-
-
-def supervision_workbook(notice) -> bytes:
-    """Return the notice as an .xlsx: a title row, a header row, one row per late organisation."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "督导通报"
-    sheet.append([notice.title])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
-    sheet.append(list(HEADER))
-    for cell in (*sheet[1], *sheet[2]):
-        cell.font = Font(bold=True)
-    for region in notice.details["regions"]:
-        for org in region["organisations"]:
-            sheet.append(_cells(region, org))
-    for column, width in zip("ABCDEFG", (14, 36, 14, 10, 12, 12, 8), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A3"
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()

@@ -3,7 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import cast
+from sqlalchemy import false
+from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from domain.accounts import Actor
@@ -23,39 +28,66 @@ class NoticeSummary:
     created_at: datetime
 
 
-def _names_organisation(notice: SupervisionNotice, organisation_id: int | None) -> bool:
-    return organisation_id is not None and any(
-        org["id"] == organisation_id
-        for region in notice.details["regions"]
-        for org in region["organisations"]
+def _names_organisation(session: Session, organisation_id: int):
+    """Return the SQL condition that a notice's details list the organisation.
+
+    `details` is {"regions": [{"organisations": [{"id": ...}, ...]}, ...]}; PostgreSQL matches it
+    by JSONB containment, SQLite by walking both arrays with json_each.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        listed = {"regions": [{"organisations": [{"id": organisation_id}]}]}
+        return cast(SupervisionNotice.details, JSONB).contains(listed)
+    regions = (
+        func.json_each(SupervisionNotice.details, "$.regions").table_valued("value").alias("listed_region")
+    )
+    organisations = func.json_each(regions.c.value, "$.organisations").table_valued("value").alias("listed")
+    return (
+        select(1)
+        .select_from(regions)
+        .join(organisations, true())
+        .where(func.json_extract(organisations.c.value, "$.id") == organisation_id)
+        .exists()
+    )
+
+
+def _visible(session: Session, actor: Actor):
+    """Return the SQL condition on a notice joined to its office for the notices the actor may read."""
+    scope = scope_for(session, actor)
+    if scope.everything:
+        return true()
+    if scope.region_codes:
+        return Organisation.region_code.in_(scope.region_codes)
+    if actor.organisation_id is None:
+        return false()
+    return _names_organisation(session, actor.organisation_id)
+
+
+def _readable(query, session: Session, actor: Actor):
+    """Return the query over notices narrowed to those the actor may read."""
+    return query.join(Organisation, Organisation.id == SupervisionNotice.hrss_id).where(
+        _visible(session, actor)
     )
 
 
 def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> list[NoticeSummary]:
     """Return the newest supervision notices the actor may read."""
-    scope = scope_for(session, actor)
-    query = (
-        select(SupervisionNotice, Organisation.name, Organisation.region_code)
-        .join(Organisation, Organisation.id == SupervisionNotice.hrss_id)
-        .order_by(SupervisionNotice.created_at.desc(), SupervisionNotice.id.desc())
+    notice = SupervisionNotice
+    columns = (
+        notice.id,
+        Organisation.name,
+        notice.period,
+        notice.title,
+        notice.late_count,
+        notice.created_at,
     )
-    if not scope.everything and scope.region_codes:
-        query = query.where(Organisation.region_code.in_(scope.region_codes))
-    found = []
-    for notice, office, _region in session.execute(query.limit(limit * 4)):
-        if scope.everything or scope.region_codes or _names_organisation(notice, actor.organisation_id):
-            found.append(
-                NoticeSummary(
-                    notice.id, office, notice.period, notice.title, notice.late_count, notice.created_at
-                )
-            )
-    return found[:limit]
+    query = _readable(select(*columns), session, actor).order_by(notice.created_at.desc(), notice.id.desc())
+    return [NoticeSummary(*row) for row in session.execute(query.limit(limit))]
 
 
 def supervision_notice(session: Session, actor: Actor, notice_id: int) -> SupervisionNotice:
     """Return one notice the actor may read, or raise NotVisible."""
-    visible = {summary.id for summary in supervision_notices_for(session, actor, limit=1000)}
-    notice = session.get(SupervisionNotice, notice_id) if notice_id in visible else None
+    query = _readable(select(SupervisionNotice), session, actor)
+    notice = session.scalar(query.where(SupervisionNotice.id == notice_id))
     if notice is None:
         raise NotVisible(f"supervision notice {notice_id}")
     return notice

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
+from domain.account_opening import UsernameTaken
+from domain.account_opening import open_account
 from domain.accounts import Actor
 from domain.accounts import AdminHandover
 from domain.accounts import User
@@ -24,8 +25,8 @@ from domain.jurisdiction import NotVisible
 from domain.organisations import Organisation
 from domain.organisations import OrganisationKind
 from domain.organisations import OrganisationStatus
-from domain.passwords import hash_password
 from domain.persons import Person
+from domain.refusals import Refusal
 
 ADMIN_ROLE = "admin"
 TEMPORARY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I
@@ -41,13 +42,10 @@ class NotUnitAdmin(PermissionError):
     """Only the organisation's current unit admin (or a system admin) may do this."""
 
 
-class HandoverRefused(ValueError):
+class HandoverRefused(Refusal):
     """A handover that cannot be done; `code` and `params` say why, in either language."""
 
-    def __init__(self, code: str, **params):
-        self.code = code
-        self.params = params
-        super().__init__(HANDOVER_MESSAGES_EN[code] % params)
+    MESSAGES_EN = HANDOVER_MESSAGES_EN
 
 
 @dataclass(frozen=True)
@@ -201,19 +199,10 @@ def _create_colleague(session: Session, org: Organisation, account: NewAccount, 
     username, name = account.username.strip(), account.display_name.strip()
     if not username or not name:
         raise HandoverRefused("name_missing")
-    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise HandoverRefused("username_taken", username=username)
-    user = User(
-        username=username,
-        password_hash=hash_password(password),
-        display_name=name,
-        organisation_id=org.id,
-        roles="",
-        created_at=now,
-    )
-    session.add(user)
-    session.flush()
-    return user
+    try:
+        return open_account(session, username, password, name, now, organisation_id=org.id)
+    except UsernameTaken as taken:
+        raise HandoverRefused("username_taken", username=taken.username) from None
 
 
 def _with_role(roles: str, role: str) -> str:

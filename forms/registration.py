@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms import PasswordField
+from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
@@ -71,7 +72,10 @@ class PersonRegistrationForm(AccountFields):
     title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)
     title_series = StringField(_l("Title series"), validators=[Length(max=64)])
     certificate_year = SelectField(
-        _l("Year it was issued"), coerce=int, choices=[(0, "—"), (2013, "2013"), (2014, "2014")], default=0
+        _l("Year it was issued"),
+        coerce=int,
+        choices=[SelectChoice(0, "—"), SelectChoice(2013, "2013"), SelectChoice(2014, "2014")],
+        default=0,
     )
     certificate_number = StringField(
         _l("Certificate number issued in 2013 or 2014 (if any)"), validators=[Optional(), Length(max=32)]

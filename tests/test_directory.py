@@ -7,16 +7,16 @@ import pytest
 
 from domain.accounts import User
 from domain.accounts import actor_for
-from domain.directory import BadCursor
 from domain.directory import home_of
-from domain.directory import mask_id_number
 from domain.directory import organisation_detail
-from domain.directory import person_detail
 from domain.directory import search_organisations
-from domain.directory import search_persons
 from domain.directory import visible_regions
 from domain.jurisdiction import NotVisible
+from domain.keyset import BadCursor
 from domain.organisations import Organisation
+from domain.person_directory import mask_id_number
+from domain.person_directory import person_detail
+from domain.person_directory import search_persons
 from domain.persons import Person
 from domain.regions import seed_regions
 

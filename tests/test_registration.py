@@ -4,10 +4,13 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from domain.account_opening import UsernameTaken
+from domain.account_opening import open_account
 from domain.accounts import User
 from domain.certificates import allocate_range
 from domain.identity import IdNumberError
 from domain.organisations import Organisation
+from domain.passwords import verify_password
 from domain.persons import Person
 from domain.registration import OrganisationApplication
 from domain.registration import PersonApplication
@@ -279,3 +282,13 @@ def test_parallel_approvals_number_persons_without_gaps_or_duplicates(rt, actor,
         numbers = sorted(s.scalars(select(Person.certificate_number)).all())
     sequences = [int(number[-6:]) for number in numbers]
     assert len(set(numbers)) == 12 and sequences == list(range(sequences[0], sequences[0] + 12))
+
+
+def test_an_account_gets_a_hashed_password_and_a_username_unique_in_any_case(session_factory, clock):
+    with session_factory() as session, session.begin():
+        user = open_account(session, "  Yx2gz ", "secret-1234", "王老师", clock(), roles="admin")
+        assert (user.username, user.roles, user.active) == ("Yx2gz", "admin", True)
+        assert user.password_hash != "secret-1234" and verify_password(user.password_hash, "secret-1234")
+        with pytest.raises(UsernameTaken) as taken:
+            open_account(session, "YX2GZ", "other-1234", "李老师", clock())
+        assert taken.value.username == "YX2GZ"

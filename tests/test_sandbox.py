@@ -11,9 +11,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.sandbox import RestrictedEnvironment
 from engine.sandbox import ScriptRejected
-from engine.sandbox import ScriptTimeout
 from engine.sandbox import check_expression
 from engine.sandbox import check_script
+from engine.script_guards import ScriptTimeout
 
 BUDGET = 0.2
 

@@ -8,6 +8,7 @@ import time
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -18,19 +19,24 @@ from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlalchemy import select
 
+from domain.accounts import Actor
 from domain.accounts import User
+from domain.accounts import actor_for
+from domain.jurisdiction import NotVisible
 from domain.mail import SmtpMailer
 from domain.notices import Notice
 from domain.organisations import Organisation
 from domain.persons import Person
 from domain.policy import seed_policy_2015
 from domain.regions import seed_regions
-from domain.supervision import HEADER
 from domain.supervision import SupervisionNotice
 from domain.supervision import insert_once
 from domain.supervision import produce_supervision_notices
 from domain.supervision import supervision_period
-from domain.supervision import supervision_workbook
+from domain.supervision_documents import HEADER
+from domain.supervision_documents import supervision_workbook
+from domain.supervision_reports import supervision_notice
+from domain.supervision_reports import supervision_notices_for
 from webapp.config import load_config
 from webapp.scheduler import crontab_weekdays
 from webapp.scheduler import supervise
@@ -382,6 +388,67 @@ def test_the_workbook_has_a_title_a_chinese_header_and_a_row_per_late_organisati
     ]
 
 
+def add_notice(session, hrss_id, period, created_at, named=()) -> int:
+    """Store a notice of an HRSS that lists the organisations `named` (ids) as late."""
+    organisations = [{"id": org_id, "name": f"单位{org_id}"} for org_id in named]
+    details = {"regions": [{"code": "410422", "name": "叶县", "organisations": organisations}]}
+    notice = SupervisionNotice(**{**notice_fields(hrss_id, created_at), "period": period, "details": details})
+    session.add(notice)
+    session.flush()
+    return notice.id
+
+
+def hrss_actor(hrss_id, region_code) -> Actor:
+    return Actor(0, "人社局审核员", (), region_code, hrss_id, organisation_kind="hrss")
+
+
+def test_an_organisation_finds_the_notice_naming_it_behind_many_newer_ones_that_do_not(
+    session_factory, clock, city
+):
+    with session_factory() as session, session.begin():
+        old = add_notice(session, city["county"], "2025-W01", clock() - timedelta(days=60), [city["late"]])
+        for week in range(2, 12):  # more than four pages of two notices that name someone else
+            add_notice(
+                session,
+                city["city"],
+                f"2025-W{week:02d}",
+                clock() - timedelta(days=60 - week),
+                [city["on_time"]],
+            )
+    with session_factory() as session:
+        hospital = actor_for(session, city["hospital"])
+        school = actor_for(session, city["school"])
+        assert [n.id for n in supervision_notices_for(session, hospital, limit=2)] == [old]
+        assert [n.period for n in supervision_notices_for(session, school, limit=3)] == [
+            "2025-W11",
+            "2025-W10",
+            "2025-W09",
+        ]
+        assert supervision_notice(session, hospital, old).period == "2025-W01"
+        with pytest.raises(NotVisible):
+            supervision_notice(session, school, old)
+
+
+def test_an_hrss_reads_the_notices_of_its_region_and_below(session_factory, clock, city):
+    produce(session_factory, clock())
+    city_notice, county_notice = (
+        notice_of(session_factory, city["city"]),
+        notice_of(session_factory, city["county"]),
+    )
+    with session_factory() as session:
+        county = hrss_actor(city["county"], "410422")
+        pds = hrss_actor(city["city"], "410400")
+        assert [n.id for n in supervision_notices_for(session, county)] == [county_notice.id]
+        assert {n.id for n in supervision_notices_for(session, pds)} == {city_notice.id, county_notice.id}
+        assert {n.id for n in supervision_notices_for(session, pds, limit=1)} < {
+            city_notice.id,
+            county_notice.id,
+        }
+        with pytest.raises(NotVisible):
+            supervision_notice(session, county, city_notice.id)
+        assert supervision_notice(session, pds, county_notice.id).hrss_id == city["county"]
+
+
 def test_the_period_is_the_iso_week_in_beijing():
     assert supervision_period(datetime(2026, 11, 23, 0, 30, tzinfo=UTC)) == "2026-W48"
     assert (
@@ -389,13 +456,15 @@ def test_the_period_is_the_iso_week_in_beijing():
     )  # Monday 00:30 Beijing
 
 
-def test_the_scheduler_job_produces_and_mails_this_weeks_notices(session_factory, clock, city, smtp):
+def test_the_scheduler_job_produces_and_mails_this_weeks_notices(
+    db_engine, session_factory, clock, city, smtp
+):
     port, handler = smtp
     config = load_config(
         {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_SUPERVISION_TO": " hrss@pds.example, "},
         environ={},
     )
-    runtime = SimpleNamespace(session_factory=session_factory, clock=clock)
+    runtime = SimpleNamespace(engine=db_engine, session_factory=session_factory, clock=clock)
     produced = supervise(runtime, config)
     assert len(produced) == 2 and supervise(runtime, config) == []
     assert notice_of(session_factory, city["county"], supervision_period(clock())) is not None

@@ -10,6 +10,7 @@ from domain.organisations import Organisation
 from domain.passwords import hash_password
 from domain.policy import seed_policy_2015
 from domain.population import PopulationPlan
+from domain.population import add_hrss_offices
 from domain.population import credit_code
 from domain.population import populate
 from domain.regions import PINGDINGSHAN
@@ -81,33 +82,21 @@ def load_demo_data(rt: Runtime) -> str:
 
 
 def _hrss_offices(session, now, password) -> dict[str, int]:
-    offices = {}
-    for code, name, level, _parent in PINGDINGSHAN_REGIONS:
-        org = Organisation(
-            kind="hrss",
-            name=f"{name}人力资源和社会保障局",
-            level=level,
-            region_code=code,
-            status="active",
-            created_at=now,
-            activated_at=now,
-        )
-        session.add(org)
-        session.flush()
-        offices[code] = org.id
+    offices = add_hrss_offices(session, PINGDINGSHAN_REGIONS, now, "人力资源和社会保障局")
+    for code, name, _level, _parent in PINGDINGSHAN_REGIONS:
         for role, title in (("reviewer", "审核员"), ("approver", "审批人")):
             user = User(
                 username=f"{SLUGS[code]}-{role}",
                 password_hash=password,
                 display_name=f"{name}人社局{title}",
-                organisation_id=org.id,
+                organisation_id=offices[code],
                 roles=f"{role},admin" if role == "reviewer" else role,
                 created_at=now,
             )
             session.add(user)
             if role == "reviewer":  # the reviewer is the office's one unit admin (R3)
                 session.flush()
-                org.admin_user_id = user.id
+                session.get(Organisation, offices[code]).admin_user_id = user.id
     session.add(
         User(
             username="admin", password_hash=password, display_name="系统管理员", is_admin=True, created_at=now

@@ -13,6 +13,8 @@ from flask_login import current_user
 from flask_login import login_required
 
 from domain import directory
+from domain import keyset
+from domain import person_directory
 from domain.jurisdiction import NotVisible
 from forms.choices import TITLE_LEVELS
 from webapp.extensions import db
@@ -49,14 +51,15 @@ def _filters(names: tuple[str, ...]) -> dict:
 
 
 def _labels() -> dict:
-    return {"kinds": dict(KINDS), "statuses": dict(STATUSES), "title_levels": dict(TITLE_LEVELS)}
+    title_levels = {choice.value: choice.label for choice in TITLE_LEVELS}
+    return {"kinds": dict(KINDS), "statuses": dict(STATUSES), "title_levels": title_levels}
 
 
 def _search(query, names: tuple[str, ...], limit: int = 50):
     filters = _filters(names)
     try:
         page = query(db.session, current_user.actor, **filters, after=request.args.get("after"), limit=limit)
-    except directory.BadCursor:
+    except keyset.BadCursor:
         abort(400)
     return filters, page
 
@@ -66,9 +69,7 @@ def _search(query, names: tuple[str, ...], limit: int = 50):
 def organisations():
     filters, page = _search(directory.search_organisations, ORGANISATION_FILTERS)
     regions = directory.visible_regions(db.session, current_user.actor)
-    return render_template(
-        "organisations.html", page=page, filters=filters, regions=regions, choices=KINDS, **_labels()
-    )
+    return render_template("organisations.html", page=page, filters=filters, regions=regions, **_labels())
 
 
 @blueprint.route("/organisations/<int:org_id>")
@@ -84,18 +85,16 @@ def organisation(org_id: int):
 @blueprint.route("/persons")
 @login_required
 def persons():
-    filters, page = _search(directory.search_persons, PERSON_FILTERS)
+    filters, page = _search(person_directory.search_persons, PERSON_FILTERS)
     regions = directory.visible_regions(db.session, current_user.actor)
-    return render_template(
-        "persons.html", page=page, filters=filters, regions=regions, choices=TITLE_LEVELS, **_labels()
-    )
+    return render_template("persons.html", page=page, filters=filters, regions=regions, **_labels())
 
 
 @blueprint.route("/persons/<int:person_id>")
 @login_required
 def person(person_id: int):
     try:
-        detail = directory.person_detail(db.session, current_user.actor, person_id)
+        detail = person_directory.person_detail(db.session, current_user.actor, person_id)
     except NotVisible:
         abort(404)
     return render_template("person.html", person=detail, **_labels())
@@ -135,21 +134,21 @@ def api_organisation(org_id: int):
 
 @api.route("/persons")
 def api_persons():
-    _, page = _search(directory.search_persons, PERSON_FILTERS, _limit())
+    _, page = _search(person_directory.search_persons, PERSON_FILTERS, _limit())
     return jsonify(_page_json(page))
 
 
 @api.route("/persons/<int:person_id>")
 def api_person(person_id: int):
     try:
-        return jsonify(_json(directory.person_detail(db.session, current_user.actor, person_id)))
+        return jsonify(_json(person_directory.person_detail(db.session, current_user.actor, person_id)))
     except NotVisible:
         abort(404)
 
 
 def _limit() -> int:
     limit = request.args.get("limit", 50, type=int)
-    if not 1 <= limit <= directory.MAX_LIMIT:
+    if not 1 <= limit <= keyset.MAX_LIMIT:
         abort(400)
     return limit
 
@@ -161,7 +160,7 @@ def _json(row) -> dict:
     }
 
 
-def _page_json(page: directory.Page) -> dict:
+def _page_json(page: keyset.Page) -> dict:
     return {
         "items": [_json(item) for item in page.items],
         "next_after": page.next_after,

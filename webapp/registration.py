@@ -10,6 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from domain import registration
+from domain import registration_choices
 from domain.identity import IdentifierError
 from engine.errors import EngineError
 from forms.registration import OrganisationRegistrationForm
@@ -31,8 +32,9 @@ def runtime():
 @blueprint.route("/organisation", methods=["GET", "POST"])
 def organisation():
     form = OrganisationRegistrationForm()
-    form.region_code.choices = [(c.value, c.label) for c in registration.region_choices(db.session)]
-    authorities = registration.authority_choices(db.session)
+    regions = registration_choices.region_choices(db.session)
+    form.region_code.choices = [(c.value, c.label) for c in regions]
+    authorities = registration_choices.authority_choices(db.session)
     form.authority_id.choices = [(0, _("(not an employer)"))] + [(c.value, c.label) for c in authorities]
     if form.validate_on_submit():
         application = registration.OrganisationApplication(
@@ -59,10 +61,10 @@ def organisation():
 
 @blueprint.route("/person", methods=["GET", "POST"])
 def person():
-    regions = registration.region_choices(db.session)
+    regions = registration_choices.region_choices(db.session)
     region = request.values.get("region") or (regions[0].value if regions else "")
     form = PersonRegistrationForm()
-    employers = registration.employer_choices(db.session, region)
+    employers = registration_choices.employer_choices(db.session, region)
     form.employer_id.choices = [(c.value, c.label) for c in employers]
     if request.method == "POST" and form.validate_on_submit():
         application = registration.PersonApplication(

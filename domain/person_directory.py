@@ -1,0 +1,157 @@
+"""The persons an actor may see (R15), with the ID-number privacy rule: who reads a number in full.
+
+Every query here is filtered by the actor's jurisdiction; a person outside it raises NotVisible.
+Lists are keyset-paged on (name, id) as in domain.keyset.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
+
+from domain.accounts import Actor
+from domain.jurisdiction import NotVisible
+from domain.jurisdiction import person_filter
+from domain.jurisdiction import region_and_below
+from domain.jurisdiction import scope_for
+from domain.keyset import Page
+from domain.keyset import after_cursor
+from domain.keyset import fetch_page
+from domain.keyset import status_counts
+from domain.organisations import Organisation
+from domain.organisations import OrganisationKind
+from domain.organisations import Region
+from domain.persons import Person
+
+ID_SHOWN = (6, 4)  # digits shown at the start (area code) and at the end of a masked ID number
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    id: int
+    name: str
+    id_number: str  # masked unless the actor may read it
+    id_number_masked: bool
+    employer_id: int
+    employer_name: str
+    region_code: str
+    region_name: str | None
+    title_level: str
+    status: str
+    certificate_number: str | None
+
+
+@dataclass(frozen=True)
+class PersonDetail(PersonRow):
+    gender: str
+    birth_date: date | None  # None when the ID number is masked: it would give the birth date away
+    title_series: str
+    certificate_year: int | None
+    created_at: datetime
+    registered_at: datetime | None
+
+
+def mask_id_number(number: str) -> str:
+    """Return an ID number with all but the area code and the last four characters hidden."""
+    head, tail = ID_SHOWN
+    if len(number) <= head + tail:
+        return "*" * len(number)
+    return number[:head] + "*" * (len(number) - head - tail) + number[-tail:]
+
+
+def reads_id_number(actor: Actor, employer_id: int, person_id: int) -> bool:
+    """Tell whether the actor may read a person's full ID number: HRSS, the employer, the person."""
+    return (
+        actor.is_admin
+        or actor.organisation_kind == OrganisationKind.HRSS
+        or (actor.organisation_kind == OrganisationKind.EMPLOYER and actor.organisation_id == employer_id)
+        or actor.person_id == person_id
+    )
+
+
+def _reads_every_id_number(actor: Actor) -> bool:
+    # an employer sees only its own persons, a person only themselves
+    return (
+        actor.is_admin
+        or actor.organisation_kind in (OrganisationKind.HRSS, OrganisationKind.EMPLOYER)
+        or (actor.organisation_kind is None and actor.person_id is not None)
+    )
+
+
+def _person_query(*columns):
+    employer = aliased(Organisation)
+    listed = (Person.id, Person.name, Person.id_number, Person.employer_id, employer.name, Person.region_code)
+    return (
+        select(*listed, Region.name, Person.title_level, Person.status, Person.certificate_number, *columns)
+        .join(employer, employer.id == Person.employer_id)
+        .outerjoin(Region, Region.code == Person.region_code)
+    )
+
+
+def _person_fields(actor: Actor, row) -> tuple[list, bool]:
+    pid, name, number, employer_id, *rest = row
+    shown = reads_id_number(actor, employer_id, pid)
+    return [pid, name, number if shown else mask_id_number(number), not shown, employer_id, *rest], shown
+
+
+def search_persons(
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    employer_id: int | None = None,
+    region: str | None = None,
+    title_level: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> Page[PersonRow]:
+    """Return the persons the actor may see that match the filters, by name; counts ignore `status`.
+
+    `q` matches part of the name or the start of the ID number; an actor who sees ID numbers
+    masked finds a person by the whole number only, so a search cannot reveal the hidden digits.
+    """
+    conditions = [person_filter(scope_for(session, actor))]
+    if q and q.strip():
+        text = q.strip()
+        number = text.upper()
+        by_number = (
+            Person.id_number.startswith(number, autoescape=True)
+            if _reads_every_id_number(actor)
+            else Person.id_number == number
+        )
+        conditions.append(or_(Person.name.contains(text, autoescape=True), by_number))
+    if employer_id is not None:
+        conditions.append(Person.employer_id == employer_id)
+    if region:
+        conditions.append(Person.region_code.in_(region_and_below(session, region)))
+    if title_level:
+        conditions.append(Person.title_level == title_level)
+    counts = status_counts(session, Person.status, conditions)
+    if status:
+        conditions.append(Person.status == status)
+    query = (
+        _person_query()
+        .where(*conditions, after_cursor(after, Person.name, Person.id))
+        .order_by(Person.name, Person.id)
+    )
+    return fetch_page(session, query, limit, lambda row: PersonRow(*_person_fields(actor, row)[0]), counts)
+
+
+def person_detail(session: Session, actor: Actor, person_id: int) -> PersonDetail:
+    """Return one person the actor may see, or raise NotVisible."""
+    extra = (Person.gender, Person.birth_date, Person.title_series, Person.certificate_year)
+    row = session.execute(
+        _person_query(*extra, Person.created_at, Person.registered_at).where(
+            Person.id == person_id, person_filter(scope_for(session, actor))
+        )
+    ).first()
+    if row is None:
+        raise NotVisible(f"person {person_id}")
+    fields, shown = _person_fields(actor, row)
+    *listed, gender, birth, series, year, created, registered = fields
+    return PersonDetail(*listed, gender, birth if shown else None, series, year, created, registered)
