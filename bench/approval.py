@@ -4,6 +4,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from bench.common import Measurement
@@ -11,7 +12,9 @@ from domain.accounts import Actor
 from engine.commands import complete_task
 from engine.commands import start_instance
 from engine.models import HumanTask
+from engine.prepared import Prepared
 from engine.runtime import Runtime
+from engine.runtime import transaction
 from engine.store import dump_workflow
 from engine.store import load_workflow
 
@@ -120,8 +123,20 @@ def run_runtime_instance(rt: Runtime, measurement: Measurement) -> None:
     measurement.instances += 1
 
 
+_TASKS = HumanTask.__table__
+_OPEN_TASK = Prepared(
+    select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "open")
+)
+
+
 def open_task_id(rt: Runtime, instance_id: int) -> int:
-    """Return the one open inbox row of an instance, as an inbox page would find it."""
-    query = select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
-    with rt.session_factory() as session:
-        return session.execute(query).scalar_one()
+    """Return the one open inbox row of an instance: one SELECT in a read transaction of the runtime.
+
+    Not an engine command, and raw SpiffWorkflow has no such step: it runs the engine's own read
+    path (the statement the bare-driver ceiling issues too), not a page's ORM query.
+    """
+    with transaction(rt, write=False) as db:
+        found = db.all(_OPEN_TASK, {"instance_id": instance_id})
+    if len(found) != 1:
+        raise RuntimeError(f"instance {instance_id} has {len(found)} open tasks, expected one")
+    return found[0][0]

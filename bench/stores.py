@@ -1,5 +1,6 @@
 """The databases the benchmark runs CE Flow on, each fresh, and the runtime bootstrapped over one."""
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,8 @@ from engine.definitions import deploy
 from engine.runtime import Runtime
 from engine.runtime import bootstrap
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# BENCH_POSTGRES_URL points the benchmark at a database of its own, away from a test run's
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 POSTGRES_SCHEMA = "bench"  # the test suite uses database `test` too: keep to a schema of our own
 
 

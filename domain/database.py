@@ -27,8 +27,18 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = connection.get_execution_options().get("ceflow_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        write = connection.get_execution_options().get("ceflow_write", False)
+        begin_transaction(connection.connection.driver_connection, "sqlite", write)
+
+
+def begin_transaction(driver_connection, dialect_name: str, write: bool) -> None:
+    """Start a transaction on a DB-API connection unless one is open; IMMEDIATE for writes on SQLite.
+
+    Issued on the driver itself: through SQLAlchemy the BEGIN would cost more than the database
+    takes to run it. PostgreSQL's driver begins by itself at the first statement.
+    """
+    if dialect_name == "sqlite" and not driver_connection.in_transaction:
+        driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -4,7 +4,6 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import Connection
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -13,8 +12,9 @@ from domain.notices import Notice
 from engine.definitions import specs_for
 from engine.errors import InvalidCommand
 from engine.models import AuditEvent
+from engine.prepared import Database
+from engine.prepared import Prepared
 from engine.projection import project_tasks
-from engine.runtime import CONNECTION_KEY
 from engine.runtime import Runtime
 from engine.scripting import CommandScriptEngine
 from engine.store import InstanceRecord
@@ -27,29 +27,32 @@ from engine.task_rows import TaskRow
 from engine.task_rows import load_task
 from engine.timers import sync_timer_jobs
 
-_INSERT_AUDIT = insert(AuditEvent.__table__)
-_INSERT_NOTICE = insert(Notice.__table__)
+_INSERT_AUDIT = Prepared(insert(AuditEvent.__table__))
+_INSERT_NOTICE = Prepared(insert(Notice.__table__))
 
 
 class CommandContext:
     """Holds what one command reads and writes; everything commits together in its unit of work."""
 
-    def __init__(self, rt: Runtime, session: Session, actor: Actor | None, now: datetime | None = None):
+    def __init__(self, rt: Runtime, db: Database | Session, actor: Actor | None, now: datetime | None = None):
         self.rt = rt
-        self.session = session
+        # this command's connection: prepared statements, Core ones, and the ORM session on demand
+        self.db = db if isinstance(db, Database) else Database(db)
         self.actor = actor
         self.now = now or rt.clock()
         self.loaded_instance_id: int | None = None
         self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
-        self._db: Connection | None = None
         self._read_ahead: tuple[InstanceRecord, str] | None = None
 
     @property
-    def db(self) -> Connection:
-        """Return the connection of this command's transaction, for Core statements (no ORM overhead)."""
-        if self._db is None:
-            self._db = self.session.info.get(CONNECTION_KEY) or self.session.connection()
-        return self._db
+    def session(self) -> Session:
+        """Return the ORM session of this command's transaction; made on first use, most commands never do."""
+        return self.db.session
+
+    @property
+    def session_on_demand(self) -> Session:
+        """Return a stand-in for `session` that makes it only when the callee uses it (candidate rules)."""
+        return SessionOnDemand(self.db)
 
     @property
     def actor_name(self) -> str:
@@ -62,8 +65,12 @@ class CommandContext:
 
     def new_workflow(self, definition_id: int) -> BpmnWorkflow:
         """Create a workflow of a definition version with this command's script engine."""
-        parsed = specs_for(self.rt, self.session, definition_id)
+        parsed = self._specs(definition_id)
         return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine())
+
+    def _specs(self, definition_id: int):
+        # the cache is looked at first so a command whose specs are parsed never opens a session
+        return self.rt.spec_cache.get(definition_id) or specs_for(self.rt, self.session, definition_id)
 
     def task_row(self, task_id: int, with_instance: bool = False) -> TaskRow | None:
         """Read a task row; `with_instance` also reads its instance in the same statement, for `load`."""
@@ -84,7 +91,7 @@ class CommandContext:
             raise InvalidCommand(f"Process instance {instance_id} does not exist.")
         instance, state = loaded
         self.loaded_instance_id = instance_id
-        parsed = specs_for(self.rt, self.session, instance.definition_id)
+        parsed = self._specs(instance.definition_id)
         workflow = load_workflow(state, parsed.spec, parsed.subprocess_specs, self.script_engine())
         return instance, workflow
 
@@ -110,7 +117,7 @@ class CommandContext:
 
     def audit(self, instance_id: int, action: str, task: TaskRow | None = None, opinion: str = "", **details):
         """Append one audit event."""
-        self.db.execute(
+        self.db.run(
             _INSERT_AUDIT,
             {
                 "instance_id": instance_id,
@@ -139,8 +146,7 @@ class CommandContext:
             }
             for recipient in dict.fromkeys(recipients)
         ]
-        if rows:
-            self.db.execute(_INSERT_NOTICE, rows)
+        self.db.run_many(_INSERT_NOTICE, rows)
 
     def call_operation(self, task, name: str, params: dict) -> dict | None:
         """Run a service task: the engine's own remind/escalate, or a registered handler."""
@@ -162,6 +168,18 @@ class CommandContext:
         reminders = attached._get_internal_data("reminders", 0) + 1
         attached._set_internal_data(reminders=reminders, remind_pending=True)
         return {"reminders": reminders}
+
+
+class SessionOnDemand:
+    """Forwards to a command's ORM session, made on the first attribute a callee uses; most never do."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def __getattr__(self, name: str):
+        return getattr(self._db.session, name)
 
 
 def attached_user_task(task):

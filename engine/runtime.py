@@ -7,11 +7,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 
+from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 from domain.clock import Clock
 from domain.clock import system_clock
+from domain.database import begin_transaction
+from engine.prepared import DRIVER_KEY
+from engine.prepared import Database
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,6 @@ class Candidates:
         return [f"u:{u}" for u in self.users] + list(self.groups)
 
 
-CONNECTION_KEY = "ceflow.connection"  # session.info entry: the connection of the unit of work's transaction
 CandidateRule = Callable[[Session, dict, int], tuple[tuple[str, ...], tuple[int, ...]]]
 Operation = Callable[..., dict | None]
 
@@ -45,6 +49,11 @@ class Runtime:
     spec_cache: dict = field(default_factory=dict)
     calendar: object | None = None
     node_name: str = "ceflow"
+
+    @property
+    def engine(self) -> Engine:
+        """Return the engine the session factory is bound to."""
+        return self.session_factory.kw["bind"]
 
 
 def bootstrap(
@@ -74,15 +83,59 @@ def bootstrap(
 @contextmanager
 def unit_of_work(rt: Runtime, write: bool = True) -> Iterator[Session]:
     """Open one transaction and commit it at the end; the only place the engine commits."""
-    # The session owns the transaction (not a connection it joins): domain code hooks its
-    # after_commit event, e.g. to send mail only once the notices it wrote are committed.
-    session = rt.session_factory()
+    with transaction(rt, write) as db:
+        yield db.session
+
+
+@contextmanager
+def transaction(rt: Runtime, write: bool = True) -> Iterator[Database]:
+    """Open one transaction on a pooled connection and commit it at the end; the ORM joins only if asked.
+
+    The transaction starts on the connection's driver, so a command that only runs the engine's
+    prepared statements never pays for a SQLAlchemy Connection, a Session, or their bookkeeping.
+    The first time anything asks for `db.session`, a Connection is made over the same pooled
+    connection and a session bound to it; the session joins by beginning the transaction (the BEGIN
+    is already issued) and then owns it, so it commits and runs its after_commit hooks (domain code
+    sends mail there once the notices it wrote are committed) exactly as a plain session would.
+    """
+    engine = rt.engine
+    pooled = engine.raw_connection()
+    opened: list[Connection] = []
+
+    def open_session() -> Session:
+        connection = Connection(engine, pooled)
+        opened.append(connection)
+        connection.execution_options(ceflow_write=write)
+        session = rt.session_factory(bind=connection)
+        session.info[DRIVER_KEY] = (driver, engine.dialect)
+        return session
+
     try:
-        session.info[CONNECTION_KEY] = session.connection(execution_options={"ceflow_write": write})
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        driver = pooled.driver_connection
+        begin_transaction(driver, engine.dialect.name, write)
+        db = Database(driver=driver, dialect=engine.dialect, open_session=open_session)
+        try:
+            yield db
+            session = db.opened_session
+            if session is not None and _session_used(session):
+                session.commit()
+            else:
+                driver.commit()
+        except BaseException:
+            if db.opened_session is not None:
+                db.opened_session.rollback()
+            driver.rollback()
+            raise
+        finally:
+            if db.opened_session is not None:
+                db.opened_session.close()
     finally:
-        session.close()
+        if opened:
+            opened[0].close()  # gives the pooled connection back too
+        else:
+            pooled.close()  # back to the pool, which resets it as it would a Connection's
+
+
+def _session_used(session: Session) -> bool:
+    """Say whether the session took part: in the transaction, holding new objects, or awaiting the commit."""
+    return session.in_transaction() or bool(session.new) or bool(session.dispatch.after_commit)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from engine.models import ProcessInstance
+from engine.prepared import Prepared
 from engine.task_rows import TASK_COLUMNS
 from engine.task_rows import TASKS
 from engine.task_rows import TaskRow
@@ -96,13 +97,18 @@ class InstanceRecord:
 
 
 _RECORD_COLUMNS = tuple(INSTANCES.c[name] for name in InstanceRecord.__dataclass_fields__)
-# Built once: a statement made per call spends more time in SQLAlchemy than in the database.
-_LOAD = select(*_RECORD_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("instance_id"))
-_INSERT = insert(INSTANCES).returning(INSTANCES.c.id)
-_SAVE = update(INSTANCES).where(
-    INSTANCES.c.id == bindparam("instance_id"), INSTANCES.c.version == bindparam("expected")
+# Built once and run as prepared statements: through SQLAlchemy's execute each would cost more
+# Python than the database takes to run it.
+_LOAD = Prepared(
+    select(*_RECORD_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("instance_id"))
 )
-_TASK_AND_INSTANCE = (
+_INSERT = Prepared(insert(INSTANCES).returning(INSTANCES.c.id))
+_SAVE = Prepared(
+    update(INSTANCES).where(
+        INSTANCES.c.id == bindparam("instance_id"), INSTANCES.c.version == bindparam("expected")
+    )
+)
+_TASK_AND_INSTANCE = Prepared(
     select(*TASK_COLUMNS, *_RECORD_COLUMNS, INSTANCES.c.state)
     .join_from(TASKS, INSTANCES, TASKS.c.instance_id == INSTANCES.c.id)
     .where(TASKS.c.id == bindparam("task_id"))
@@ -111,7 +117,7 @@ _TASK_AND_INSTANCE = (
 
 def load_task_and_instance(db, task_id: int) -> tuple[TaskRow, InstanceRecord, str] | None:
     """Read a task row together with its instance row and state, in one statement."""
-    found = db.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
+    found = db.first(_TASK_AND_INSTANCE, {"task_id": task_id})
     if found is None:
         return None
     split = len(TASK_COLUMNS)
@@ -120,7 +126,7 @@ def load_task_and_instance(db, task_id: int) -> tuple[TaskRow, InstanceRecord, s
 
 def load_instance(db, instance_id: int) -> tuple[InstanceRecord, str] | None:
     """Read an instance row and its state in one statement, or None when there is no such row."""
-    row = db.execute(_LOAD, {"instance_id": instance_id}).first()
+    row = db.first(_LOAD, {"instance_id": instance_id})
     if row is None:
         return None
     return InstanceRecord(*row[:-1]), row[-1]
@@ -130,7 +136,7 @@ def insert_instance(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -
     """Insert a new instance row with its first state and set its id; one statement."""
     values = {c.key: getattr(instance, c.key) for c in _RECORD_COLUMNS if c.key != "id"}
     values.update(state=dump_workflow(workflow), updated_at=now, created_at=instance.created_at or now)
-    instance.id = db.execute(_INSERT, values).scalar_one()
+    instance.id = db.scalar(_INSERT, values)
 
 
 def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> None:
@@ -145,6 +151,6 @@ def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> Non
         "status": instance.status,
         "ended_at": instance.ended_at,
     }
-    if db.execute(_SAVE, values).rowcount != 1:
+    if db.run(_SAVE, values) != 1:
         raise VersionConflict(instance.id)
     instance.version = expected + 1

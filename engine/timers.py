@@ -17,22 +17,22 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from engine.models import TimerJob
+from engine.prepared import Prepared
 from engine.scripting import timer_due
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 JOBS = TimerJob.__table__
-_UNFIRED = select(JOBS.c.task_uuid).where(
-    JOBS.c.instance_id == bindparam("instance_id"), JOBS.c.fired_at.is_(None)
+_UNFIRED = Prepared(
+    select(JOBS.c.task_uuid).where(JOBS.c.instance_id == bindparam("instance_id"), JOBS.c.fired_at.is_(None))
 )
 _DROP_UNFIRED = delete(JOBS).where(
     JOBS.c.task_uuid.in_(bindparam("uuids", expanding=True)), JOBS.c.fired_at.is_(None)
 )
-_INSERT_JOB = insert(JOBS)
-_JOB = select(
-    JOBS.c.instance_id, JOBS.c.task_uuid, JOBS.c.spec_name, JOBS.c.due_at, JOBS.c.fired_at, JOBS.c.lease_owner
-).where(JOBS.c.id == bindparam("job_id"))
-_MARK_FIRED = (
+_INSERT_JOB = Prepared(insert(JOBS))
+_JOB_COLUMNS = ("instance_id", "task_uuid", "spec_name", "due_at", "fired_at", "lease_owner")
+_JOB = Prepared(select(*(JOBS.c[name] for name in _JOB_COLUMNS)).where(JOBS.c.id == bindparam("job_id")))
+_MARK_FIRED = Prepared(
     update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(fired_at=bindparam("fired"), last_error=None)
 )
 
@@ -81,12 +81,11 @@ def sync_timer_jobs(ctx, instance, workflow, new: bool = False) -> None:
         for uuid, (task, due) in waiting.items()
         if uuid not in existing
     ]
-    if added:
-        ctx.db.execute(_INSERT_JOB, added)
+    ctx.db.run_many(_INSERT_JOB, added)
 
 
 def _unfired_uuids(db, instance_id: int) -> set[str]:
-    return set(db.execute(_UNFIRED, {"instance_id": instance_id}).scalars())
+    return {found[0] for found in db.all(_UNFIRED, {"instance_id": instance_id})}
 
 
 def claim_due_jobs(session, now: datetime, owner: str, limit: int) -> list[int]:
@@ -115,19 +114,22 @@ def claim_due_jobs(session, now: datetime, owner: str, limit: int) -> list[int]:
 
 def fire_job(ctx, job_id: int, owner: str) -> bool:
     """Fire one leased job inside the caller's transaction; False when the lease was lost."""
-    job = ctx.db.execute(_JOB, {"job_id": job_id}).first()
-    if job is None or job.fired_at is not None or job.lease_owner != owner:
+    job = ctx.db.first(_JOB, {"job_id": job_id})
+    if job is None:
         return False
-    instance, workflow = ctx.load(job.instance_id)
-    task = workflow.get_task_from_id(UUID(job.task_uuid)) if instance.status == "running" else None
+    instance_id, task_uuid, spec_name, due_at, fired_at, lease_owner = job
+    if fired_at is not None or lease_owner != owner:
+        return False
+    instance, workflow = ctx.load(instance_id)
+    task = workflow.get_task_from_id(UUID(task_uuid)) if instance.status == "running" else None
     # marked fired before the state is saved, so syncing the timer rows leaves this one alone
-    ctx.db.execute(_MARK_FIRED, {"job_id": job_id, "fired": ctx.now})
+    ctx.db.run(_MARK_FIRED, {"job_id": job_id, "fired": ctx.now})
     if task is None or task.state != TaskState.WAITING:
         return True  # the process moved on since; nothing left to fire
     task._set_internal_data(event_fired=True)
     workflow.refresh_timers()
     workflow.do_engine_steps()
-    ctx.audit(instance.id, "timer_fired", None, timer=job.spec_name, due_at=job.due_at.isoformat())
+    ctx.audit(instance.id, "timer_fired", None, timer=spec_name, due_at=due_at.isoformat())
     ctx.save(instance, workflow)
     return True
 

@@ -13,6 +13,7 @@ from engine.models import HumanTask
 from engine.models import Incident
 from engine.models import ProcessInstance
 from engine.runtime import Runtime
+from engine.runtime import transaction
 from engine.runtime import unit_of_work
 from engine.store import VersionConflict
 from engine.task_access import assignee_name
@@ -22,8 +23,8 @@ def run_command(rt: Runtime, name: str, actor: Actor | None, body: Callable, tas
     """Run `body(ctx)` in one transaction; turn lost races and engine faults into clear errors."""
     ctx = None
     try:
-        with unit_of_work(rt) as session:
-            ctx = CommandContext(rt, session, actor)
+        with transaction(rt) as db:
+            ctx = CommandContext(rt, db, actor)
             return body(ctx)
     except VersionConflict as conflict:
         raise _already_handled(rt, task_id) from conflict

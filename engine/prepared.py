@@ -1,0 +1,270 @@
+"""Prepared statements: Core statements compiled once per dialect, run on the driver's own cursor.
+
+A command issues a handful of fixed statements (read the task and its instance, close the task,
+insert the next one, append the audit row, save the state). Through SQLAlchemy's execute each
+costs some 70 us of Python around a 10 us SQLite call; compiled once and run on the DB-API cursor
+with SQLAlchemy's own type processors, the same SQL with the same values costs the driver call.
+Anything else a command runs still goes through SQLAlchemy, on the same connection and transaction.
+"""
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import DateTime
+from sqlalchemy import TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+DRIVER_KEY = "ceflow.driver"  # session.info entry: the unit of work's DB-API connection and dialect
+GIVEN, FIXED, CALLED = 0, 1, 2  # where a bound parameter's value comes from
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A statement compiled for one dialect and one set of parameter names."""
+
+    sql: str
+    positional: bool
+    # (name, source, value, bind processor); source: GIVEN (the caller's), FIXED (a literal or a scalar
+    # default: `value`, already converted) or CALLED (a column default computed per row by calling `value`)
+    binds: tuple[tuple[str, int, Any, Callable | None], ...]
+    results: tuple[Callable | None, ...] | None  # per column, None when no column needs converting
+    # the caller's values to the driver's parameters: one expression built from `binds` at compile time
+    parameters: Callable[[dict], Any]
+
+    def row(self, found: tuple | None) -> tuple | None:
+        """Return a fetched row with its values converted as SQLAlchemy would (text times to datetimes)."""
+        if found is None or self.results is None:
+            return found
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.results, found, strict=True)
+        )
+
+
+class Prepared:
+    """A Core statement, compiled the first time it runs on a dialect with a given set of values."""
+
+    __slots__ = ("statement", "_forms")
+
+    def __init__(self, statement):
+        self.statement = statement
+        self._forms: dict[tuple, _Form] = {}
+
+    def form(self, dialect: Dialect, names: tuple[str, ...]) -> _Form:
+        """Return the compiled form for the dialect and parameter names, compiling it once."""
+        key = (dialect, names)  # the dialect object: its engine's server version shapes the SQL
+        found = self._forms.get(key)
+        if found is None:
+            found = self._forms[key] = _compile(self.statement, dialect, names)
+        return found
+
+
+def _compile(statement, dialect: Dialect, names: tuple[str, ...]) -> _Form:
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    expanded = any(bind.expanding or bind.literal_execute for bind in compiled.bind_names)
+    if expanded or compiled.escaped_bind_names or getattr(compiled, "update_prefetch", None):
+        # IN lists, odd parameter names and onupdate defaults are rendered at execution time
+        raise ValueError(f"cannot prepare {statement}: it needs SQLAlchemy's execution to run")
+    defaults = {column.key: column.default for column in getattr(compiled, "insert_prefetch", ())}
+    by_name = {name: bind for bind, name in compiled.bind_names.items()}
+    order = compiled.positiontup if compiled.positional else list(dict.fromkeys(by_name))
+    binds = []
+    for name in order:
+        bind, default = by_name[name], defaults.get(name)
+        if name in names:
+            source, value = GIVEN, None
+        elif default is not None:
+            source, value = (CALLED, default.arg) if default.is_callable else (FIXED, default.arg)
+        elif bind.required:
+            raise ValueError(f"cannot prepare {statement}: no value for '{name}'")
+        else:
+            source, value = FIXED, bind.effective_value
+        process = _bind_processor(bind.type, dialect)
+        if source == FIXED and process is not None:
+            value, process = process(value), None  # a constant: converted once, here
+        binds.append((name, source, value, process))
+    processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in statement.exported_columns
+    )
+    results = processors if any(p is not None for p in processors) else None
+    parameters = _parameters_function(tuple(binds), compiled.positional)
+    return _Form(compiled.string, compiled.positional, tuple(binds), results, parameters)
+
+
+def _parameters_function(binds, positional: bool) -> Callable[[dict], Any]:
+    """Build one function from the caller's values to the driver's parameters, as SQLAlchemy converts them.
+
+    Written out as a single tuple (or dict) expression, so a statement costs one call, not a loop
+    over its parameters; names only ever appear as string literals (repr) in the generated source.
+    """
+    scope: dict[str, Any] = {}
+    items = []
+    for i, (name, source, value, process) in enumerate(binds):
+        if source == GIVEN:
+            item = f"v[{name!r}]"
+        elif source == FIXED:
+            scope[f"c{i}"] = value
+            item = f"c{i}"
+        else:
+            scope[f"f{i}"] = value
+            item = f"f{i}(None)"
+        if process is not None:
+            scope[f"p{i}"] = process
+            item = f"p{i}({item})"
+        items.append(item if positional else f"{name!r}: {item}")
+    body = f"({', '.join(items)},)" if positional else f"{{{', '.join(items)}}}"
+    if positional and not items:
+        body = "()"
+    return eval(f"lambda v: {body}", scope)  # noqa: S307  (source built above from literals only)
+
+
+_SHARED_PROCESSORS: dict[tuple, Callable | None] = {}
+_NOTHING = object()
+
+
+def _bind_processor(type_, dialect: Dialect) -> Callable | None:
+    """Return the type's bind processor; a time's remembers its last results, shared by every statement.
+
+    A command stamps the same `ctx.now` on many rows (task, audit, queue, state): converting it to
+    UTC and to the driver's form once per command instead of once per statement.
+    """
+    base = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    if not isinstance(base, DateTime):
+        return type_.dialect_impl(dialect).bind_processor(dialect)
+    key = (dialect, type(type_), repr(type_))
+    if key not in _SHARED_PROCESSORS:
+        process = type_.dialect_impl(dialect).bind_processor(dialect)
+        _SHARED_PROCESSORS[key] = _remembering(process) if process is not None else None
+    return _SHARED_PROCESSORS[key]
+
+
+def _remembering(process: Callable) -> Callable:
+    """Wrap a processor of immutable values so the last two values it saw are converted only once."""
+    # one tuple replaced whole on each miss: a thread reads either the old pair or the new, never half
+    last = [((_NOTHING, None), (_NOTHING, None))]
+
+    def remembered(value):
+        recent, older = last[0]
+        if value is recent[0]:
+            return recent[1]
+        if value is older[0]:
+            return older[1]
+        converted = process(value)
+        last[0] = ((value, converted), recent)
+        return converted
+
+    return remembered
+
+
+class Database:
+    """One command's connection: prepared statements run on its driver, anything else on SQLAlchemy.
+
+    Made over a session, or by the unit of work over its driver with `open_session`: then the ORM
+    session is only created when something asks for it (most commands never do).
+    """
+
+    __slots__ = ("_session", "_open_session", "_driver", "_dialect", "_reused")
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        *,
+        driver=None,
+        dialect: Dialect | None = None,
+        open_session: Callable[[], Session] | None = None,
+    ):
+        self._session = session
+        self._open_session = open_session
+        if session is not None:
+            # unit_of_work leaves (driver connection, dialect); a session opened elsewhere finds them on use
+            driver, dialect = session.info.get(DRIVER_KEY, (None, None))
+        self._driver, self._dialect = driver, dialect
+        self._reused = None  # one cursor for every statement: each is read out before the next runs
+
+    @property
+    def session(self) -> Session:
+        """Return the ORM session of this command's transaction, creating it on first use."""
+        if self._session is None:
+            self._session = self._open_session()
+        return self._session
+
+    @property
+    def opened_session(self) -> Session | None:
+        """Return the session if anything asked for it, else None."""
+        return self._session
+
+    def execute(self, statement, parameters=None):
+        """Run any Core statement through SQLAlchemy, in this command's transaction."""
+        return self.connection().execute(statement, parameters)
+
+    def connection(self) -> Connection:
+        """Return the SQLAlchemy connection of this command's transaction (the session joins it)."""
+        return self.session.connection()
+
+    def run(self, prepared: Prepared, values: dict) -> int:
+        """Run a prepared statement; return how many rows it changed."""
+        return self._cursor(prepared, values)[0].rowcount
+
+    def run_many(self, prepared: Prepared, rows: Iterable[dict]) -> None:
+        """Run a prepared statement once per row of values (all rows name the same values)."""
+        rows = list(rows)
+        if not rows:
+            return
+        form = prepared.form(self.dialect, tuple(rows[0]))
+        parameters = [form.parameters(row) for row in rows]
+        try:
+            self.driver.cursor().executemany(form.sql, parameters)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(form, parameters, error, self.dialect) from error
+
+    def first(self, prepared: Prepared, values: dict) -> tuple | None:
+        """Return the first row a prepared statement finds (or returns), or None."""
+        cursor, form = self._cursor(prepared, values)
+        return form.row(cursor.fetchone())
+
+    def all(self, prepared: Prepared, values: dict) -> list[tuple]:
+        """Return every row a prepared statement finds."""
+        cursor, form = self._cursor(prepared, values)
+        return [form.row(found) for found in cursor.fetchall()]
+
+    def scalar(self, prepared: Prepared, values: dict):
+        """Return the first column of the one row a prepared statement returns (an inserted id)."""
+        return self.first(prepared, values)[0]
+
+    @property
+    def driver(self):
+        """Return the DB-API connection of this command's transaction."""
+        if self._driver is None:  # a session opened outside unit_of_work: its own transaction
+            self._driver = self.connection().connection.driver_connection
+        return self._driver
+
+    @property
+    def dialect(self) -> Dialect:
+        """Return the dialect the prepared statements compile for."""
+        if self._dialect is None:
+            self._dialect = self.session.get_bind().dialect
+        return self._dialect
+
+    def _cursor(self, prepared: Prepared, values: dict):
+        form = prepared.form(self._dialect or self.dialect, tuple(values))
+        cursor = self._reused
+        if cursor is None:
+            cursor = self._reused = self.driver.cursor()
+        parameters = form.parameters(values)
+        try:
+            cursor.execute(form.sql, parameters)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(form, parameters, error, self.dialect) from error
+        return cursor, form
+
+
+def _wrapped(form: _Form, parameters, error: Exception, dialect: Dialect) -> DBAPIError:
+    """Return a driver error as SQLAlchemy raises it (IntegrityError, OperationalError…), for callers."""
+    base = dialect.loaded_dbapi.Error
+    return DBAPIError.instance(form.sql, parameters, error, base, hide_parameters=True, dialect=dialect)
