@@ -1,15 +1,18 @@
-"""Commands that change who holds a task: claim, release, transfer (转办), delegate (委派)."""
+"""Commands that change who holds a task: claim, release, transfer (转办), delegate (委派), reassign."""
 
 from sqlalchemy import bindparam
 from sqlalchemy import update
 
 from domain.accounts import Actor
 from engine.context import CommandContext
+from engine.countersign import move_active_turn
+from engine.countersign import refuse_if_countersigning
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskHeldByOther
 from engine.runtime import Runtime
 from engine.task_access import assignee_name
+from engine.task_access import require_opinion
 from engine.task_access import visible_open_task
 from engine.task_access import workable_task
 from engine.task_rows import TASKS
@@ -53,6 +56,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
             raise NotAllowed("Only the person holding a task can release it.")
         if row.candidates == f"u:{actor.id}":
             raise NotAllowed("This task is yours alone; there is no queue to release it to.")
+        refuse_if_countersigning(ctx, row, "release")
         change_task(ctx.db, row, assignee_id=None)
         sync_queue(ctx.db, row)
         ctx.audit(row.instance_id, "unclaim", row)
@@ -65,6 +69,7 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
 
     def body(ctx: CommandContext) -> None:
         row = workable_task(ctx, task_id, "transfer")
+        refuse_if_countersigning(ctx, row, "transfer")
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be transferred to yourself.")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
@@ -83,6 +88,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
 
     def body(ctx: CommandContext) -> None:
         row = workable_task(ctx, task_id, "delegate")
+        refuse_if_countersigning(ctx, row, "delegate")
         if row.owner_id is not None:
             raise InvalidCommand("A delegated task cannot be delegated again; resolve it first.")
         if to_user_id == actor.id:
@@ -96,6 +102,38 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         ctx.audit(row.instance_id, "delegate", row, opinion, to_user_id=to_user_id, to_name=to_name)
 
     run_command(rt, "delegate", actor, body, task_id)
+
+
+def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str) -> None:
+    """Give a task to another approver, whoever holds it now (administrators only, 改派)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = visible_open_task(ctx, task_id)
+        if not actor.is_admin:
+            raise NotAllowed("Only an administrator can reassign a task.")
+        require_opinion(opinion, "改派")
+        if to_user_id == row.assignee_id:
+            raise InvalidCommand("This user already holds the task.")
+        to_name = assignee_name(ctx.session, to_user_id, required=True)
+        from_id = row.assignee_id
+        move_active_turn(ctx, row, to_user_id)
+        change_task(ctx.db, row, assignee_id=to_user_id)
+        sync_queue(ctx.db, row)
+        ctx.notify([f"u:{to_user_id}"], "reassign", f"改派给您：{row.name}", opinion, row.instance_id, row.id)
+        if from_id is not None:
+            ctx.notify(
+                [f"u:{from_id}"], "reassign", f"您的待办已改派：{row.name}", opinion, row.instance_id, row.id
+            )
+        from_name = assignee_name(ctx.session, from_id)
+        details = {
+            "from_user_id": from_id,
+            "from_name": from_name,
+            "to_user_id": to_user_id,
+            "to_name": to_name,
+        }
+        ctx.audit(row.instance_id, "reassign", row, opinion, **details)
+
+    run_command(rt, "reassign", actor, body, task_id)
 
 
 def resolve_delegation(ctx: CommandContext, row: TaskRow, opinion: str) -> None:

@@ -9,11 +9,15 @@ from sqlalchemy import select
 from domain.accounts import Actor
 from engine.assignment import resolve_delegation
 from engine.context import CommandContext
+from engine.countersign import approve_in_turn
+from engine.countersign import cancel_countersigns
+from engine.countersign import close_countersigns
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.errors import UnknownProcess
 from engine.models import ProcessDefinition
+from engine.prepared import Prepared
 from engine.projection import close_task_row
 from engine.runtime import Runtime
 from engine.store import InstanceRecord
@@ -24,7 +28,7 @@ from engine.task_rows import open_rows
 from engine.transaction import run_command
 
 _DEFINITIONS = ProcessDefinition.__table__
-_NEWEST = (
+_NEWEST = Prepared(
     select(_DEFINITIONS.c.id, _DEFINITIONS.c.name)
     .where(_DEFINITIONS.c.process_key == bindparam("process_key"))
     .order_by(_DEFINITIONS.c.version.desc())
@@ -85,6 +89,8 @@ def complete_task(
         if row.owner_id is not None:
             resolve_delegation(ctx, row, opinion)
             return
+        if approve_in_turn(ctx, row, data, opinion):  # a countersign (加签) holds the step open
+            return
         instance, workflow = ctx.load(row.instance_id)
         task = workflow.get_task_from_id(UUID(row.task_uuid))
         task.data.update(data or {})
@@ -107,6 +113,7 @@ def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: 
 
     def body(ctx: CommandContext) -> str:
         row = workable_task(ctx, task_id, "return", with_instance=True)
+        close_countersigns(ctx, row)
         require_opinion(opinion, "退回")
         instance, workflow = ctx.load(row.instance_id)
         target = _return_target(workflow, to_step)
@@ -126,6 +133,7 @@ def reject_task(rt: Runtime, actor: Actor, task_id: int, opinion: str) -> None:
 
     def body(ctx: CommandContext) -> None:
         row = workable_task(ctx, task_id, "reject", with_instance=True)
+        close_countersigns(ctx, row)
         require_opinion(opinion, "不通过")
         instance, workflow = ctx.load(row.instance_id)
         finish_row(ctx, row, "done", "reject")
@@ -193,10 +201,10 @@ def _submit_first_step(workflow, data: dict) -> str:
 
 def newest_version(db, process_key: str) -> tuple[int, str]:
     """Return the id and name of a process key's newest version, reading no diagram text."""
-    found = db.execute(_NEWEST, {"process_key": process_key}).first()
+    found = db.first(_NEWEST, {"process_key": process_key})
     if found is None:
         raise UnknownProcess(process_key)
-    return found.id, found.name
+    return found[0], found[1]
 
 
 def _rewind(workflow, target, data: dict) -> None:
@@ -209,6 +217,7 @@ def _rewind(workflow, target, data: dict) -> None:
 def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
     workflow.cancel()
     for row in open_rows(ctx.db, instance.id):
+        cancel_countersigns(ctx, row)
         close_task_row(ctx, row, "cancelled")
     instance.status = status
     instance.ended_at = ctx.now

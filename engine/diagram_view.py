@@ -17,6 +17,8 @@ from engine.models import AuditEvent
 from engine.models import HumanTask
 from engine.models import ProcessDefinition
 from engine.models import ProcessInstance
+from engine.visibility import may_view
+from engine.visibility import may_view_instance
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 USER_STEPS = frozenset({"userTask", "manualTask"})
@@ -62,31 +64,10 @@ class _Graph:
     properties: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def may_see_instance(session: Session, actor: Actor, instance_id: int) -> bool:
-    """Say whether the actor started the instance, works or worked one of its tasks, or is an admin."""
-    initiator = session.execute(
-        select(ProcessInstance.initiator_id).where(ProcessInstance.id == instance_id)
-    ).first()
-    if initiator is None:
-        return False
-    if actor.is_admin or initiator[0] == actor.id:
-        return True
-    rows = session.execute(
-        select(
-            HumanTask.assignee_id,
-            HumanTask.owner_id,
-            HumanTask.completed_by_id,
-            HumanTask.state,
-            HumanTask.candidates,
-        ).where(HumanTask.instance_id == instance_id)
-    )
-    return any(_sees(actor, *row) for row in rows)
-
-
 def held_open_task(session: Session, actor: Actor, task_id: int) -> HeldTask:
     """Return the open task the actor works; TaskNotFound if they may not see it, NotAllowed if not theirs."""
     row = session.get(HumanTask, task_id)
-    if row is None or not _may_see_task(session, actor, row):
+    if row is None or not may_view(session, row, actor):
         raise TaskNotFound(task_id)
     if row.state != "open" or row.assignee_id != actor.id:
         raise NotAllowed("Only the person working this open task can do this.")
@@ -95,7 +76,7 @@ def held_open_task(session: Session, actor: Actor, task_id: int) -> HeldTask:
 
 def instance_diagram(session: Session, actor: Actor, instance_id: int) -> DiagramView:
     """Return the diagram of the version the instance runs on, with its progress; TaskNotFound if hidden."""
-    if not may_see_instance(session, actor, instance_id):
+    if not may_view_instance(session, actor, instance_id):
         raise TaskNotFound(instance_id)
     xml, status = session.execute(
         select(ProcessDefinition.bpmn_xml, ProcessInstance.status)
@@ -111,7 +92,7 @@ def instance_diagram(session: Session, actor: Actor, instance_id: int) -> Diagra
 def task_facts(session: Session, actor: Actor, task_id: int) -> TaskFacts:
     """Return the earlier user steps a task can be returned to (first done first) and its opinion rules."""
     row = session.get(HumanTask, task_id)
-    if row is None or not _may_see_task(session, actor, row):
+    if row is None or not may_view(session, row, actor):
         raise TaskNotFound(task_id)
     xml = session.scalar(
         select(ProcessDefinition.bpmn_xml)
@@ -127,24 +108,6 @@ def task_facts(session: Session, actor: Actor, task_id: int) -> TaskFacts:
     listed = graph.properties.get(row.spec_name, {}).get("opinionRequired", "")
     required = ALWAYS_WITH_OPINION | {a.strip() for a in listed.split(",") if a.strip()}
     return TaskFacts(tuple(steps.values()), frozenset(required))
-
-
-def _sees(actor: Actor, assignee_id, owner_id, completed_by_id, state: str, candidates: str) -> bool:
-    if actor.id in (assignee_id, owner_id, completed_by_id):
-        return True
-    return state == "open" and bool(set(candidates.split()) & set(actor.principals))
-
-
-def _may_see_task(session: Session, actor: Actor, row: HumanTask) -> bool:
-    """The task page's rule: admin, holder, owner, finisher, open-task candidate, or the initiator."""
-    if actor.is_admin or _sees(
-        actor, row.assignee_id, row.owner_id, row.completed_by_id, row.state, row.candidates
-    ):
-        return True
-    initiator = session.scalar(
-        select(ProcessInstance.initiator_id).where(ProcessInstance.id == row.instance_id)
-    )
-    return initiator == actor.id
 
 
 def _recorded_steps(session: Session, instance_id: int) -> tuple[set[str], set[str], set[str]]:

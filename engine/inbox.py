@@ -3,38 +3,29 @@
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from functools import partial
 from uuid import UUID
 
-from sqlalchemy import exists
-from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import union
-from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
 from domain.accounts import Actor
-from domain.accounts import User
-from domain.organisations import Organisation
+from engine import inbox_sql
+from engine import visibility
 from engine.definitions import specs_for
 from engine.errors import TaskNotFound
 from engine.inbox_models import ListQuery
-from engine.inbox_models import Order
-from engine.inbox_models import TaskCc
-from engine.inbox_models import after
 from engine.inbox_models import decode_cursor
-from engine.inbox_models import due_clauses
 from engine.inbox_models import encode_cursor
-from engine.inbox_models import order_by
-from engine.inbox_models import where_instances
-from engine.inbox_models import where_tasks
+from engine.inbox_sql import CAP
+from engine.inbox_sql import ORDERS
 from engine.models import AuditEvent
 from engine.models import HumanTask
-from engine.models import HumanTaskCandidate
 from engine.models import ProcessInstance
+from engine.principal_names import principal_names
 from engine.runtime import Runtime
 from engine.store import load_workflow
 
-CAP = 999  # badges say "999+" beyond this: counting further would scan a whole queue
 SOON = timedelta(hours=48)
 MAX_LIMIT = 100
 
@@ -115,7 +106,9 @@ class TaskDetail:
     instance_status: str
     data: dict
     from_queue: bool
-    may_act: bool = True  # False for a reader the task was only copied to
+    may_act: bool = True  # False for a reader: a copy's, the initiator, an earlier handler
+    copied: bool = False  # the task was copied to the actor (抄送)
+    copy_unread: bool = False  # ... and a copy is still unread: opening the page marks it read
 
 
 @dataclass(frozen=True)
@@ -125,18 +118,10 @@ class HistoryEntry:
     actor_name: str
     opinion: str
     created_at: datetime
+    recipients: tuple[str, ...] = ()  # whom a task was copied, transferred or delegated to
 
 
 ITEM_COLUMNS = tuple(getattr(HumanTask, name) for name in TaskItem.__dataclass_fields__)
-ORDERS: dict[str, Order] = {
-    "due": ((HumanTask.due_sort, False), (HumanTask.id, False)),
-    "created": ((HumanTask.created_at, True), (HumanTask.id, True)),
-    "priority": ((HumanTask.priority, True), (HumanTask.due_sort, False), (HumanTask.id, False)),
-    "completed": ((HumanTask.completed_at, True), (HumanTask.id, True)),
-    "started": ((ProcessInstance.created_at, True), (ProcessInstance.id, True)),
-    "copied": ((TaskCc.at, True), (TaskCc.id, True)),
-}
-QUEUE_BY_DUE: Order = ((HumanTaskCandidate.due_sort, False), (HumanTaskCandidate.human_task_id, False))
 
 
 def list_tasks(
@@ -167,96 +152,46 @@ def due_status(due_at: datetime | None, now: datetime) -> str | None:
 
 
 def _mine(session, actor, query, now, cursor, limit) -> Page:
-    mine = (HumanTask.assignee_id == actor.id, HumanTask.state == "open")
-    return _task_page(session, query, now, cursor, limit, mine)
-
-
-def _done(session, actor, query, now, cursor, limit) -> Page:
-    return _task_page(session, query, now, cursor, limit, (HumanTask.completed_by_id == actor.id,))
-
-
-def _task_page(session, query, now, cursor, limit, scope) -> Page:
-    order = ORDERS[query.sort]
-    values = decode_cursor(cursor, query.sort, order)
-    statement = select(*ITEM_COLUMNS).where(*scope, *where_tasks(query.filters, now))
-    rows, next_cursor = _scan(session, statement, query.sort, order, values, limit)
+    build = partial(inbox_sql.task_list, "mine", query.sort)
+    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, query.sort, build)
     return Page([TaskItem(*row) for row in rows], next_cursor)
 
 
-def _scan(session, statement, sort: str, order: Order, values, limit: int):
-    """Run one keyset page; return its rows (without the sort keys) and the next cursor."""
-    keys = [column for column, _ in order]
-    statement = statement.add_columns(*keys).where(after(order, values))
-    rows = session.execute(statement.order_by(*order_by(order)).limit(limit + 1)).all()
-    width = len(keys)
-    next_cursor = encode_cursor(sort, rows[limit - 1][-width:]) if len(rows) > limit else None
-    return [row[:-width] for row in rows[:limit]], next_cursor
+def _done(session, actor, query, now, cursor, limit) -> Page:
+    build = partial(inbox_sql.task_list, "done", query.sort)
+    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, query.sort, build)
+    return Page([TaskItem(*row) for row in rows], next_cursor)
 
 
 def _queue(session, actor, query, now, cursor, limit) -> Page:
-    """Merge one short keyset scan per principal: each reads its own index range, none the whole table."""
-    order = ORDERS[query.sort]
-    values = decode_cursor(cursor, query.sort, order)
-    by_due = query.sort == "due"
-    branch_order = QUEUE_BY_DUE if by_due else order
-    due = HumanTaskCandidate.due_sort if by_due else HumanTask.due_sort
-    others = where_tasks(query.filters, now, due)
-    branches = []
-    for principal in actor.principals:
-        branch = select(HumanTaskCandidate.human_task_id.label("id")).where(
-            HumanTaskCandidate.principal == principal, after(branch_order, values), *others
-        )
-        if not by_due or len(others) > len(due_clauses(query.filters, now, due)):
-            branch = branch.join(HumanTask, HumanTask.id == HumanTaskCandidate.human_task_id)
-        branches.append(_limited(branch, branch_order, limit))
-    statement = select(*ITEM_COLUMNS).where(HumanTask.id.in_(_merge(branches)))
-    rows, next_cursor = _scan(session, statement, query.sort, order, None, limit)
+    build = partial(inbox_sql.queue_list, query.sort, len(actor.principals))
+    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, query.sort, build)
     return Page([TaskItem(*row) for row in rows], next_cursor)
 
 
 def _cc(session, actor, query, now, cursor, limit) -> Page:
-    order = ORDERS["copied"]
-    values = decode_cursor(cursor, query.sort, order)
-    others = where_tasks(query.filters, now)
-    branches = []
-    for principal in actor.principals:
-        branch = select(TaskCc.id).where(TaskCc.principal == principal, after(order, values), *others)
-        if others:
-            branch = branch.join(HumanTask, HumanTask.id == TaskCc.human_task_id)
-        branches.append(_limited(branch, order, limit))
-    statement = (
-        select(TaskCc.id, TaskCc.at, TaskCc.read_at, User.display_name, *ITEM_COLUMNS)
-        .join(HumanTask, HumanTask.id == TaskCc.human_task_id)
-        .outerjoin(User, User.id == TaskCc.by_user_id)
-        .where(TaskCc.id.in_(_merge(branches)))
-    )
-    rows, next_cursor = _scan(session, statement, query.sort, order, None, limit)
+    build = partial(inbox_sql.copies_list, len(actor.principals))
+    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, "copied", build)
     return Page([CcItem(*row[:4], TaskItem(*row[4:])) for row in rows], next_cursor)
 
 
-def _limited(branch, order: Order, limit: int):
-    """Wrap a branch's ORDER BY ... LIMIT as a subquery: SQLite refuses them on a UNION's members."""
-    return select(branch.order_by(*order_by(order)).limit(limit + 1).subquery().c[0])
-
-
-def _merge(branches: list):
-    return branches[0] if len(branches) == 1 else union_all(*branches)
-
-
 def _started(session, actor, query, now, cursor, limit) -> Page:
-    order = ORDERS["started"]
-    values = decode_cursor(cursor, query.sort, order)
-    statement = select(
-        ProcessInstance.id,
-        ProcessInstance.process_key,
-        ProcessInstance.subject,
-        ProcessInstance.status,
-        ProcessInstance.created_at,
-        ProcessInstance.ended_at,
-    ).where(ProcessInstance.initiator_id == actor.id, *where_instances(query.filters, now))
-    rows, next_cursor = _scan(session, statement, query.sort, order, values, limit)
+    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, "started", inbox_sql.started_list)
     steps = current_steps(session, [row[0] for row in rows])
     return Page([StartedItem(*row, steps.get(row[0], ())) for row in rows], next_cursor)
+
+
+def _scan(session, actor, query, now, cursor, limit, order_key: str, build):
+    """Run one keyset page of a statement built once per shape; return its rows and the next cursor."""
+    order = ORDERS[order_key]
+    values = decode_cursor(cursor, query.sort, order)
+    params = inbox_sql.filter_values(query.filters, now)
+    statement = build(tuple(sorted(params)), values is not None, limit)
+    params |= inbox_sql.cursor_values(values) | inbox_sql.principal_values(actor.principals)
+    rows = session.execute(statement, {"actor": actor.id, **params}).all()
+    width = len(order)
+    next_cursor = encode_cursor(query.sort, rows[limit - 1][-width:]) if len(rows) > limit else None
+    return [row[:-width] for row in rows[:limit]], next_cursor
 
 
 _VIEWS = {"mine": _mine, "queue": _queue, "done": _done, "started": _started, "cc": _cc}
@@ -278,7 +213,10 @@ def current_steps(session: Session, instance_ids: list[int]) -> dict[int, tuple[
         .where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == "open")
         .order_by(HumanTask.id)
     ).all()
-    names = _principal_names(session, rows)
+    holders = {f"u:{r.assignee_id}" for r in rows if r.assignee_id is not None}
+    names = principal_names(
+        session, holders | {p for r in rows if r.assignee_id is None for p in r.candidates.split()}
+    )
     found: dict[int, list[CurrentStep]] = {}
     for task_id, instance_id, name, due_at, assignee_id, candidates in rows:
         holder = names.get(f"u:{assignee_id}", ("—", ""))[0] if assignee_id is not None else None
@@ -287,77 +225,24 @@ def current_steps(session: Session, instance_ids: list[int]) -> dict[int, tuple[
     return {key: tuple(steps) for key, steps in found.items()}
 
 
-def _principal_names(session: Session, rows) -> dict[str, tuple[str, str]]:
-    """Name the principals of some task rows as (name, role): a user's display name, a group's office."""
-    principals = {f"u:{r.assignee_id}" for r in rows if r.assignee_id is not None}
-    principals |= {p for r in rows if r.assignee_id is None for p in r.candidates.split()}
-    users = [int(p[2:]) for p in principals if p.startswith("u:") and p[2:].isdigit()]
-    parts = [p.split(":") for p in principals if not p.startswith("u:")]
-    pairs = [(q[1], q[2]) for q in parts if len(q) == 4 and q[0] == "g"]
-    org_ids = [int(q[1]) for q in parts if len(q) == 3 and q[0] == "o" and q[1].isdigit()]
-    names = {
-        f"u:{user_id}": (display_name, "")
-        for user_id, display_name in session.execute(
-            select(User.id, User.display_name).where(User.id.in_(users))
-        )
-    }
-    offices = select(Organisation.id, Organisation.kind, Organisation.region_code, Organisation.name)
-    found = session.execute(offices.where(Organisation.id.in_(org_ids))).all() if org_ids else []
-    if pairs:  # by region first: the (region_code, kind) index finds the offices
-        regions, kinds = {region for _, region in pairs}, {kind for kind, _ in pairs}
-        found += session.execute(
-            offices.where(Organisation.region_code.in_(regions), Organisation.kind.in_(kinds))
-        ).all()
-    for org_id, kind, region, name in found:
-        for role in {q[-1] for q in parts}:
-            names[f"o:{org_id}:{role}"] = (name, role)
-            names[f"g:{kind}:{region}:{role}"] = (name, role)
-    return names
-
-
 _COUNTS = ("mine", "queued", "done", "started", "cc")
 
 
 def inbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     """Return the badge counts of every view, each at most CAP + 1 (shown as "999+")."""
-    statement = select(
-        _capped(select(HumanTask.id).where(HumanTask.assignee_id == actor.id, HumanTask.state == "open")),
-        _capped_union(
-            select(HumanTaskCandidate.human_task_id).where(HumanTaskCandidate.principal == p)
-            for p in actor.principals
-        ),
-        _capped(select(HumanTask.id).where(HumanTask.completed_by_id == actor.id)),
-        _capped(
-            select(ProcessInstance.id).where(
-                ProcessInstance.initiator_id == actor.id, ProcessInstance.status == "running"
-            )
-        ),
-        _capped_union(
-            select(TaskCc.id).where(TaskCc.principal == p, TaskCc.read_at.is_(None)) for p in actor.principals
-        ),
-    )
-    counts = session.execute(statement).one()
+    params = {"actor": actor.id, **inbox_sql.principal_values(actor.principals)}
+    counts = session.execute(inbox_sql.counts(len(actor.principals)), params).one()
     return {key: min(value, CAP + 1) for key, value in zip(_COUNTS, counts, strict=True)}
-
-
-def _capped(statement):
-    return select(func.count()).select_from(statement.limit(CAP + 1).subquery()).scalar_subquery()
-
-
-def _capped_union(statements):
-    """Count distinct ids over per-principal scans of at most CAP + 1 rows each: exact up to CAP."""
-    branches = [select(s.limit(CAP + 1).subquery().c[0]) for s in statements]
-    merged = branches[0] if len(branches) == 1 else union(*branches)
-    return select(func.count()).select_from(merged.subquery()).scalar_subquery()
 
 
 def task_detail(rt: Runtime, session: Session, actor: Actor, task_id: int) -> TaskDetail:
     """Return a task the actor may see with its data, or raise TaskNotFound."""
     row = session.get(HumanTask, task_id)
-    if row is None or not _visible(session, row, actor):
+    if row is None or not visibility.may_view(session, row, actor):
         raise TaskNotFound(task_id)
     instance = session.get(ProcessInstance, row.instance_id)
     item = TaskItem(*(getattr(row, c.key) for c in ITEM_COLUMNS))
+    copied, copy_unread = visibility.is_copied_to(session, row.id, actor)
     return TaskDetail(
         item,
         row.form_key,
@@ -370,18 +255,22 @@ def task_detail(rt: Runtime, session: Session, actor: Actor, task_id: int) -> Ta
         instance.status,
         _task_data(rt, session, instance, row),
         any(not p.startswith("u:") for p in row.candidates.split()),
-        _may_act(row, actor),
+        row.state == "open" and visibility.may_act(row, actor),
+        copied,
+        copy_unread,
     )
 
 
 def workable_summaries(session: Session, actor: Actor, task_ids: list[int]) -> dict[int, tuple[str, str]]:
     """Return (name and subject, form key) of those tasks the actor may work; the others are left out."""
     rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids))).all()
-    return {r.id: (f"{r.name} · {r.subject}", r.form_key) for r in rows if _may_act(r, actor)}
+    return {r.id: (f"{r.name} · {r.subject}", r.form_key) for r in rows if visibility.may_act(r, actor)}
 
 
-def history(session: Session, instance_id: int) -> list[HistoryEntry]:
-    """Return the audit trail of an instance, oldest first."""
+def history(session: Session, actor: Actor, instance_id: int) -> list[HistoryEntry]:
+    """Return the audit trail of an instance the actor may see, oldest first; raise TaskNotFound if hidden."""
+    if not visibility.may_view_instance(session, actor, instance_id):
+        raise TaskNotFound(instance_id)
     rows = session.execute(
         select(
             AuditEvent.action,
@@ -389,11 +278,23 @@ def history(session: Session, instance_id: int) -> list[HistoryEntry]:
             AuditEvent.actor_name,
             AuditEvent.opinion,
             AuditEvent.created_at,
+            AuditEvent.details,
         )
         .where(AuditEvent.instance_id == instance_id)
         .order_by(AuditEvent.id)
     )
-    return [HistoryEntry(*row) for row in rows]
+    rows = rows.all()
+    # an escalation records the queues it went to: name those offices (one lookup for the whole trail)
+    offices = principal_names(session, {p for row in rows for p in (row.details or {}).get("to") or ()})
+    return [HistoryEntry(*row[:5], _recipients(row.details or {}, offices)) for row in rows]
+
+
+def _recipients(details: dict, offices: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+    """Return whom an audit event went to: a copy's readers, a hand-over's user, an escalation's queues."""
+    names = details.get("to_names") or ([details["to_name"]] if details.get("to_name") else [])
+    if not names and isinstance(details.get("to"), list):
+        names = list(dict.fromkeys(offices.get(p, (p, ""))[0] for p in details["to"]))
+    return tuple(str(name) for name in names)
 
 
 def _task_data(rt: Runtime, session: Session, instance: ProcessInstance, row: HumanTask) -> dict:
@@ -402,17 +303,3 @@ def _task_data(rt: Runtime, session: Session, instance: ProcessInstance, row: Hu
     workflow = load_workflow(instance.state, parsed.spec, parsed.subprocess_specs, None)
     task = workflow.get_task_from_id(UUID(row.task_uuid)) if UUID(row.task_uuid) in workflow.tasks else None
     return dict(task.data) if task is not None else dict(workflow.data)
-
-
-def _may_act(row: HumanTask, actor: Actor) -> bool:
-    if actor.is_admin or actor.id in (row.assignee_id, row.owner_id):
-        return True
-    return row.state == "open" and bool(set(row.candidates.split()) & set(actor.principals))
-
-
-def _visible(session: Session, row: HumanTask, actor: Actor) -> bool:
-    """Say whether the actor works, worked, or was sent a copy of the task."""
-    if _may_act(row, actor) or actor.id == row.completed_by_id:
-        return True
-    copied = exists().where(TaskCc.human_task_id == row.id, TaskCc.principal.in_(actor.principals))
-    return bool(session.scalar(select(copied)))

@@ -101,6 +101,8 @@ class HumanTaskCandidate(Base):
     )
     principal: Mapped[str] = mapped_column(String(64), primary_key=True)
     due_sort: Mapped[datetime]
+    created_at: Mapped[datetime]  # the task's, as is priority: a queue sorts its own rows, no join
+    priority: Mapped[int]
 
 
 class TimerJob(Base):

@@ -14,7 +14,7 @@ from engine.task_rows import open_rows
 from engine.task_rows import sync_queue
 
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
-DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate"
+DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate,countersign"
 
 
 def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
@@ -65,7 +65,7 @@ def _insert_row(ctx, instance, task) -> int:
         "due_at": due,
         "due_sort": due or NO_DUE_DATE,
     }
-    row_id = ctx.db.execute(INSERT_TASK, values).scalar_one()
+    row_id = ctx.db.scalar(INSERT_TASK, values)
     if values["assignee_id"] is None:
         offer(ctx.db, row_id, values["candidates"], values["due_sort"])
     return row_id
@@ -102,7 +102,8 @@ def _apply_rungs(ctx, instance, row: TaskRow, task) -> None:
 
 def resolve_candidates(ctx, rule: str, task, level: int) -> Candidates:
     """Ask the task's candidate rule who may work it at this escalation level."""
-    groups, users = ctx.rt.candidate_rules[rule](ctx.session, dict(task.data), level)
+    # most rules read the task's data only: their session is made if and when they query
+    groups, users = ctx.rt.candidate_rules[rule](ctx.session_on_demand, dict(task.data), level)
     return Candidates(tuple(groups), tuple(int(u) for u in users))
 
 

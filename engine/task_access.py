@@ -12,18 +12,24 @@ from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
+from engine.prepared import Prepared
 from engine.store import VersionConflict
 from engine.task_rows import TASKS
 from engine.task_rows import TaskRow
 from engine.task_rows import unqueue
+from engine.visibility import READ_ONLY
+from engine.visibility import may_act
+from engine.visibility import may_view
 
-_FINISH = update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open")
+_FINISH = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open"))
 
 
 def visible_open_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:
     """Return an open task the actor may see; raise TaskNotFound or TaskAlreadyHandled otherwise."""
     row = ctx.task_row(task_id, with_instance)
     if row is None or not may_see(row, ctx.actor):
+        if row is not None and may_view(ctx.session, row, ctx.actor):
+            raise NotAllowed(READ_ONLY)  # a reader (copy, initiator, earlier handler) may not act
         raise TaskNotFound(task_id)
     if row.state != "open":
         raise TaskAlreadyHandled(row.completed_by_name, row.completed_at)
@@ -43,9 +49,7 @@ def workable_task(ctx: CommandContext, task_id: int, action: str, with_instance:
 
 def may_see(row: TaskRow, actor: Actor) -> bool:
     """Say whether the actor holds, owns or is a candidate of the task (or is an administrator)."""
-    if actor.is_admin or row.assignee_id == actor.id or row.owner_id == actor.id:
-        return True
-    return bool(set(row.candidates.split()) & set(actor.principals))
+    return may_act(row, actor)
 
 
 def require_opinion(opinion: str, action: str) -> None:
@@ -72,7 +76,7 @@ def finish_row(ctx: CommandContext, row: TaskRow, state: str, outcome: str) -> N
         "completed_by_name": ctx.actor.name,
         "assignee_id": ctx.actor.id,
     }
-    if ctx.db.execute(_FINISH, {"task_id": row.id, **values}).rowcount != 1:
+    if ctx.db.run(_FINISH, {"task_id": row.id, **values}) != 1:
         raise VersionConflict(row.instance_id)
     for key, value in values.items():
         setattr(row, key, value)

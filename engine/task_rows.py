@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from engine.models import HumanTask
 from engine.models import HumanTaskCandidate
+from engine.prepared import Prepared
 
 TASKS = HumanTask.__table__
 QUEUE = HumanTaskCandidate.__table__
@@ -40,41 +41,53 @@ class TaskRow:
     outcome: str | None
 
 
-# Built once: a statement made per call costs more in SQLAlchemy than the database takes to run it.
+# Built once and run as prepared statements (engine/prepared.py): through SQLAlchemy's execute
+# each would cost more Python than the database takes to run it.
 TASK_COLUMNS = tuple(TASKS.c[f.name] for f in fields(TaskRow))
-_ONE = select(*TASK_COLUMNS).where(TASKS.c.id == bindparam("task_id"))
-_OPEN = (
+_ONE = Prepared(select(*TASK_COLUMNS).where(TASKS.c.id == bindparam("task_id")))
+_OPEN = Prepared(
     select(*TASK_COLUMNS)
     .where(TASKS.c.instance_id == bindparam("instance_id"), TASKS.c.state == "open")
     .order_by(TASKS.c.id)
 )
-_CHANGE = update(TASKS).where(TASKS.c.id == bindparam("task_id"))
-INSERT_TASK = insert(TASKS).returning(TASKS.c.id)
-_INSERT_QUEUE = insert(QUEUE)
-_DELETE_QUEUE = delete(QUEUE).where(QUEUE.c.human_task_id == bindparam("task_id"))
+_CHANGE = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id")))
+INSERT_TASK = Prepared(insert(TASKS).returning(TASKS.c.id))
+_INSERT_QUEUE = Prepared(  # the task's creation time and priority come along for the queue's sort orders
+    insert(QUEUE).from_select(
+        ["human_task_id", "principal", "due_sort", "created_at", "priority"],
+        select(
+            TASKS.c.id,
+            bindparam("principal", type_=QUEUE.c.principal.type),
+            bindparam("due_sort", type_=QUEUE.c.due_sort.type),
+            TASKS.c.created_at,
+            TASKS.c.priority,
+        ).where(TASKS.c.id == bindparam("task_id")),
+    )
+)
+_DELETE_QUEUE = Prepared(delete(QUEUE).where(QUEUE.c.human_task_id == bindparam("task_id")))
 
 
 def load_task(db, task_id: int) -> TaskRow | None:
     """Return one task row, or None."""
-    found = db.execute(_ONE, {"task_id": task_id}).first()
+    found = db.first(_ONE, {"task_id": task_id})
     return TaskRow(*found) if found is not None else None
 
 
 def open_rows(db, instance_id: int) -> list[TaskRow]:
     """Return the open task rows of an instance, oldest first."""
-    return [TaskRow(*found) for found in db.execute(_OPEN, {"instance_id": instance_id})]
+    return [TaskRow(*found) for found in db.all(_OPEN, {"instance_id": instance_id})]
 
 
 def change_task(db, row: TaskRow, **values) -> None:
     """Write changed columns of a task row and keep the record in step."""
-    db.execute(_CHANGE, {"task_id": row.id, **values})
+    db.run(_CHANGE, {"task_id": row.id, **values})
     for key, value in values.items():
         setattr(row, key, value)
 
 
 def sync_queue(db, row: TaskRow) -> None:
     """Offer an open, unassigned task to its candidates' queues; take it off them otherwise."""
-    db.execute(_DELETE_QUEUE, {"task_id": row.id})
+    db.run(_DELETE_QUEUE, {"task_id": row.id})
     if row.state == "open" and row.assignee_id is None:
         offer(db, row.id, row.candidates, row.due_sort)
 
@@ -82,11 +95,10 @@ def sync_queue(db, row: TaskRow) -> None:
 def offer(db, task_id: int, principals: str, due_sort: datetime) -> None:
     """Insert a task's queue rows, one per principal, in one statement."""
     unique = dict.fromkeys(principals.split())
-    rows = [{"human_task_id": task_id, "principal": p, "due_sort": due_sort} for p in unique]
-    if rows:
-        db.execute(_INSERT_QUEUE, rows)
+    rows = [{"task_id": task_id, "principal": p, "due_sort": due_sort} for p in unique]
+    db.run_many(_INSERT_QUEUE, rows)
 
 
 def unqueue(db, task_id: int) -> None:
     """Take a task off every queue."""
-    db.execute(_DELETE_QUEUE, {"task_id": task_id})
+    db.run(_DELETE_QUEUE, {"task_id": task_id})

@@ -29,8 +29,8 @@ from engine.sandbox import check_script
 from engine.scripting import iso_literal
 
 BUILTIN_OPERATIONS = frozenset({"remind", "escalate"})
-ACTIONS = frozenset({"approve", "return", "reject", "transfer", "delegate", "withdraw"})
-DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate"
+ACTIONS = frozenset({"approve", "return", "reject", "transfer", "delegate", "countersign", "withdraw"})
+DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate,countersign"
 UNSUPPORTED_TASKS = {
     "SendTask": "send tasks are not supported: nothing outside the process receives messages",
     "ReceiveTask": "receive tasks are not supported: nothing delivers messages to a process",

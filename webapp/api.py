@@ -1,6 +1,7 @@
 """The inbox as JSON: the same lists, filters, cursors and actions as the pages, under /api/inbox."""
 
 from dataclasses import asdict
+from dataclasses import fields
 from dataclasses import is_dataclass
 from datetime import date
 
@@ -15,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from engine import copies
 from engine import inbox
 from engine import inbox_models
 from engine.errors import EngineError
@@ -24,13 +26,15 @@ from engine.errors import StepFailed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskNotFound
 from engine.runtime import unit_of_work
+from engine.urge import AlreadyUrgedToday
 from forms.catalog import form_catalog
+from webapp import task_actions
+from webapp.api_spec import openapi_document
 from webapp.extensions import csrf
 from webapp.extensions import db
 from webapp.inbox import BULK_ACTIONS
 from webapp.inbox import MAX_BULK
 from webapp.inbox import act
-from webapp.inbox import describe
 from webapp.inbox import now
 from webapp.inbox import run_bulk
 from webapp.inbox import runtime
@@ -42,8 +46,14 @@ ACTIONS = {
     "complete": "approve",
     "return": "return",
     "reject": "reject",
-}
-_STATUS = ((TaskNotFound, 404), (TaskAlreadyHandled, 409), (NotAllowed, 403), (InvalidCommand, 422))
+} | {name: name for name in task_actions.ACTIONS}
+_STATUS = (
+    (TaskNotFound, 404),
+    (TaskAlreadyHandled, 409),
+    (NotAllowed, 403),
+    (AlreadyUrgedToday, 429),
+    (InvalidCommand, 422),
+)
 PUBLIC = ("inbox_api.openapi",)
 
 
@@ -83,12 +93,17 @@ def refused(error):
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 422)
     if isinstance(error, StepFailed):
         status = 500
-    return _error(status, type(error).__name__, describe(error))
+    return _error(status, type(error).__name__, task_actions.explain_action(error))
+
+
+@api.errorhandler(task_actions.Refused)
+def refused_input(error):
+    return _error(422, "refused", str(error))
 
 
 @api.route("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(list(ACTIONS)))
 
 
 @api.route("/inbox/csrf")
@@ -124,10 +139,21 @@ def task_action(task_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     body = _body()
+    if action in task_actions.ACTIONS:
+        task_actions.run_task_action(current_user.actor, action, task_id, body)
+        return jsonify(ok=True, task_id=task_id, action=action)
     opinion = str(body.get("opinion") or "").strip()
     data = _form_data(task_id, body.get("data") or {}) if action == "complete" else None
     act(current_user.actor, ACTIONS[action], task_id, opinion, data)
     return jsonify(ok=True, task_id=task_id, action=action)
+
+
+@api.route("/inbox/tasks/<int:task_id>/cc", methods=["POST"])
+def copy_task(task_id: int):
+    body = _body()
+    note = str(body.get("note") or "")
+    result = copies.copy_task(runtime(), current_user.actor, task_id, body.get("user_ids"), note)
+    return jsonify(_json(result))
 
 
 @api.route("/inbox/bulk", methods=["POST"])
@@ -224,8 +250,8 @@ def _item(item) -> dict:
 
 def _json(value):
     """Return dataclasses, lists and dates as JSON-ready values, dates in ISO 8601."""
-    if is_dataclass(value):
-        return {key: _json(v) for key, v in asdict(value).items()}
+    if is_dataclass(value):  # field by field: asdict() would deep-copy every value first
+        return {f.name: _json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {key: _json(v) for key, v in value.items()}
     if isinstance(value, list | tuple):
@@ -235,111 +261,3 @@ def _json(value):
 
 def _error(status: int, code: str, message: str):
     return jsonify(error=code, message=message), status
-
-
-LIST_PARAMS = {
-    "view": ("string", "mine (default), queue, done, started or cc"),
-    "sort": ("string", "due (default), created or priority; done: completed; started: created; cc: copied"),
-    "process": ("string", "process key"),
-    "region": ("string", "six-digit region code; a city or province code takes the regions under it"),
-    "organisation": ("integer", "organisation id: its registration's tasks"),
-    "applicant": ("string", "the start of the applicant's name"),
-    "overdue": ("boolean", "only tasks past their due date"),
-    "due_within": ("integer", "only tasks due from now to this many days ahead"),
-    "created_from": ("string", "YYYY-MM-DD, Beijing time"),
-    "created_to": ("string", "YYYY-MM-DD, Beijing time, inclusive"),
-    "cursor": ("string", "next_cursor of the previous page"),
-    "limit": ("integer", "items per page, 1 to 100 (default 20)"),
-}
-DIRECTORY_PARAMS = {
-    name: ("string", name)
-    for name in ("q", "kind", "region", "status", "employer_id", "title_level", "after")
-}
-BODIES = {
-    "action": {"opinion": "string", "data": "object"},
-    "bulk": {"action": "string", "task_ids": "array", "opinion": "string"},
-    "filter": {"name": "string", "query": "object"},
-}
-ROUTES = (  # method, path, summary, query parameters, request body
-    ("get", "/api/openapi.json", "This description of the API", None, None),
-    ("get", "/api/inbox/csrf", "A CSRF token to send as the X-CSRFToken header of every POST", None, None),
-    ("get", "/api/inbox/tasks", "One page of an inbox list, filtered and sorted", LIST_PARAMS, None),
-    ("get", "/api/inbox/counts", "Badge counts of every list; a count above `cap` means more", None, None),
-    ("get", "/api/inbox/tasks/{task_id}", "A task you may see, with its data", None, None),
-    (
-        "post",
-        "/api/inbox/tasks/{task_id}/{action}",
-        "Claim, unclaim, complete, return or reject",
-        None,
-        "action",
-    ),
-    ("post", "/api/inbox/bulk", "Approve or return tasks, each in its own transaction", None, "bulk"),
-    ("get", "/api/inbox/filters", "Your saved filters", None, None),
-    (
-        "post",
-        "/api/inbox/filters",
-        "Save a list query under a name (a name saved again is replaced)",
-        None,
-        "filter",
-    ),
-    ("get", "/api/inbox/filters/{filter_id}", "One of your saved filters", None, None),
-    ("delete", "/api/inbox/filters/{filter_id}", "Delete one of your saved filters", None, None),
-    ("post", "/api/inbox/cc/{cc_id}/read", "Mark a copy sent to you read", None, None),
-    ("get", "/api/organisations", "Organisations within your jurisdiction", DIRECTORY_PARAMS, None),
-    ("get", "/api/organisations/{org_id}", "One organisation within your jurisdiction", None, None),
-    ("get", "/api/persons", "Professionals within your jurisdiction", DIRECTORY_PARAMS, None),
-    ("get", "/api/persons/{person_id}", "One professional within your jurisdiction", None, None),
-)
-
-
-def openapi_document() -> dict:
-    """Return the OpenAPI 3 description of every route under /api, built from ROUTES."""
-    paths: dict = {}
-    for method, path, summary, params, body in ROUTES:
-        paths.setdefault(path, {})[method] = _operation(method, path, summary, params, body)
-    error = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "CE Flow API", "version": "1"},
-        "paths": paths,
-        "components": {
-            "schemas": {"Error": error},
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
-                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
-            },
-        },
-    }
-
-
-def _operation(method: str, path: str, summary: str, params: dict | None, body: str | None) -> dict:
-    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    parameters = [_parameter(name, "path", "string" if name == "action" else "integer") for name in names]
-    parameters += [_parameter(name, "query", kind, text) for name, (kind, text) in (params or {}).items()]
-    failing = {"400": "bad request", "401": "not signed in", "404": "not found or not yours to see"}
-    if method != "get":
-        failing |= {"403": "not allowed", "409": "already handled by someone", "422": "refused"}
-    responses = {"201" if path.endswith("/filters") and method == "post" else "200": {"description": "done"}}
-    responses |= {code: _error_response(text) for code, text in failing.items()}
-    found = {"summary": summary, "parameters": parameters, "responses": responses}
-    if method != "get":
-        found["security"] = [{"session": [], "csrf": []}]
-    elif path != "/api/openapi.json":
-        found["security"] = [{"session": []}]
-    if body:
-        properties = {name: {"type": kind} for name, kind in BODIES[body].items()}
-        schema = {"type": "object", "properties": properties}
-        found["requestBody"] = {"content": {"application/json": {"schema": schema}}}
-    return found
-
-
-def _parameter(name: str, where: str, kind: str, text: str = "") -> dict:
-    found = {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}}
-    if name == "action":
-        found["schema"]["enum"] = list(ACTIONS)
-    return found | ({"description": text} if text else {})
-
-
-def _error_response(text: str) -> dict:
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": text, "content": {"application/json": {"schema": schema}}}

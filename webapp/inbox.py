@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from domain.directory import visible_regions
 from engine import assignment
 from engine import commands
+from engine import copies
 from engine import inbox
 from engine import inbox_models
 from engine.definitions import list_definitions
@@ -233,17 +234,21 @@ def describe(error: EngineError) -> str:
 @blueprint.route("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int):
+    actor = current_user.actor
     try:
-        detail = inbox.task_detail(runtime(), db.session, current_user.actor, task_id)
+        detail = inbox.task_detail(runtime(), db.session, actor, task_id)
     except TaskNotFound:
         abort(404)
+    if detail.copy_unread:  # opening a task copied to one reads the copy
+        with unit_of_work(runtime()) as session:
+            copies.mark_copies_read(session, actor, task_id, now())
     form_class = form_catalog().get(detail.form_key)
     form = form_class(data=detail.data) if form_class and detail.state == "open" else None
     return render_template(
         "task.html",
         detail=detail,
         form=form,
-        history=inbox.history(db.session, detail.item.instance_id),
+        history=inbox.history(db.session, actor, detail.item.instance_id),
         action_labels=action_labels(),
     )
 
@@ -291,12 +296,17 @@ def action_labels() -> dict[str, str]:
         "unclaim": _("released"),
         "transfer": _("transferred"),
         "delegate": _("delegated"),
+        "cc": _("sent a copy"),
         "resolve": _("resolved the delegation"),
         "withdraw": _("withdrew"),
         "terminate": _("terminated"),
         "timer_fired": _("deadline reached"),
         "remind": _("reminded"),
         "escalate": _("escalated to the next level"),
+        "countersign": _("added an approver (countersign)"),
+        "countersign_approve": _("agreed as an added approver"),
+        "reassign": _("reassigned"),
+        "urge": _("urged"),
     }
 
 

@@ -1,4 +1,4 @@
-"""The task page's extras: the diagram, attachments, return to a step, transfer (转办), delegate (委派)."""
+"""The task page's extras: diagram, attachments, return to a step, and the side actions' forms and routes."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,15 +21,16 @@ from flask_login import login_required
 
 from domain import attachments
 from domain import colleagues
-from engine import assignment
 from engine import commands
+from engine import copies
 from engine import diagram_view
+from engine import visibility
 from engine.errors import EngineError
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.runtime import unit_of_work
+from webapp import task_actions
 from webapp.extensions import db
-from webapp.messages import explain
 
 blueprint = Blueprint("tasks_page", __name__)
 SOON = timedelta(hours=48)
@@ -46,6 +47,7 @@ class TaskExtras:
     return_steps: tuple[diagram_view.Step, ...]
     opinion_required: frozenset[str]
     colleagues: list[colleagues.Colleague]
+    copy_choices: list[colleagues.Colleague]  # whom one who may act can copy the task to (抄送)
     assignee_name: str | None
     owner_name: str | None
     due: str  # "overdue", "soon" or ""
@@ -63,7 +65,17 @@ def attachment_dir() -> Path:
 @blueprint.app_context_processor
 def task_page_helpers() -> dict:
     """Let the task page ask for its extras (queried only when the page renders)."""
-    return {"task_extras": task_extras}
+    return {"task_extras": task_extras, "side_actions": _side_actions, "urged_today": _urged_today}
+
+
+def _side_actions(detail) -> task_actions.SideActions:
+    return task_actions.side_actions(detail, current_user.actor, runtime().clock())
+
+
+def _urged_today(items) -> set[int]:
+    """Return which open steps of the listed applications were urged today (the "started" list)."""
+    step_ids = [step.task_id for item in items for step in getattr(item, "steps", ())]
+    return task_actions.urged_today(step_ids, runtime().clock())
 
 
 def task_extras(detail) -> TaskExtras:
@@ -85,6 +97,7 @@ def task_extras(detail) -> TaskExtras:
         return_steps=facts.return_steps,
         opinion_required=facts.opinion_required,
         colleagues=colleagues.colleagues_of(db.session, actor) if hands_over else [],
+        copy_choices=colleagues.colleagues_of(db.session, actor) if detail.may_act else [],
         assignee_name=names.get(item.assignee_id),
         owner_name=names.get(detail.owner_id),
         due=due_state(item.due_at, runtime().clock()) if detail.state == "open" else "",
@@ -155,7 +168,7 @@ def upload_too_large(error):
 def download(attachment_id: int):
     try:
         found = attachments.attachment(db.session, attachment_id)
-        if not diagram_view.may_see_instance(db.session, current_user.actor, found.instance_id):
+        if not visibility.may_view_instance(db.session, current_user.actor, found.instance_id):
             abort(404)
         path = attachments.stored_path(attachment_dir(), found.stored_name)
     except attachments.AttachmentNotFound:
@@ -182,45 +195,87 @@ def return_to_step(task_id: int):
     )
 
 
-@blueprint.route("/tasks/<int:task_id>/transfer", methods=["POST"])
+@blueprint.route(
+    "/tasks/<int:task_id>/<any(transfer, delegate, countersign, reassign, terminate):action>",
+    methods=["POST"],
+)
 @login_required
-def transfer(task_id: int):
-    return _hand_over(task_id, "transfer", assignment.transfer_task, _("Transferred."), go_to_list=True)
-
-
-@blueprint.route("/tasks/<int:task_id>/delegate", methods=["POST"])
-@login_required
-def delegate(task_id: int):
-    return _hand_over(task_id, "delegate", assignment.delegate_task, _("Delegated; it comes back to you."))
-
-
-def _hand_over(task_id: int, action: str, command: Callable, success: str, go_to_list: bool = False):
-    """Give the task to a colleague chosen on the page, with the opinion the step asks for."""
+def task_action(task_id: int, action: str):
+    """Run one of the task page's side forms: hand over, add an approver, reassign or terminate."""
     actor = current_user.actor
-    to_user_id = request.form.get("to_user_id", type=int)
-    opinion = request.form.get("opinion", "").strip()
+    command = lambda: task_actions.run_task_action(actor, action, task_id, request.form)  # noqa: E731
+    leaves = action in ("transfer", "terminate") or (
+        action == "countersign" and request.form.get("position") == "before"
+    )
+    anchor = "handover" if action in ("transfer", "delegate") else action
+    return _act(task_id, command, task_actions.success_message(action), go_to_list=leaves, anchor=anchor)
+
+
+@blueprint.route("/tasks/<int:task_id>/cc", methods=["POST"])
+@login_required
+def copy(task_id: int):
+    """Send a copy of the task to the colleagues chosen on the page, with a note (抄送)."""
+    user_ids = request.form.getlist("to_user_ids", type=int)
+    note = request.form.get("note", "")
     try:
-        facts = diagram_view.task_facts(db.session, actor, task_id)
+        result = copies.copy_task(runtime(), current_user.actor, task_id, user_ids, note)
     except TaskNotFound:
         abort(404)
-    if to_user_id is None or not colleagues.is_colleague(db.session, actor, to_user_id):
-        flash(_("Choose an active colleague of your organisation."), "error")
-        return _back_to(task_id, "handover")
-    if action in facts.opinion_required and not opinion:
-        flash(_("Please write an opinion for this action."), "error")
-        return _back_to(task_id, "handover")
-    rt = runtime()
-    return _act(task_id, lambda: command(rt, actor, task_id, to_user_id, opinion), success, go_to_list)
+    except EngineError as error:
+        flash(task_actions.explain_action(error), "error")
+        return _back_to(task_id, "cc")
+    flash(copy_message(result), "success")
+    return _back_to(task_id)
 
 
-def _act(task_id: int, command: Callable, success: str, go_to_list: bool = False):
+def copy_message(result: copies.CopyResult) -> str:
+    """Say to whom a copy went, and who had one already."""
+    said = []
+    if result.copied:
+        said.append(_("Copied to %(names)s.", names="、".join(r.name for r in result.copied)))
+    if result.already:
+        names = "、".join(r.name for r in result.already)
+        said.append(_("%(names)s already had a copy; it was not sent again.", names=names))
+    return " ".join(said)
+
+
+@blueprint.route("/tasks/<int:task_id>/urge", methods=["POST"])
+@login_required
+def urge_step(task_id: int):
+    """Urge the holder of an open step, from the task page or the list of one's applications."""
+    actor, back = current_user.actor, _safe_back(request.form.get("back"))
+    try:
+        task_actions.run_task_action(actor, "urge", task_id, request.form)
+    except TaskNotFound:
+        abort(404)
+    except (EngineError, task_actions.Refused) as error:
+        flash(_message(error), "error")
+    else:
+        flash(task_actions.success_message("urge"), "success")
+    return redirect(back or url_for("inbox.task", task_id=task_id))
+
+
+def _safe_back(target: str | None) -> str | None:
+    """Return a same-site inbox address to go back to, or None."""
+    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
+        return target
+    return None
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, task_actions.Refused):
+        return str(error)
+    return task_actions.explain_action(error)
+
+
+def _act(task_id: int, command: Callable, success: str, go_to_list: bool = False, anchor: str | None = None):
     try:
         command()
     except TaskNotFound:
         abort(404)
-    except EngineError as error:
-        flash(explain(error), "error")
-        return _back_to(task_id)
+    except (EngineError, task_actions.Refused) as error:
+        flash(_message(error), "error")
+        return _back_to(task_id, anchor)
     flash(success, "success")
     return redirect(url_for("inbox.my_tasks")) if go_to_list else _back_to(task_id)
 

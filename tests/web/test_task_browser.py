@@ -132,3 +132,38 @@ def test_delegate_to_a_colleague_and_the_task_comes_back(live_server, new_page, 
     reviewer.get_by_role("button", name="通过", exact=True).click()
     expect(reviewer.get_by_role("alert")).to_contain_text("已办理")
     assert open_step(session_factory) == "city_approval"
+
+
+def test_countersign_after_me_then_the_added_approver_moves_the_process_on(
+    live_server, new_page, session_factory
+):
+    reviewer = new_page()
+    sign_in(reviewer, live_server, "yexian-reviewer")
+    claim_from_queue(reviewer)
+    reviewer.get_by_label("审批意见").fill("材料齐全")
+    reviewer.get_by_role("button", name="通过", exact=True).click()
+    expect(reviewer.get_by_role("alert")).to_contain_text("已办理")
+    assert open_step(session_factory) == "city_approval"
+
+    approver = new_page()
+    sign_in(approver, live_server, "pds-approver")
+    claim_from_queue(approver)
+    approver.locator("#countersign_after").check()
+    approver.locator("#countersign_user").select_option(label="平顶山市人社局审核员")
+    approver.locator("#countersign_opinion").fill("请审核员最后把关")
+    approver.locator("#countersign_submit").click()
+    expect(approver.locator("p.flash.success")).to_be_visible()
+    expect(approver.locator("#countersigns")).to_contain_text("平顶山市人社局审核员")
+    approver.get_by_label("审批意见").fill("同意")
+    approver.get_by_role("button", name="通过", exact=True).click()
+    expect(approver.get_by_role("alert")).to_contain_text("已办理")
+    assert open_step(session_factory) == "city_approval"  # held open for the added approver
+
+    added = new_page()
+    sign_in(added, live_server, "pds-reviewer")
+    open_from(added, "mine")
+    expect(added.locator("#countersigns")).to_contain_text("请审核员最后把关")
+    added.get_by_label("审批意见").fill("把关无误，同意")
+    added.get_by_role("button", name="通过", exact=True).click()
+    expect(added.get_by_role("alert")).to_contain_text("已办理")
+    assert open_step(session_factory) is None  # the city step is done and the process has ended

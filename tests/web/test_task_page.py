@@ -404,3 +404,19 @@ def test_diagram_json_marks_a_fired_reminder_and_the_steps_after_it(client, logi
     body = client.get(f"/instances/{task.instance_id}/diagram.json").get_json()
     assert {"remind_timer", "remind_county", "reminded"} <= set(body["completed"])
     assert not {"escalate_timer", "escalate_county", "escalated", "approved"} & set(body["completed"])
+
+
+def test_an_escalated_task_shows_where_it_went(app, client, login_as, session_factory):
+    from engine.sweep import sweep_timers
+
+    task = open_task(session_factory)
+    runtime = app.extensions["ceflow.runtime"]
+    runtime.clock = lambda: datetime.now(UTC) + timedelta(days=30)  # past the 5-working-day deadline
+    sweep_timers(runtime)
+    escalated = task_row(session_factory, task.id)
+    assert escalated.escalation_level == 1 and escalated.candidates == "g:hrss:410400:reviewer"
+    login_as("pds-reviewer")
+    page = text(client.get(f"/tasks/{task.id}"))
+    banner = re.search(r'<p class="flash warning escalated" id="escalated">(.*?)</p>', page, re.S)
+    assert banner and "平顶山市人力资源和社会保障局" in banner.group(1)
+    assert "升级" in banner.group(1)

@@ -1,0 +1,154 @@
+"""Task actions besides deciding: one set of rules for the task page and the JSON API."""
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from domain import colleagues
+from engine import assignment
+from engine import commands
+from engine import countersign
+from engine import countersign_records
+from engine import diagram_view
+from engine import inbox
+from engine import urge
+from engine.approvers import Approver
+from engine.approvers import reassign_choices
+from engine.errors import EngineError
+from webapp.extensions import db
+from webapp.inbox import describe
+
+ACTIONS = ("transfer", "delegate", "countersign", "reassign", "terminate", "urge")
+
+
+@dataclass(frozen=True)
+class SideActions:
+    """What the task page offers besides deciding: countersign, reassign, terminate, urge."""
+
+    countersigns: list[countersign_records.CountersignView]
+    my_turn: countersign_records.CountersignView | None  # the viewer's own active countersign
+    may_countersign: bool
+    countersign_choices: list[colleagues.Colleague]
+    reassign_choices: list[Approver]  # administrators only
+    may_terminate: bool
+    may_urge: bool
+    urged_today: bool
+
+
+class Refused(Exception):
+    """The request is incomplete or breaks a page rule; the message is in the user's language."""
+
+
+def run_task_action(actor, action: str, task_id: int, values: Mapping) -> None:
+    """Check one action's input as the task page does, then run its command; TaskNotFound means 404."""
+    opinion = str(values.get("opinion") or "").strip()
+    handlers: dict[str, Callable] = {
+        "transfer": _hand_over,
+        "delegate": _hand_over,
+        "countersign": _countersign,
+        "reassign": _reassign,
+        "terminate": _terminate,
+        "urge": _urge,
+    }
+    handlers[action](actor, action, task_id, values, opinion)
+
+
+def _runtime():
+    return current_app.extensions["ceflow.runtime"]
+
+
+def _user_id(values: Mapping) -> int:
+    """Return the chosen user's id, or refuse the request."""
+    raw = values.get("to_user_id")
+    if isinstance(raw, bool) or raw in (None, ""):
+        raise Refused(_("Choose whom to give the task to."))
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise Refused(_("Choose whom to give the task to.")) from None
+
+
+def _hand_over(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
+    facts = diagram_view.task_facts(db.session, actor, task_id)  # TaskNotFound for a task one may not see
+    to_user_id = _user_id(values)
+    if not colleagues.is_colleague(db.session, actor, to_user_id):
+        raise Refused(_("Choose an active colleague of your organisation."))
+    if action in facts.opinion_required and not opinion:
+        raise Refused(_("Please write an opinion for this action."))
+    command = assignment.transfer_task if action == "transfer" else assignment.delegate_task
+    command(_runtime(), actor, task_id, to_user_id, opinion)
+
+
+def _countersign(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
+    diagram_view.task_facts(db.session, actor, task_id)
+    position = values.get("position")
+    if position not in countersign_records.POSITIONS:
+        raise Refused(_("Choose whether the added approver comes before or after you."))
+    to_user_id = _user_id(values)
+    if not opinion:
+        raise Refused(_("Please write an opinion for this action."))
+    countersign.countersign_task(_runtime(), actor, task_id, to_user_id, position, opinion)
+
+
+def _reassign(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
+    diagram_view.task_facts(db.session, actor, task_id)
+    to_user_id = _user_id(values)
+    assignment.reassign_task(_runtime(), actor, task_id, to_user_id, opinion)
+
+
+def _terminate(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
+    detail = inbox.task_detail(_runtime(), db.session, actor, task_id)
+    commands.terminate_instance(_runtime(), actor, detail.item.instance_id, opinion)
+
+
+def _urge(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
+    note = str(values.get("note") or values.get("opinion") or "").strip()
+    urge.urge_task(_runtime(), actor, task_id, note)
+
+
+def explain_action(error: EngineError) -> str:
+    """Return an engine refusal of these actions in the user's language."""
+    if isinstance(error, urge.AlreadyUrgedToday):
+        return _("This task was already urged today; please try again tomorrow.")
+    return describe(error)
+
+
+def success_message(action: str) -> str:
+    """Return what the page says once an action is done."""
+    return {
+        "transfer": _("Transferred."),
+        "delegate": _("Delegated; it comes back to you."),
+        "countersign": _("Approver added."),
+        "reassign": _("Reassigned."),
+        "terminate": _("The process was terminated."),
+        "urge": _("Urged: the holder has been notified."),
+    }[action]
+
+
+def side_actions(detail, actor, now) -> SideActions:
+    """Return the side actions the task page offers this viewer."""
+    item, is_open = detail.item, detail.state == "open" and detail.instance_status == "running"
+    signs = countersign_records.countersigns_of(db.session, item.id) if is_open else []
+    my_turn = next((c for c in signs if c.state == "active" and c.user_id == actor.id), None)
+    holds = is_open and item.assignee_id == actor.id and detail.owner_id is None and my_turn is None
+    may_countersign = holds and "countersign" in detail.allowed_actions
+    may_urge = is_open and item.assignee_id != actor.id
+    may_urge = may_urge and urge.may_urge(db.session, actor, item.instance_id, item.id)
+    return SideActions(
+        countersigns=signs,
+        my_turn=my_turn,
+        may_countersign=may_countersign,
+        countersign_choices=colleagues.colleagues_of(db.session, actor) if may_countersign else [],
+        reassign_choices=reassign_choices(db.session, item.id) if is_open and actor.is_admin else [],
+        may_terminate=is_open and actor.is_admin,
+        may_urge=may_urge,
+        urged_today=may_urge and item.id in urge.urged_today(db.session, [item.id], now),
+    )
+
+
+def urged_today(task_ids: list[int], now) -> set[int]:
+    """Return which of the steps were urged today."""
+    return urge.urged_today(db.session, task_ids, now)
