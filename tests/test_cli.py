@@ -62,3 +62,31 @@ def test_start_and_sweep(ceflow):
     assert result.stdout.startswith("started instance ")
     swept = ceflow("sweep")
     assert swept.returncode == 0 and swept.stdout.startswith("claimed 0, fired 0")
+
+
+def test_run_serves_the_app_and_prints_the_url_and_logins(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, CEFLOW_DATABASE_URL=f"sqlite:///{tmp_path}/run.db")
+    server = subprocess.Popen(
+        [str(CEFLOW), "run", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline, page = time.monotonic() + 120, None
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    page = response.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert server.poll() is None, server.stdout.read().decode()
+        assert page is not None and "csrf_token" in page
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert f"http://127.0.0.1:{port}/" in output and "demo1234" in output and "yexian-reviewer" in output

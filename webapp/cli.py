@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
+from werkzeug.serving import run_simple
 
 from domain.accounts import actor_for
 from engine.commands import start_instance
@@ -144,7 +145,8 @@ def run_command(host, port, demo):
     click.echo("Demo logins (password for all: demo1234):")
     for role, username in DEMO_LOGINS:
         click.echo(f"  {role:<28} {username}")
-    app.run(host=host, port=port, use_reloader=False, threaded=True)
+    # not app.run(): under the flask CLI (FLASK_RUN_FROM_CLI) it returns at once without serving
+    run_simple(host, port, app, threaded=True)
 
 
 def main() -> None:
