@@ -289,6 +289,7 @@ def action_labels() -> dict[str, str]:
     """Return the audit actions in the user's language."""
     return {
         "start": _("started"),
+        "submit": _("submitted"),
         "approve": _("approved"),
         "return": _("returned"),
         "reject": _("rejected"),

@@ -30,6 +30,7 @@ from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.runtime import unit_of_work
 from webapp import task_actions
+from webapp.application_view import application_rows
 from webapp.extensions import db
 
 blueprint = Blueprint("tasks_page", __name__)
@@ -51,6 +52,7 @@ class TaskExtras:
     assignee_name: str | None
     owner_name: str | None
     due: str  # "overdue", "soon" or ""
+    application: list[tuple[str, str]]  # the application's fields as (label, value)
 
 
 def runtime():
@@ -101,6 +103,7 @@ def task_extras(detail) -> TaskExtras:
         assignee_name=names.get(item.assignee_id),
         owner_name=names.get(detail.owner_id),
         due=due_state(item.due_at, runtime().clock()) if detail.state == "open" else "",
+        application=application_rows(db.session, detail.data),
     )
 
 

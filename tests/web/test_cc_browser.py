@@ -16,7 +16,7 @@ def test_a_copied_task_shows_under_copied_to_me_with_a_badge_and_opens_read_only
     reviewer = new_page()
     sign_in(reviewer, live_server, "yexian-reviewer")
     claim_from_queue(reviewer)
-    reviewer.locator("#cc_user_ids").select_option(label="叶县人社局审批人")
+    reviewer.locator("#cc_user_ids").get_by_label("叶县人社局审批人").check()
     reviewer.locator("#cc_note").fill("请知悉本单位学时认定")
     reviewer.locator("#cc_submit").click()
     expect(reviewer.locator("p.flash.success")).to_contain_text("叶县人社局审批人")

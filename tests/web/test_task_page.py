@@ -420,3 +420,18 @@ def test_an_escalated_task_shows_where_it_went(app, client, login_as, session_fa
     banner = re.search(r'<p class="flash warning escalated" id="escalated">(.*?)</p>', page, re.S)
     assert banner and "平顶山市人力资源和社会保障局" in banner.group(1)
     assert "升级" in banner.group(1)
+
+
+def test_the_task_page_shows_the_application_labelled_before_anyone_claims_it(
+    client, login_as, session_factory
+):
+    task = open_task(session_factory, subject="单位注册：叶县第二高级中学")
+    login_as("yexian-reviewer")
+    page = text(client.get(f"/tasks/{task.id}"))
+    section = re.search(r'<section class="card" id="application">(.*?)</section>', page, re.S)
+    assert section, "the application is not on the page"
+    fields = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section.group(1)))
+    assert fields["单位名称"] == "叶县第二高级中学"
+    assert fields["地区"] == "叶县（410422）"
+    assert fields["类型"] in {"法人单位", "用人单位", "行业主管部门", "施教机构"}
+    assert "organisation_id" not in section.group(1)
