@@ -69,6 +69,20 @@ def _readable(query, session: Session, actor: Actor):
     )
 
 
+@dataclass(frozen=True)
+class NoticeView:
+    """One supervision notice as pages and documents read it."""
+
+    id: int
+    hrss_id: int
+    period: str
+    created_at: datetime
+    title: str
+    summary: str
+    late_count: int
+    details: dict
+
+
 def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> list[NoticeSummary]:
     """Return the newest supervision notices the actor may read."""
     notice = SupervisionNotice
@@ -84,10 +98,12 @@ def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> 
     return [NoticeSummary(*row) for row in session.execute(query.limit(limit))]
 
 
-def supervision_notice(session: Session, actor: Actor, notice_id: int) -> SupervisionNotice:
+def supervision_notice(session: Session, actor: Actor, notice_id: int) -> NoticeView:
     """Return one notice the actor may read, or raise NotVisible."""
-    query = _readable(select(SupervisionNotice), session, actor)
-    notice = session.scalar(query.where(SupervisionNotice.id == notice_id))
-    if notice is None:
+    notice = SupervisionNotice
+    columns = (notice.id, notice.hrss_id, notice.period, notice.created_at, notice.title)
+    columns += (notice.summary, notice.late_count, notice.details)
+    found = session.execute(_readable(select(*columns), session, actor).where(notice.id == notice_id)).first()
+    if found is None:
         raise NotVisible(f"supervision notice {notice_id}")
-    return notice
+    return NoticeView(*found)
