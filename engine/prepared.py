@@ -10,6 +10,7 @@ Anything else a command runs still goes through SQLAlchemy, on the same connecti
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -33,8 +34,20 @@ class _Form:
     # default: `value`, already converted) or CALLED (a column default computed per row by calling `value`)
     binds: tuple[tuple[str, int, Any, Callable | None], ...]
     results: tuple[Callable | None, ...] | None  # per column, None when no column needs converting
-    # the caller's values to the driver's parameters: one expression built from `binds` at compile time
-    parameters: Callable[[dict], Any]
+    # the caller's values as they are, in order, when every parameter is given and needs no converting
+    plain: Callable | None
+
+    def parameters(self, values: dict):
+        """Return the driver's parameters for the caller's values, converted as SQLAlchemy would."""
+        if self.plain is not None:
+            return self.plain(values)
+        converted = []
+        for name, source, fixed, process in self.binds:
+            value = values[name] if source == GIVEN else fixed if source == FIXED else fixed(None)
+            converted.append(value if process is None else process(value))
+        if self.positional:
+            return tuple(converted)
+        return {name: value for (name, *_), value in zip(self.binds, converted, strict=True)}
 
     def row(self, found: tuple | None) -> tuple | None:
         """Return a fetched row with its values converted as SQLAlchemy would (text times to datetimes)."""
@@ -93,35 +106,11 @@ def _compile(statement, dialect: Dialect, names: tuple[str, ...]) -> _Form:
         for column in statement.exported_columns
     )
     results = processors if any(p is not None for p in processors) else None
-    parameters = _parameters_function(tuple(binds), compiled.positional)
-    return _Form(compiled.string, compiled.positional, tuple(binds), results, parameters)
-
-
-def _parameters_function(binds, positional: bool) -> Callable[[dict], Any]:
-    """Build one function from the caller's values to the driver's parameters, as SQLAlchemy converts them.
-
-    Written out as a single tuple (or dict) expression, so a statement costs one call, not a loop
-    over its parameters; names only ever appear as string literals (repr) in the generated source.
-    """
-    scope: dict[str, Any] = {}
-    items = []
-    for i, (name, source, value, process) in enumerate(binds):
-        if source == GIVEN:
-            item = f"v[{name!r}]"
-        elif source == FIXED:
-            scope[f"c{i}"] = value
-            item = f"c{i}"
-        else:
-            scope[f"f{i}"] = value
-            item = f"f{i}(None)"
-        if process is not None:
-            scope[f"p{i}"] = process
-            item = f"p{i}({item})"
-        items.append(item if positional else f"{name!r}: {item}")
-    body = f"({', '.join(items)},)" if positional else f"{{{', '.join(items)}}}"
-    if positional and not items:
-        body = "()"
-    return eval(f"lambda v: {body}", scope)  # noqa: S307  (source built above from literals only)
+    plain = None
+    if compiled.positional and all(source == GIVEN and process is None for _, source, _, process in binds):
+        getter = itemgetter(*order) if order else None
+        plain = (lambda v: (getter(v),)) if len(order) == 1 else getter  # noqa: E731
+    return _Form(compiled.string, compiled.positional, tuple(binds), results, plain)
 
 
 _SHARED_PROCESSORS: dict[tuple, Callable | None] = {}
@@ -150,6 +139,8 @@ def _remembering(process: Callable) -> Callable:
     last = [((_NOTHING, None), (_NOTHING, None))]
 
     def remembered(value):
+        if value is None:  # not remembered: a missing time would push out the command's clock reading
+            return process(value)
         recent, older = last[0]
         if value is recent[0]:
             return recent[1]

@@ -98,42 +98,50 @@ def transaction(rt: Runtime, write: bool = True) -> Iterator[Database]:
     is already issued) and then owns it, so it commits and runs its after_commit hooks (domain code
     sends mail there once the notices it wrote are committed) exactly as a plain session would.
     """
-    engine = rt.engine
-    pooled = engine.raw_connection()
-    opened: list[Connection] = []
-
-    def open_session() -> Session:
-        connection = Connection(engine, pooled)
-        opened.append(connection)
-        connection.execution_options(ceflow_write=write)
-        session = rt.session_factory(bind=connection)
-        session.info[DRIVER_KEY] = (driver, engine.dialect)
-        return session
-
+    checkout = _Checkout(rt, write)
     try:
-        driver = pooled.driver_connection
-        begin_transaction(driver, engine.dialect.name, write)
-        db = Database(driver=driver, dialect=engine.dialect, open_session=open_session)
+        begin_transaction(checkout.driver, rt.engine.dialect.name, write)
+        db = Database(driver=checkout.driver, dialect=rt.engine.dialect, open_session=checkout.open_session)
         try:
             yield db
             session = db.opened_session
             if session is not None and _session_used(session):
                 session.commit()
             else:
-                driver.commit()
+                checkout.driver.commit()
         except BaseException:
             if db.opened_session is not None:
                 db.opened_session.rollback()
-            driver.rollback()
+            checkout.driver.rollback()
             raise
         finally:
             if db.opened_session is not None:
                 db.opened_session.close()
     finally:
-        if opened:
-            opened[0].close()  # gives the pooled connection back too
-        else:
-            pooled.close()  # back to the pool, which resets it as it would a Connection's
+        checkout.give_back()
+
+
+class _Checkout:
+    """One unit of work's pooled connection, with a SQLAlchemy Connection and Session made on demand."""
+
+    def __init__(self, rt: Runtime, write: bool):
+        self.rt = rt
+        self.write = write
+        self.pooled = rt.engine.raw_connection()
+        self.driver = self.pooled.driver_connection
+        self.connection: Connection | None = None
+
+    def open_session(self) -> Session:
+        """Make a Connection over the pooled one and a session bound to it."""
+        self.connection = Connection(self.rt.engine, self.pooled)
+        self.connection.execution_options(ceflow_write=self.write)
+        session = self.rt.session_factory(bind=self.connection)
+        session.info[DRIVER_KEY] = (self.driver, self.connection.dialect)
+        return session
+
+    def give_back(self) -> None:
+        """Return the connection to the pool, which resets it (closing the Connection does so too)."""
+        (self.connection or self.pooled).close()
 
 
 def _session_used(session: Session) -> bool:
