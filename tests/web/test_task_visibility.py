@@ -63,9 +63,9 @@ def test_the_holder_copies_the_task_from_its_page(client, login_as, session_fact
     login_as("yexian-reviewer")
     claim(client, task.id)
     page = text(client.get(f"/tasks/{task.id}"))
-    picker = re.search(r'<select name="to_user_ids".*?</select>', page, re.S).group(0)
+    picker = re.search(r'<fieldset class="choices" id="cc_user_ids">.*?</fieldset>', page, re.S).group(0)
     colleague = user_id(session_factory, "yexian-approver")
-    assert f'value="{colleague}"' in picker and "multiple" in picker
+    assert f'type="checkbox" name="to_user_ids" value="{colleague}"' in picker
     data = {"to_user_ids": [str(colleague)], "note": "请知悉"}
     response = post_from_page(client, task.id, f"/tasks/{task.id}/cc", data, follow_redirects=True)
     assert 'class="flash success"' in text(response)
