@@ -22,6 +22,7 @@ from domain.calendar import seed_from_package
 from domain.database import make_engine
 from domain.deadlines import working_days_function
 from domain.organisations import Organisation
+from domain.passwords import configure_hashing
 from domain.policy import policy_deadline_function
 from domain.policy import review_days_function
 from domain.regions import seed_regions
@@ -35,6 +36,17 @@ from handlers.operations import operations
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = ROOT / "workflows" / "bpmn"
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+# Cheap argon2 for the suite (a login costs ~1 ms instead of ~250 ms); production keeps the defaults.
+CHEAP_HASHING = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_KIB": 1024, "PASSWORD_PARALLELISM": 1}
+
+
+def pytest_configure(config):
+    """Make every app, CLI subprocess and direct hash in this run use the cheap argon2 settings."""
+    for key, value in CHEAP_HASHING.items():
+        os.environ.setdefault(f"CEFLOW_{key}", str(value))
+    configure_hashing(1, 1024, 1)
 
 
 class FakeClock:

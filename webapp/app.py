@@ -8,6 +8,7 @@ from flask import session as browser_session
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from domain.passwords import configure_hashing
 from webapp import account
 from webapp import api
 from webapp import auth
@@ -48,6 +49,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=config["TRUSTED_PROXIES"], x_proto=config["TRUSTED_PROXIES"]
         )
+    configure_hashing(
+        config["PASSWORD_TIME_COST"], config["PASSWORD_MEMORY_KIB"], config["PASSWORD_PARALLELISM"]
+    )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app, locale_selector=select_locale)

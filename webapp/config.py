@@ -26,6 +26,10 @@ DEFAULTS = {
     "ATTACHMENT_DIR": None,  # None: an "attachments" folder in the instance folder
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # the largest file a task accepts
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # Flask's whole-request ceiling (413 above it); > the file limit
+    # argon2 cost of new password hashes (argon2-cffi's defaults); a stored hash carries its own cost
+    "PASSWORD_TIME_COST": 3,
+    "PASSWORD_MEMORY_KIB": 65536,
+    "PASSWORD_PARALLELISM": 4,
 }
 PREFIX = "CEFLOW_"
 
