@@ -102,30 +102,31 @@ class Actor:
 
 def actor_for(session: Session, user_id: int) -> Actor | None:
     """Return the actor view of a user, or None when there is no such active user."""
+    # one query, on every request: the user, the organisation's kind and region, the person record
     row = session.execute(
-        select(User, Organisation.kind, Organisation.region_code)
+        select(
+            User.id,
+            User.display_name,
+            User.roles,
+            User.organisation_id,
+            User.is_admin,
+            Organisation.kind,
+            Organisation.region_code,
+            Person.id,
+        )
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(Person, Person.user_id == User.id)
         .where(User.id == user_id, User.active.is_(True))
     ).first()
     if row is None:
         return None
-    user, kind, region = row
-    principals = [user_principal(user.id)]
+    user_id, display_name, roles, organisation_id, is_admin, kind, region, person_id = row
+    principals = [user_principal(user_id)]
     if kind is not None:
-        roles = [role for role in user.roles.split(",") if role]
-        principals += [group_principal(kind, region, role) for role in roles]
-        principals += [org_principal(user.organisation_id, role) for role in roles]
-    person_id = session.scalar(select(Person.id).where(Person.user_id == user.id))
-    return Actor(
-        user.id,
-        user.display_name,
-        tuple(principals),
-        region,
-        user.organisation_id,
-        user.is_admin,
-        kind,
-        person_id,
-    )
+        held = [role for role in roles.split(",") if role]
+        principals += [group_principal(kind, region, role) for role in held]
+        principals += [org_principal(organisation_id, role) for role in held]
+    return Actor(user_id, display_name, tuple(principals), region, organisation_id, is_admin, kind, person_id)
 
 
 MIN_PASSWORD_LENGTH = 8
