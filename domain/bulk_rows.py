@@ -4,6 +4,8 @@ The population generator (domain.population) decides what the rows say; this mod
 and keeps the counters (ID-number serials, certificate sequences) that must see rows not yet written.
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -102,12 +104,15 @@ class RowWriter:
         self.range_next.clear()
 
 
-def bump_sequences(session: Session) -> None:
-    """After explicit ids, move PostgreSQL's id sequences past them."""
-    if session.bind.dialect.name != "postgresql":
+POPULATION_TABLES = ("organisation", "person", "user_account", "number_range")
+
+
+def bump_sequences(connection, tables: Iterable[str] = POPULATION_TABLES) -> None:
+    """Move PostgreSQL's id sequences past rows written with explicit ids (SQLite needs nothing)."""
+    if connection.dialect.name != "postgresql":
         return
-    for table in ("organisation", "person", "user_account", "number_range"):
-        session.execute(
+    for table in tables:
+        connection.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"GREATEST((SELECT max(id) FROM {table}), 1))"

@@ -139,7 +139,7 @@ def populate(
         report.organisations += len(authorities) + plan.institutions_per_region + plan.employers_per_region
         writer.flush_if_full()
     writer.flush()
-    bump_sequences(session)
+    bump_sequences(session.connection())
     report.users = report.persons
     return report
 

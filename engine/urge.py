@@ -16,7 +16,7 @@ from sqlalchemy.orm import mapped_column
 
 from domain.accounts import Actor
 from domain.base import Base
-from domain.deadlines import CHINA
+from domain.deadlines import china_day
 from engine.context import CommandContext
 from engine.errors import InvalidCommand
 from engine.errors import TaskAlreadyHandled
@@ -90,11 +90,6 @@ def _record_once_today(ctx: CommandContext, row: TaskRow) -> None:
             )
     except IntegrityError as lost:  # a concurrent urge committed first
         raise AlreadyUrgedToday() from lost
-
-
-def china_day(moment: datetime) -> date:
-    """Return the calendar date in China (Asia/Shanghai) of a moment."""
-    return moment.astimezone(CHINA).date()
 
 
 def may_urge(session: Session, actor: Actor, instance_id: int, task_id: int) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.accounts import Actor
+from engine.errors import TaskNotFound
 from engine.inbox_models import TaskCc
 from engine.models import HumanTask
 from engine.models import ProcessInstance
@@ -38,6 +39,14 @@ def may_view(session: Session, row, actor: Actor) -> bool:
     started = exists().where(ProcessInstance.id == row.instance_id, ProcessInstance.initiator_id == actor.id)
     handled = exists().where(HumanTask.instance_id == row.instance_id, HumanTask.completed_by_id == actor.id)
     return bool(session.scalar(select(or_(copied, started, handled))))
+
+
+def viewable_task_instance(session: Session, actor: Actor, task_id: int) -> int:
+    """Return the instance id of a task the actor may read; raise TaskNotFound (404) otherwise."""
+    row = session.get(HumanTask, task_id)
+    if row is None or not may_view(session, row, actor):
+        raise TaskNotFound(task_id)
+    return row.instance_id
 
 
 def is_copied_to(session: Session, task_id: int, actor: Actor) -> tuple[bool, bool]:

@@ -13,8 +13,8 @@ from engine import commands
 from engine import countersign
 from engine import countersign_records
 from engine import diagram_view
-from engine import inbox
 from engine import urge
+from engine import visibility
 from engine.approvers import Approver
 from engine.approvers import reassign_choices
 from engine.errors import EngineError
@@ -83,7 +83,7 @@ def _hand_over(actor, action: str, task_id: int, values: Mapping, opinion: str) 
 
 
 def _countersign(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
-    diagram_view.task_facts(db.session, actor, task_id)
+    visibility.viewable_task_instance(db.session, actor, task_id)  # 404 before any form complaint
     position = values.get("position")
     if position not in countersign_records.POSITIONS:
         raise Refused(_("Choose whether the added approver comes before or after you."))
@@ -94,14 +94,14 @@ def _countersign(actor, action: str, task_id: int, values: Mapping, opinion: str
 
 
 def _reassign(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
-    diagram_view.task_facts(db.session, actor, task_id)
+    visibility.viewable_task_instance(db.session, actor, task_id)  # 404 before any form complaint
     to_user_id = _user_id(values)
     assignment.reassign_task(_runtime(), actor, task_id, to_user_id, opinion)
 
 
 def _terminate(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
-    detail = inbox.task_detail(_runtime(), db.session, actor, task_id)
-    commands.terminate_instance(_runtime(), actor, detail.item.instance_id, opinion)
+    instance_id = visibility.viewable_task_instance(db.session, actor, task_id)  # no workflow load
+    commands.terminate_instance(_runtime(), actor, instance_id, opinion)
 
 
 def _urge(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from domain.base import Base
+from domain.bulk_rows import bump_sequences
 from webapp.app import create_app
 from webapp.demo import DEMO_PASSWORD
 from webapp.demo import load_demo_data
@@ -67,14 +68,8 @@ def _put_back(engine, saved) -> None:
         for table in Base.metadata.sorted_tables:
             if saved[table.name]:
                 connection.execute(table.insert(), saved[table.name])
-        for table in Base.metadata.sorted_tables:  # the ids were given: move each id sequence past them
-            if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
-                connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), max(id))"
-                        f" FROM {table.name} HAVING max(id) IS NOT NULL"
-                    )
-                )
+        # the ids were given: move each id sequence past them
+        bump_sequences(connection, [t.name for t in Base.metadata.sorted_tables if "id" in t.c])
 
 
 def _load_demo(app, database_url: str) -> None:
