@@ -11,6 +11,7 @@ from bench.common import Measurement
 from domain.accounts import Actor
 from engine.commands import complete_task
 from engine.commands import start_instance
+from engine.models import OPEN
 from engine.models import HumanTask
 from engine.prepared import Prepared
 from engine.runtime import Runtime
@@ -125,7 +126,7 @@ def run_runtime_instance(rt: Runtime, measurement: Measurement) -> None:
 
 _TASKS = HumanTask.__table__
 _OPEN_TASK = Prepared(
-    select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == "open")
+    select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.state == OPEN)
 )
 
 

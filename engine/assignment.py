@@ -10,6 +10,7 @@ from engine.countersign import refuse_if_countersigning
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskHeldByOther
+from engine.models import OPEN
 from engine.runtime import Runtime
 from engine.task_access import assignee_name
 from engine.task_access import require_opinion
@@ -25,7 +26,7 @@ from engine.transaction import run_command
 
 _CLAIM = (
     update(TASKS)
-    .where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open", TASKS.c.assignee_id.is_(None))
+    .where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == OPEN, TASKS.c.assignee_id.is_(None))
     .values(assignee_id=bindparam("claimant"))
 )
 

@@ -18,6 +18,7 @@ from engine.projection import project_tasks
 from engine.runtime import Runtime
 from engine.scripting import CommandScriptEngine
 from engine.store import InstanceRecord
+from engine.store import TaskRead
 from engine.store import insert_instance
 from engine.store import load_instance
 from engine.store import load_task_and_instance
@@ -25,6 +26,7 @@ from engine.store import load_workflow
 from engine.store import save_state
 from engine.task_rows import TaskRow
 from engine.task_rows import load_task
+from engine.task_rows import open_rows
 from engine.timers import sync_timer_jobs
 
 _INSERT_AUDIT = Prepared(insert(AuditEvent.__table__))
@@ -43,6 +45,7 @@ class CommandContext:
         self.loaded_instance_id: int | None = None
         self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
         self._read_ahead: tuple[InstanceRecord, str] | None = None
+        self._task_read: TaskRead | None = None
 
     @property
     def session(self) -> Session:
@@ -79,9 +82,27 @@ class CommandContext:
         found = load_task_and_instance(self.db, task_id)
         if found is None:
             return None
-        row, instance, state = found
-        self._read_ahead = (instance, state)
-        return row
+        self._read_ahead = (found.instance, found.state)
+        self._task_read = found
+        return found.row
+
+    def may_have_countersigns(self, row: TaskRow) -> bool:
+        """Say whether the task may have open countersigns; False only when its read-ahead showed none."""
+        read = self._task_read
+        return read is None or read.row is not row or read.countersigning
+
+    def open_rows(self, instance_id: int) -> list[TaskRow]:
+        """Return the instance's open task rows, oldest first.
+
+        None is read when the task read ahead was the instance's only open one and this command has
+        closed it since: every save projects the tasks, so no other row can have opened meanwhile
+        without changing the instance's version, which makes this command's save fail.
+        """
+        read = self._task_read
+        alone = read is not None and read.row.instance_id == instance_id and read.open_tasks == 1
+        if alone and read.row.state != "open":
+            return []
+        return open_rows(self.db, instance_id)
 
     def load(self, instance_id: int) -> tuple[InstanceRecord, BpmnWorkflow]:
         """Load an instance row (unless read ahead with its task) and restore its workflow."""

@@ -108,8 +108,8 @@ def _new_row(ctx: CommandContext, row: TaskRow, to_user_id: int, position: str, 
 
 def approve_in_turn(ctx: CommandContext, row: TaskRow, data: dict | None, opinion: str) -> bool:
     """Handle an approval that a countersign holds back; False when the step itself should complete now."""
-    if "countersign" not in row.allowed_actions.split(","):
-        return False  # a step without countersign never has rows: no query on the common path
+    if "countersign" not in row.allowed_actions.split(",") or not ctx.may_have_countersigns(row):
+        return False  # a step without countersign, or the read-ahead saw none: no query on the common path
     current = open_countersigns(ctx.db, row.id)
     if not current:
         return False

@@ -13,6 +13,7 @@ from domain.accounts import Actor
 from engine.diagrams import read_untrusted_xml
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
+from engine.models import DONE
 from engine.models import AuditEvent
 from engine.models import HumanTask
 from engine.models import ProcessDefinition
@@ -139,7 +140,7 @@ def _done_user_steps(session: Session, instance_id: int) -> list[tuple[str, str 
     """Return (bpmn id, name) of finished user steps, in the order they were first finished."""
     rows = session.execute(
         select(HumanTask.completed_at, HumanTask.id, HumanTask.spec_name, HumanTask.name).where(
-            HumanTask.instance_id == instance_id, HumanTask.state == "done"
+            HumanTask.instance_id == instance_id, HumanTask.state == DONE
         )
     ).all()
     finished = [tuple(row) for row in rows]

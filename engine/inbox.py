@@ -19,6 +19,7 @@ from engine.inbox_models import decode_cursor
 from engine.inbox_models import encode_cursor
 from engine.inbox_sql import CAP
 from engine.inbox_sql import ORDERS
+from engine.models import OPEN
 from engine.models import AuditEvent
 from engine.models import HumanTask
 from engine.models import ProcessInstance
@@ -210,7 +211,7 @@ def current_steps(session: Session, instance_ids: list[int]) -> dict[int, tuple[
             HumanTask.assignee_id,
             HumanTask.candidates,
         )
-        .where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == "open")
+        .where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == OPEN)
         .order_by(HumanTask.id)
     ).all()
     holders = {f"u:{r.assignee_id}" for r in rows if r.assignee_id is not None}

@@ -24,9 +24,11 @@ from sqlalchemy.orm import mapped_column
 from domain.accounts import Actor
 from domain.base import Base
 from domain.base import UtcDateTime
+from engine.models import HELD_OPEN
 from engine.models import HumanTask
 from engine.models import HumanTaskCandidate
 from engine.models import ProcessInstance
+from engine.models import partial
 
 
 class TaskCc(Base):
@@ -66,17 +68,17 @@ class SavedFilter(Base):
 Index(
     "ix_human_task_assignee_created",
     HumanTask.assignee_id,
-    HumanTask.state,
     HumanTask.created_at,
     HumanTask.id,
+    **partial(HELD_OPEN),
 )
 Index(
     "ix_human_task_assignee_priority",
     HumanTask.assignee_id,
-    HumanTask.state,
     HumanTask.priority.desc(),
     HumanTask.due_sort,
     HumanTask.id,
+    **partial(HELD_OPEN),
 )
 # A queue sorted by priority has no index of its own: PostgreSQL took a (principal, priority, due_sort)
 # one for due-filtered queue pages, scanning and sorting the whole due window in parallel (19 ms

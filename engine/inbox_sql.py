@@ -24,6 +24,7 @@ from domain.deadlines import CHINA
 from engine.inbox_models import Filters
 from engine.inbox_models import Order
 from engine.inbox_models import TaskCc
+from engine.models import OPEN
 from engine.models import HumanTask
 from engine.models import HumanTaskCandidate
 from engine.models import ProcessInstance
@@ -108,7 +109,7 @@ def where_instances(names: tuple[str, ...]) -> list:
     found = _where(names, cols.process_key, cols.region_code, cols.created_at, cols.id)
     due = due_clauses(names, TASKS.c.due_sort)
     if due:
-        found.append(exists().where(TASKS.c.instance_id == cols.id, TASKS.c.state == "open", *due))
+        found.append(exists().where(TASKS.c.instance_id == cols.id, TASKS.c.state == OPEN, *due))
     return found
 
 
@@ -180,7 +181,7 @@ def _page(statement, order: Order, with_cursor: bool, limit: int):
 @lru_cache(maxsize=SHAPES)
 def task_list(scope: str, sort: str, names: tuple[str, ...], with_cursor: bool, limit: int):
     """Return the statement of "mine" (open tasks assigned to the actor) or "done" (tasks they completed)."""
-    mine = (TASKS.c.assignee_id == bindparam("actor"), TASKS.c.state == "open")
+    mine = (TASKS.c.assignee_id == bindparam("actor"), TASKS.c.state == OPEN)
     done = (TASKS.c.completed_by_id == bindparam("actor"),)
     statement = select(*ITEM).where(*(mine if scope == "mine" else done), *where_tasks(names))
     return _page(statement, ORDERS[sort], with_cursor, limit)
@@ -252,7 +253,7 @@ def counts(principals: int):
     """Return the statement of every badge count, each capped at CAP + 1 (parameters actor, p0, p1, ...)."""
     actor, each = bindparam("actor"), [bindparam(f"p{n}") for n in range(principals)]
     return select(
-        _capped(select(TASKS.c.id).where(TASKS.c.assignee_id == actor, TASKS.c.state == "open")),
+        _capped(select(TASKS.c.id).where(TASKS.c.assignee_id == actor, TASKS.c.state == OPEN)),
         _capped_union(select(QUEUE.c.human_task_id).where(QUEUE.c.principal == p) for p in each),
         _capped(select(TASKS.c.id).where(TASKS.c.completed_by_id == actor)),
         _capped(

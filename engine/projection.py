@@ -10,7 +10,6 @@ from engine.task_rows import INSERT_TASK
 from engine.task_rows import TaskRow
 from engine.task_rows import change_task
 from engine.task_rows import offer
-from engine.task_rows import open_rows
 from engine.task_rows import sync_queue
 
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -21,7 +20,7 @@ def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
     """Insert rows for new READY user tasks, re-resolve escalated ones, close the ones gone."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     if not new:  # a new instance has no rows yet
-        for row in open_rows(ctx.db, instance.id):
+        for row in ctx.open_rows(instance.id):
             task = ready.pop(row.task_uuid, None)
             if task is None:
                 close_task_row(ctx, row, "cancelled")

@@ -11,10 +11,14 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import bindparam
+from sqlalchemy import exists
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
+from engine.countersign_records import TaskCountersign
+from engine.models import OPEN
 from engine.models import ProcessInstance
 from engine.prepared import Prepared
 from engine.task_rows import TASK_COLUMNS
@@ -108,20 +112,44 @@ _SAVE = Prepared(
         INSTANCES.c.id == bindparam("instance_id"), INSTANCES.c.version == bindparam("expected")
     )
 )
+_SIBLINGS = TASKS.alias("sibling")
+_COUNTERSIGNS = TaskCountersign.__table__
 _TASK_AND_INSTANCE = Prepared(
-    select(*TASK_COLUMNS, *_RECORD_COLUMNS, INSTANCES.c.state)
+    select(
+        *TASK_COLUMNS,
+        *_RECORD_COLUMNS,
+        INSTANCES.c.state,
+        select(func.count())
+        .where(_SIBLINGS.c.instance_id == TASKS.c.instance_id, _SIBLINGS.c.state == OPEN)
+        .scalar_subquery(),
+        exists().where(  # open_user_id is set while a countersign is pending or active
+            _COUNTERSIGNS.c.human_task_id == TASKS.c.id, _COUNTERSIGNS.c.open_user_id.is_not(None)
+        ),
+    )
     .join_from(TASKS, INSTANCES, TASKS.c.instance_id == INSTANCES.c.id)
     .where(TASKS.c.id == bindparam("task_id"))
 )
 
 
-def load_task_and_instance(db, task_id: int) -> tuple[TaskRow, InstanceRecord, str] | None:
-    """Read a task row together with its instance row and state, in one statement."""
+@dataclass(frozen=True)
+class TaskRead:
+    """A task row read with its instance row and state, and what a command would otherwise ask next."""
+
+    row: TaskRow
+    instance: InstanceRecord
+    state: str
+    open_tasks: int  # the instance's open task rows when read, this one included
+    countersigning: bool  # the task has pending or active countersigns (加签)
+
+
+def load_task_and_instance(db, task_id: int) -> TaskRead | None:
+    """Read a task row with its instance row and state, its open siblings and countersigns: one statement."""
     found = db.first(_TASK_AND_INSTANCE, {"task_id": task_id})
     if found is None:
         return None
     split = len(TASK_COLUMNS)
-    return TaskRow(*found[:split]), InstanceRecord(*found[split:-1]), found[-1]
+    row, instance = TaskRow(*found[:split]), InstanceRecord(*found[split:-3])
+    return TaskRead(row, instance, found[-3], found[-2], bool(found[-1]))
 
 
 def load_instance(db, instance_id: int) -> tuple[InstanceRecord, str] | None:

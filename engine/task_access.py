@@ -12,6 +12,7 @@ from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
+from engine.models import OPEN
 from engine.prepared import Prepared
 from engine.store import VersionConflict
 from engine.task_rows import TASKS
@@ -21,7 +22,7 @@ from engine.visibility import READ_ONLY
 from engine.visibility import may_act
 from engine.visibility import may_view
 
-_FINISH = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open"))
+_FINISH = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == OPEN))
 
 
 def visible_open_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
+from engine.models import OPEN
 from engine.models import HumanTask
 from engine.models import HumanTaskCandidate
 from engine.prepared import Prepared
@@ -47,7 +48,7 @@ TASK_COLUMNS = tuple(TASKS.c[f.name] for f in fields(TaskRow))
 _ONE = Prepared(select(*TASK_COLUMNS).where(TASKS.c.id == bindparam("task_id")))
 _OPEN = Prepared(
     select(*TASK_COLUMNS)
-    .where(TASKS.c.instance_id == bindparam("instance_id"), TASKS.c.state == "open")
+    .where(TASKS.c.instance_id == bindparam("instance_id"), TASKS.c.state == OPEN)
     .order_by(TASKS.c.id)
 )
 _CHANGE = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id")))

@@ -21,6 +21,7 @@ from engine.context import CommandContext
 from engine.errors import InvalidCommand
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskNotFound
+from engine.models import DONE
 from engine.models import HumanTask
 from engine.models import ProcessInstance
 from engine.runtime import Runtime
@@ -100,7 +101,7 @@ def may_urge(session: Session, actor: Actor, instance_id: int, task_id: int) -> 
     handled = exists().where(
         _TASKS.c.instance_id == instance_id,
         _TASKS.c.completed_by_id == actor.id,
-        _TASKS.c.state == "done",
+        _TASKS.c.state == DONE,
         _TASKS.c.id != task_id,
     )
     return bool(session.scalar(select(started | handled)))
