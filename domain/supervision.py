@@ -31,7 +31,7 @@ from sqlalchemy.orm import mapped_column
 from domain.accounts import group_principal
 from domain.accounts import user_principal
 from domain.base import Base
-from domain.deadlines import CHINA
+from domain.deadlines import china_day
 from domain.mail import Mailer
 from domain.notices import Notice
 from domain.organisations import Organisation
@@ -96,7 +96,7 @@ class LateOrganisation:
 
 def supervision_period(now: datetime) -> str:
     """Return the ISO week of a moment in Beijing, e.g. "2026-W48": one notice per HRSS per week."""
-    year, week, _ = now.astimezone(CHINA).date().isocalendar()
+    year, week, _ = china_day(now).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -233,7 +233,7 @@ def _write_notices(session, notice, office, admins_of: list[LateOrganisation], n
 
 
 def _new_notice(office, period: str, now: datetime, late, regions) -> SupervisionNotice:
-    today = now.astimezone(CHINA).date()
+    today = china_day(now)
     return SupervisionNotice(
         hrss_id=office.id,
         period=period,
@@ -257,7 +257,7 @@ def produce_supervision_notices(
         session.connection(execution_options={"ceflow_write": True})  # SQLite: BEGIN IMMEDIATE
     regions = load_regions(session)
     offices = _offices(session)
-    late = find_late_organisations(session, now.astimezone(CHINA).date(), regions)
+    late = find_late_organisations(session, china_day(now), regions)
     listed, nearest = assign_to_offices(late, offices, regions)
     done = set(session.scalars(select(SupervisionNotice.hrss_id).where(SupervisionNotice.period == period)))
     produced = []

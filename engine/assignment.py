@@ -4,10 +4,12 @@ from sqlalchemy import bindparam
 from sqlalchemy import update
 
 from domain.accounts import Actor
+from domain.colleagues import is_colleague
 from engine.context import CommandContext
 from engine.countersign import move_active_turn
 from engine.countersign import refuse_if_countersigning
 from engine.errors import InvalidCommand
+from engine.errors import NotAColleague
 from engine.errors import NotAllowed
 from engine.errors import TaskHeldByOther
 from engine.models import OPEN
@@ -73,6 +75,7 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         refuse_if_countersigning(ctx, row, "transfer")
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be transferred to yourself.")
+        _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         change_task(ctx.db, row, assignee_id=to_user_id, owner_id=None)
         sync_queue(ctx.db, row)
@@ -94,6 +97,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
             raise InvalidCommand("A delegated task cannot be delegated again; resolve it first.")
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be delegated to yourself.")
+        _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         change_task(ctx.db, row, owner_id=actor.id, assignee_id=to_user_id)
         sync_queue(ctx.db, row)
@@ -135,6 +139,12 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         ctx.audit(row.instance_id, "reassign", row, opinion, **details)
 
     run_command(rt, "reassign", actor, body, task_id)
+
+
+def _require_colleague(ctx: CommandContext, actor: Actor, user_id: int) -> None:
+    """Refuse to hand a task to anyone but another active user of the actor's organisation (转办, 委派)."""
+    if not is_colleague(ctx.session, actor, user_id):
+        raise NotAColleague(user_id)
 
 
 def resolve_delegation(ctx: CommandContext, row: TaskRow, opinion: str) -> None:

@@ -52,6 +52,17 @@ class InvalidCommand(EngineError):
     """The command's input does not fit the task (missing opinion, unknown target step…)."""
 
 
+class NotAColleague(InvalidCommand):
+    """A task may be transferred or delegated only to another active user of one's own organisation."""
+
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+        super().__init__(
+            f"User {user_id} is not an active colleague of your organisation; "
+            "choose an active colleague (请选择本单位在职的同事)."
+        )
+
+
 class StepFailed(EngineError):
     """An engine step failed; the instance keeps its last good state and an incident records why."""
 

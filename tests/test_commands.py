@@ -5,7 +5,9 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update
 
+from domain.accounts import User
 from domain.notices import Notice
 from engine.assignment import claim_task
 from engine.assignment import delegate_task
@@ -15,6 +17,7 @@ from engine.commands import complete_task
 from engine.commands import start_instance
 from engine.definitions import deploy
 from engine.errors import InvalidCommand
+from engine.errors import NotAColleague
 from engine.errors import NotAllowed
 from engine.errors import StepFailed
 from engine.errors import TaskHeldByOther
@@ -78,6 +81,27 @@ def test_delegated_task_comes_back_to_the_delegator(rt, actor, session_factory):
     complete_task(rt, reviewer, county.id, {}, "同意")
     assert only_open_task(session_factory, iid).spec_name == "city_approval"
     assert audit_actions(session_factory, iid)[-4:] == ["claim", "delegate", "resolve", "approve"]
+
+
+@pytest.mark.parametrize("command", [transfer_task, delegate_task], ids=["transfer", "delegate"])
+@pytest.mark.parametrize("target", ["another organisation", "inactive colleague"])
+def test_a_task_is_handed_only_to_an_active_colleague(rt, actor, session_factory, command, target):
+    iid = submit(rt, actor, session_factory)
+    county = only_open_task(session_factory, iid)
+    reviewer = actor("410422-reviewer")
+    claim_task(rt, reviewer, county.id)
+    to = actor("410400-reviewer") if target == "another organisation" else actor("410422-approver")
+    if target == "inactive colleague":
+        with session_factory() as s, s.begin():
+            s.execute(update(User).where(User.id == to.id).values(active=False))
+    events = audit_actions(session_factory, iid)
+    with pytest.raises(NotAColleague, match="not an active colleague of your organisation"):
+        command(rt, reviewer, county.id, to.id, "请你办理")
+    row = only_open_task(session_factory, iid)
+    assert (row.id, row.assignee_id, row.owner_id) == (county.id, reviewer.id, None)
+    assert audit_actions(session_factory, iid) == events
+    with session_factory() as s:
+        assert s.scalars(select(Notice.id).where(Notice.recipient == f"u:{to.id}")).all() == []
 
 
 def test_release_puts_a_claimed_task_back_in_the_queue(rt, actor, session_factory):

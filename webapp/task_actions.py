@@ -18,6 +18,7 @@ from engine import visibility
 from engine.approvers import Approver
 from engine.approvers import reassign_choices
 from engine.errors import EngineError
+from engine.errors import NotAColleague
 from webapp.extensions import db
 from webapp.inbox import describe
 
@@ -74,8 +75,6 @@ def _user_id(values: Mapping) -> int:
 def _hand_over(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
     facts = diagram_view.task_facts(db.session, actor, task_id)  # TaskNotFound for a task one may not see
     to_user_id = _user_id(values)
-    if not colleagues.is_colleague(db.session, actor, to_user_id):
-        raise Refused(_("Choose an active colleague of your organisation."))
     if action in facts.opinion_required and not opinion:
         raise Refused(_("Please write an opinion for this action."))
     command = assignment.transfer_task if action == "transfer" else assignment.delegate_task
@@ -113,6 +112,8 @@ def explain_action(error: EngineError) -> str:
     """Return an engine refusal of these actions in the user's language."""
     if isinstance(error, urge.AlreadyUrgedToday):
         return _("This task was already urged today; please try again tomorrow.")
+    if isinstance(error, NotAColleague):
+        return _("Choose an active colleague of your organisation.")
     return describe(error)
 
 

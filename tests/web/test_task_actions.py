@@ -258,7 +258,8 @@ def test_api_transfer_and_delegate_keep_the_pages_colleague_rule(app, login_as, 
     stranger = {"to_user_id": user_id(session_factory, "pds-approver")}
     for action in ("transfer", "delegate"):
         response = client.post(f"/api/inbox/tasks/{task.id}/{action}", json=stranger, headers=headers)
-        assert response.status_code == 422 and response.get_json()["error"] == "refused"
+        assert response.status_code == 422 and response.get_json()["error"] == "NotAColleague"
+        assert response.get_json()["message"] == "请选择本单位在职的同事。"
     colleague = user_id(session_factory, "yexian-approver")
     body = {"to_user_id": colleague, "opinion": "请协助"}
     assert client.post(f"/api/inbox/tasks/{task.id}/delegate", json=body, headers=headers).status_code == 200

@@ -326,7 +326,7 @@ def test_handing_over_outside_ones_organisation_is_refused(client, login_as, ses
     stranger = user_id(session_factory, "pds-approver")
     data = {"to_user_id": stranger}
     response = post_from_page(client, task.id, f"/tasks/{task.id}/{action}", data, follow_redirects=True)
-    assert 'class="flash error"' in text(response)
+    assert 'class="flash error"' in text(response) and "请选择本单位在职的同事。" in text(response)
     row = task_row(session_factory, task.id)
     assert row.assignee_id == user_id(session_factory, "yexian-reviewer") and row.owner_id is None
 
