@@ -18,7 +18,7 @@ DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate,countersign"
 
 def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
     """Insert rows for new READY user tasks, re-resolve escalated ones, close the ones gone."""
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if not new:  # a new instance has no rows yet
         for row in ctx.open_rows(instance.id):
             task = ready.pop(row.task_uuid, None)
@@ -28,6 +28,19 @@ def project_tasks(ctx, instance, workflow, new: bool = False) -> None:
             _apply_rungs(ctx, instance, row, task)
     for task in ready.values():
         _insert_row(ctx, instance, task)
+
+
+def ready_user_tasks(workflow) -> list:
+    """Return the READY user tasks of a workflow and its subprocesses, oldest first.
+
+    Read from the task tables instead of `get_tasks(state=READY, manual=True)`, which walks the
+    whole task tree through a filtering iterator: the same tasks at a fraction of the cost, and
+    every command that saves runs this.
+    """
+    found = []
+    for flow in (workflow, *workflow.subprocesses.values()):
+        found.extend(t for t in flow.tasks.values() if t.state == TaskState.READY and t.task_spec.manual)
+    return found
 
 
 def close_task_row(ctx, row: TaskRow, state: str, outcome: str | None = None) -> None:
