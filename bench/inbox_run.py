@@ -13,8 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
+from sqlalchemy import create_engine
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
@@ -103,6 +106,7 @@ def open_store(store: str, postgres_url: str) -> Iterator[tuple[Engine, str]]:
         return
     db = make_engine(postgres_url, connect_args={"connect_timeout": 3})
     try:
+        _create_database_if_missing(postgres_url)
         present = MetaData()
         present.reflect(db)
         present.drop_all(db)
@@ -115,6 +119,21 @@ def open_store(store: str, postgres_url: str) -> Iterator[tuple[Engine, str]]:
         yield db, postgres_url
     finally:
         db.dispose()
+
+
+def _create_database_if_missing(url: str) -> None:
+    """Create the run's private database on a server that does not have it yet (a fresh machine)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            known = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not known:
+                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def measure(store: str, db: Engine, url: str, opts) -> dict:
