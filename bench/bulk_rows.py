@@ -1,45 +1,29 @@
-"""Bulk rows into one connection, as a restore would: executemany on SQLite, COPY on PostgreSQL."""
+"""Bulk rows into one connection, as a restore would: domain.bulk_rows.write_rows with the checks off.
+
+The rows go through the domain's one bulk writer (COPY on PostgreSQL, executemany on SQLite); what
+the benchmark adds is a restore's habits: no foreign-key triggers on PostgreSQL, secondary indexes
+dropped for the load and built once at the end, statistics gathered after.
+"""
 
 from sqlalchemy import Engine
 from sqlalchemy import Table
 
-CHUNK = 20_000
+from domain.bulk_rows import write_rows
+
+CHUNK = 20_000  # rows a loader gathers per table before handing them over
 
 
 class BulkWriter:
-    """Bulk rows into one connection: executemany on SQLite, COPY on PostgreSQL."""
+    """Bulk rows into one connection: the domain's writer, no foreign-key triggers on PostgreSQL."""
 
     def __init__(self, conn):
         self.conn = conn
-        self.dialect = conn.dialect
-        self.driver = conn.connection.driver_connection
-        if self.dialect.name == "postgresql":  # no foreign-key triggers per row during the load
+        if conn.dialect.name == "postgresql":  # no foreign-key triggers per row during the load
             conn.exec_driver_sql("SET session_replication_role = replica")
 
     def rows(self, table: Table, rows) -> None:
-        """Insert dicts, chunk by chunk; each chunk's keys are those of its first row."""
-        chunk = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == CHUNK:
-                self._write(table, chunk)
-                chunk = []
-        if chunk:
-            self._write(table, chunk)
-
-    def _write(self, table: Table, chunk: list[dict]) -> None:
-        names = list(chunk[0])
-        if self.dialect.name == "postgresql":
-            with self.driver.cursor() as cursor, cursor.copy(_copy_sql(table, names)) as copy:
-                for row in chunk:
-                    copy.write_row([row[n] for n in names])
-            return
-        processors = [table.c[n].type.dialect_impl(self.dialect).bind_processor(self.dialect) for n in names]
-        values = [
-            [p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True)] for row in chunk
-        ]
-        marks = ", ".join("?" * len(names))
-        self.driver.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
+        """Insert dicts as insert(table) would, Python-side defaults and all, streamed in order."""
+        write_rows(self.conn, table, rows)
 
     def drop_indexes(self, tables: list[Table]) -> list:
         """Drop the tables' secondary indexes for the load; return them to create again."""
@@ -58,7 +42,3 @@ class BulkWriter:
         if db.dialect.name == "postgresql":
             with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
-
-
-def _copy_sql(table: Table, names: list[str]) -> str:
-    return f"COPY {table.name} ({', '.join(names)}) FROM STDIN"

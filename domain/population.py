@@ -1,8 +1,8 @@
 """Bulk population of organisations and persons: the demo city and the province-sized benchmark.
 
-Rows are written with Core inserts in chunks and ids assigned up front (domain.bulk_rows), so millions
-of rows load in minutes; every generated ID number and credit code is valid, and certificate numbers
-come from ranges allocated to each employer as R5 requires.
+Rows are bulk-written in chunks (COPY on PostgreSQL) with ids assigned up front (domain.bulk_rows), so
+millions of rows load in minutes; every generated ID number and credit code is valid, and certificate
+numbers come from ranges allocated to each employer as R5 requires.
 """
 
 import random
