@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from domain.accounts import User
-from domain.certificates import CertificateNumber
-from domain.certificates import NumberRange
+from domain.certificate_records import CertificateNumber
+from domain.certificate_records import NumberRange
 from domain.organisations import Organisation
 from domain.persons import Person
 

@@ -20,10 +20,10 @@ from domain.accounts import User
 from domain.bulk_rows import RowIds
 from domain.bulk_rows import RowWriter
 from domain.bulk_rows import bump_sequences
-from domain.certificates import CertificateNumber
-from domain.certificates import NumberRange
-from domain.certificates import format_number
-from domain.certificates import range_prefix
+from domain.certificate_records import CertificateNumber
+from domain.certificate_records import NumberRange
+from domain.certificate_records import format_number
+from domain.certificate_records import range_prefix
 from domain.organisations import Organisation
 from domain.persons import Person
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from domain import registration
 from domain.accounts import org_principal
-from domain.certificates import RangeExhausted
+from domain.certificate_records import RangeExhausted
 from domain.certificates import allocate_range
 from domain.certificates import draw_number
 from domain.notices import Notice

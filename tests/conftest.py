@@ -11,7 +11,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-import domain.certificates  # noqa: F401  (registers tables on Base.metadata)
+import domain.certificate_records  # noqa: F401  (registers tables on Base.metadata)
 import engine.models  # noqa: F401
 from domain.accounts import Actor
 from domain.accounts import User

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from domain.accounts import User
 from domain.bulk_rows import RowsNotWritable
 from domain.bulk_rows import write_rows
-from domain.certificates import CertificateNumber
-from domain.certificates import NumberRange
+from domain.certificate_records import CertificateNumber
+from domain.certificate_records import NumberRange
 from domain.organisations import Organisation
 from domain.organisations import Region
 from domain.persons import Person

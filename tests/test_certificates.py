@@ -7,17 +7,17 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-import domain.certificates  # noqa: F401  (registers the certificate tables on Base.metadata)
+import domain.certificate_records  # noqa: F401  (registers the certificate tables on Base.metadata)
+from domain.certificate_records import CertificateError
+from domain.certificate_records import CertificateNumber
+from domain.certificate_records import NumberRange
+from domain.certificate_records import RangeError
+from domain.certificate_records import RangeExhausted
+from domain.certificate_records import RangeUsage
+from domain.certificate_records import format_number
 from domain.certificates import MAX_RANGE_SIZE
-from domain.certificates import CertificateError
-from domain.certificates import CertificateNumber
-from domain.certificates import NumberRange
-from domain.certificates import RangeError
-from domain.certificates import RangeExhausted
-from domain.certificates import RangeUsage
 from domain.certificates import allocate_range
 from domain.certificates import draw_number
-from domain.certificates import format_number
 from domain.certificates import keep_existing_number
 from domain.certificates import range_usage
 from domain.certificates import void_number

@@ -32,12 +32,12 @@ from webapp import task_actions
 from webapp.api_spec import openapi_document
 from webapp.extensions import csrf
 from webapp.extensions import db
-from webapp.inbox import BULK_ACTIONS
-from webapp.inbox import MAX_BULK
 from webapp.inbox import act
 from webapp.inbox import now
-from webapp.inbox import run_bulk
 from webapp.inbox import runtime
+from webapp.inbox_bulk import BULK_ACTIONS
+from webapp.inbox_bulk import MAX_BULK
+from webapp.inbox_bulk import run_bulk
 
 api = Blueprint("inbox_api", __name__, url_prefix="/api")
 ACTIONS = {

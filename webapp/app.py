@@ -14,6 +14,7 @@ from webapp import api
 from webapp import auth
 from webapp import directory
 from webapp import inbox
+from webapp import inbox_bulk  # noqa: F401  (its bulk route joins inbox.blueprint)
 from webapp import notices
 from webapp import policy
 from webapp import processes

@@ -1,6 +1,7 @@
-"""The approvers' inbox: five lists with filters and saved filters, bulk actions, and the task page."""
+"""The approvers' inbox: five lists with filters and saved filters, and the task page.
 
-from dataclasses import dataclass
+Bulk actions on the lists are in webapp.inbox_bulk, on the same blueprint.
+"""
 
 from flask import Blueprint
 from flask import abort
@@ -30,18 +31,6 @@ from webapp.extensions import db
 from webapp.messages import explain
 
 blueprint = Blueprint("inbox", __name__)
-BULK_ACTIONS = ("approve", "return")
-MAX_BULK = 100
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    """What happened to one task of a bulk action."""
-
-    task_id: int
-    label: str
-    ok: bool
-    message: str
 
 
 def runtime():
@@ -157,58 +146,6 @@ def read_copy(cc_id: int):
     except LookupError:
         abort(404)
     return redirect(url_for("inbox.my_tasks", view="cc"))
-
-
-@blueprint.route("/tasks/bulk", methods=["POST"])
-@login_required
-def bulk():
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    action = request.form.get("action")
-    if action not in BULK_ACTIONS:
-        abort(400)
-    back = _back(request.form.get("back"))
-    task_ids = request.form.getlist("task_id", type=int)
-    if not task_ids or len(task_ids) > MAX_BULK:
-        flash(_("Select from 1 to %(most)s tasks.", most=MAX_BULK), "error")
-        return redirect(back)
-    results = run_bulk(current_user.actor, action, task_ids, request.form.get("opinion", ""))
-    done = sum(r.ok for r in results)
-    flash(_("%(done)s of %(total)s done.", done=done, total=len(results)), "success" if done else "error")
-    for failed in (r for r in results if not r.ok):
-        flash(_("Not done: %(task)s: %(reason)s", task=failed.label, reason=failed.message), "error")
-    return redirect(back)
-
-
-def _back(target: str | None) -> str:
-    """Return to the list the form was posted from, never to another site."""
-    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
-        return target
-    return url_for("inbox.my_tasks")
-
-
-def run_bulk(actor, action: str, task_ids: list[int], opinion: str) -> list[BulkResult]:
-    """Act on each task in its own command: own transaction, own audit event; a failure undoes no other."""
-    known = inbox.workable_summaries(db.session, actor, task_ids)
-    results = []
-    for task_id in dict.fromkeys(task_ids):
-        label, form_key = known.get(task_id, (f"#{task_id}", None))
-        if action == "approve" and form_key is not None and not opinion_only(form_key):
-            results.append(BulkResult(task_id, label, False, _("This step has its own form: open it.")))
-            continue
-        try:
-            act(actor, action, task_id, opinion.strip())
-        except EngineError as error:
-            results.append(BulkResult(task_id, label, False, describe(error)))
-            continue
-        results.append(BulkResult(task_id, label, True, _("Done.")))
-    return results
-
-
-def opinion_only(form_key: str) -> bool:
-    """Say whether a step's form asks for nothing but an opinion, so it may be approved in bulk."""
-    form_class = form_catalog().get(form_key)
-    return form_class is not None and set(form_class(meta={"csrf": False})._fields) <= {"opinion"}
 
 
 def act(actor, action: str, task_id: int, opinion: str = "", data: dict | None = None) -> None:
