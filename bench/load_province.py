@@ -2,7 +2,8 @@
 
 Loads a Henan-shaped province (the province HRSS, 17 cities, 10 counties each) with 100,000
 organisations and about 2 million professionals, each with a login, a certificate number from an
-allocated range and a valid ID number; then times the weekly supervision-notice job over it. The last
+allocated range and a valid ID number; then times the weekly supervision-notice job over it and the
+directory pages each level of the HRSS and an employer open (bench/directory_pages.py). The last
 line printed is one JSON object. With --quick it loads one city (about 20,000 persons).
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from bench import stores  # noqa: E402
+from bench.directory_pages import time_directory  # noqa: E402
 from bench.stores import StoreUnavailable  # noqa: E402
 from bench.stores import fresh_database  # noqa: E402
 from domain.organisations import Region  # noqa: E402
@@ -67,6 +69,7 @@ def load(session, regions, plan: PopulationPlan) -> dict:
     session.commit()
     return {
         "seconds": time.perf_counter() - started,
+        "hrss": hrss,
         "organisations": report.organisations + len(hrss),
         "persons": report.persons,
         "late_employers": report.late_employers,
@@ -118,7 +121,9 @@ def run(store: str, quick: bool) -> dict:
             f"{store}: supervision notices: {supervision['notices']} in {supervision['seconds']:.2f} s",
             flush=True,
         )
-    return {"load": loaded, "supervision": supervision}
+        directory = time_directory(factory, loaded["hrss"], PROVINCE, "410100", "410102")
+        print(f"{store}: directory pages (median ms): {directory}", flush=True)
+    return {"load": loaded, "supervision": supervision, "directory": directory}
 
 
 def main() -> None:
@@ -140,6 +145,7 @@ def main() -> None:
         figures[f"{store}_persons_per_s"] = round(result["load"]["persons"] / result["load"]["seconds"])
         figures[f"{store}_supervision_seconds"] = round(result["supervision"]["seconds"], 3)
         figures[f"{store}_supervision_notices"] = result["supervision"]["notices"]
+        figures.update({f"{store}_{case}_ms": ms for case, ms in result["directory"].items()})
     print(json.dumps(figures, ensure_ascii=False))
 
 

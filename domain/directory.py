@@ -24,12 +24,14 @@ from domain.keyset import fetch_page
 from domain.keyset import status_counts
 from domain.organisations import Organisation
 from domain.organisations import OrganisationKind
+from domain.organisations import OrganisationStatus
 from domain.organisations import Region
 from domain.organisations import RegionLevel
 from domain.organisations import RegionView
 from domain.organisations import load_regions
 from domain.organisations import region_at_level
 from domain.persons import Person
+from domain.persons import PersonStatus
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def search_organisations(
         conditions.append(Organisation.kind == kind)
     if region:
         conditions.append(Organisation.region_code.in_(region_and_below(session, region)))
-    counts = status_counts(session, Organisation.status, conditions)
+    counts = status_counts(session, Organisation.status, conditions, tuple(OrganisationStatus))
     if status:
         conditions.append(Organisation.status == status)
     query = (
@@ -135,7 +137,9 @@ def organisation_detail(session: Session, actor: Actor, org_id: int) -> Organisa
     *listed, level, industry, contact, phone, expected, registrar_name, created, activated = row
     persons = {}
     if row.kind == OrganisationKind.EMPLOYER:
-        persons = status_counts(session, Person.status, [Person.employer_id == org_id, person_filter(scope)])
+        persons = status_counts(
+            session, Person.status, [Person.employer_id == org_id, person_filter(scope)], tuple(PersonStatus)
+        )
     return OrganisationDetail(
         *listed, level, industry, contact, phone, expected, registrar_name, persons, created, activated
     )

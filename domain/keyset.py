@@ -1,21 +1,29 @@
 """Keyset-paged lists ordered by (name, id): a page, the cursor of the next one, and counts per status.
 
 `after` is the cursor "<id>:<name>" of the last row of the previous page, handed out with each page.
+Counts stop at COUNT_CAP + 1 ("more than COUNT_CAP"): a province HRSS sees some two million persons,
+and counting them all on every page view would cost far more than the page itself.
 """
 
 from dataclasses import dataclass
 from typing import Generic
 from typing import TypeVar
 
+from sqlalchemy import Boolean
 from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 T = TypeVar("T")
 MAX_LIMIT = 200
+COUNT_CAP = 10_000
 
 
 class BadCursor(ValueError):
@@ -28,7 +36,8 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     next_after: str | None
-    status_counts: dict[str, int]
+    status_counts: dict[str, int]  # each at most count_cap + 1, which reads "more than count_cap"
+    count_cap: int = COUNT_CAP
 
 
 def after_cursor(after: str | None, name_column, id_column):
@@ -41,10 +50,27 @@ def after_cursor(after: str | None, name_column, id_column):
     return or_(name_column > name, and_(name_column == name, id_column > int(id_text)))
 
 
-def status_counts(session: Session, status_column, conditions) -> dict[str, int]:
-    """Return how many rows meet the conditions, per status."""
-    rows = session.execute(select(status_column, func.count()).where(*conditions).group_by(status_column))
-    return {status: count for status, count in rows}
+def status_counts(session: Session, status_column, conditions, statuses) -> dict[str, int]:
+    """Return how many rows match per status, each up to COUNT_CAP + 1; statuses with none are left out.
+
+    One statement: per status, a count over at most COUNT_CAP + 1 matching rows, so an index on
+    (scope column, status) answers each with a short range read however large the scope is.
+    """
+    capped = [
+        select(func.count())
+        .select_from(
+            select(literal(1)).where(*conditions, status_column == value).limit(COUNT_CAP + 1).subquery()
+        )
+        .scalar_subquery()
+        for value in statuses
+    ]
+    found = session.execute(select(*capped)).one()
+    return {str(value): count for value, count in zip(statuses, found, strict=True) if count}
+
+
+def beyond_cap(counts: dict[str, int], status: str | None) -> bool:
+    """Say whether more than COUNT_CAP rows match a list (all statuses, or the one it shows)."""
+    return (counts.get(status, 0) if status else sum(counts.values())) > COUNT_CAP
 
 
 def fetch_page(session: Session, query, limit: int, make, counts: dict[str, int]) -> Page:
@@ -52,4 +78,30 @@ def fetch_page(session: Session, query, limit: int, make, counts: dict[str, int]
     limit = max(1, min(limit, MAX_LIMIT))
     rows = session.execute(query.limit(limit + 1)).all()
     items = tuple(make(row) for row in rows[:limit])
-    return Page(items, f"{items[-1].id}:{items[-1].name}" if len(rows) > limit else None, counts)
+    return Page(items, f"{items[-1].id}:{items[-1].name}" if len(rows) > limit else None, counts, COUNT_CAP)
+
+
+class Common(ColumnElement):
+    """Conditions most rows meet: on SQLite, wrapped in likely() so the planner reads the list's order index.
+
+    SQLite keeps no statistics here, so it takes any index a condition can use, and then sorts every
+    match. Told the conditions hold for most rows, it reads the (name, id) index in order and stops
+    after a page. PostgreSQL plans from its statistics and gets the conditions as they are.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, *conditions):
+        self.condition = and_(*conditions)
+
+
+@compiles(Common)
+def _as_they_are(element: Common, compiler, **kw) -> str:
+    return compiler.process(element.condition, **kw)
+
+
+@compiles(Common, "sqlite")
+def _likely(element: Common, compiler, **kw) -> str:
+    return f"likely({compiler.process(element.condition, **kw)})"

@@ -32,7 +32,12 @@ class Person(Base):
     """A professional; the ID number is the login and never changes (R18)."""
 
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_employer_status", "employer_id", "status"),)
+    __table_args__ = (
+        Index("ix_person_employer_status", "employer_id", "status"),
+        # an HRSS's directory: its regions' persons counted per status, and the list read in name order
+        Index("ix_person_region_status", "region_code", "status"),
+        Index("ix_person_name", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
@@ -40,7 +45,7 @@ class Person(Base):
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date]
     employer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    region_code: Mapped[str] = mapped_column(String(6))
     title_level: Mapped[str] = mapped_column(String(24))
     title_series: Mapped[str] = mapped_column(String(64), default="")
     certificate_number: Mapped[str | None] = mapped_column(String(32), unique=True)

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 
+from domain import keyset
 from domain.accounts import User
 from domain.accounts import actor_for
 from domain.directory import home_of
@@ -314,3 +316,49 @@ def test_home_tells_the_city_and_whether_the_actor_is_its_hrss(session_factory, 
     assert (city.city_code, city.is_city_hrss) == ("410400", True)
     assert (county.city_code, county.city_name, county.is_city_hrss) == ("410400", "平顶山市", False)
     assert (person.region_code, person.city_code, person.is_city_hrss) == ("410422", "410400", False)
+
+
+def test_counts_stop_above_the_cap_and_a_long_list_is_marked_common_for_sqlite(
+    session_factory, jurisdiction, as_role, monkeypatch, db_engine
+):
+    city = as_role("city")
+    with session_factory() as session:
+        exact = search_persons(session, city)
+    assert exact.status_counts == {"active": 2, "pending": 1}
+    monkeypatch.setattr(keyset, "COUNT_CAP", 1)  # "more than 1" stands for "more than 10,000"
+    statements = []
+    listen = lambda _conn, _cursor, statement, *_: statements.append(statement)  # noqa: E731
+    event.listen(db_engine, "before_cursor_execute", listen)
+    try:
+        with session_factory() as session:
+            capped = search_persons(session, city)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", listen)
+    assert capped.status_counts == {"active": 2, "pending": 1} and capped.count_cap == 1
+    assert capped.items == exact.items  # the same page, read in name order instead of sorted
+    hinted = [s for s in statements if "likely(" in s]
+    assert len(hinted) == (1 if db_engine.dialect.name == "sqlite" else 0)
+
+
+def test_an_id_number_prefix_is_an_index_range_and_digits_never_search_names(
+    session_factory, jurisdiction, as_role
+):
+    city = as_role("city")
+    with session_factory() as session:
+        cases = (
+            "4104221",  # the doctor's and the nurse's numbers start so
+            "41042219850303003",  # 17 digits: the nurse's, whose number ends in X
+            "41042319900202002",  # 17 digits: the Lushan teacher's
+            "4104231",  # a range up to the next prefix, 4104232
+            "4104229",  # carries into 4104230: nobody's number starts so
+            "99",  # all nines: nothing sorts after them, so no upper bound
+        )
+        found = {q: _names(jurisdiction.persons, search_persons(session, city, q=q).items) for q in cases}
+    assert found == {
+        "4104221": {"doctor", "nurse"},
+        "41042219850303003": {"nurse"},
+        "41042319900202002": {"teacher"},
+        "4104231": {"teacher"},
+        "4104229": set(),
+        "99": set(),
+    }

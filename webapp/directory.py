@@ -165,4 +165,5 @@ def _page_json(page: keyset.Page) -> dict:
         "items": [_json(item) for item in page.items],
         "next_after": page.next_after,
         "status_counts": page.status_counts,
+        "count_cap": page.count_cap,  # a count above it reads "more than count_cap"
     }

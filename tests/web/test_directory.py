@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from domain import keyset
 from domain.organisations import Organisation
 from domain.persons import Person
 
@@ -162,3 +163,14 @@ def test_an_authority_sees_id_numbers_masked(app, login_as, records):
     assert number not in text(authority.get(f"/persons/{records['zhao']}"))
     county = login_as("yexian-reviewer", into=app.test_client())
     assert county.get(f"/api/persons/{records['zhao']}").get_json()["id_number"] == number
+
+
+def test_a_count_above_the_cap_reads_more_than_the_cap(client, login_as, monkeypatch):
+    login_as("pds-reviewer")
+    monkeypatch.setattr(keyset, "COUNT_CAP", 100)  # the city's thousands of persons stand for millions
+    page = text(client.get("/persons"))
+    assert '<span class="badge" id="count-all">100+</span>' in page
+    assert '<span class="badge" id="count-active">100+</span>' in page
+    listed = client.get("/api/persons").get_json()
+    assert listed["count_cap"] == 100 and listed["status_counts"]["active"] == 101
+    assert len(listed["items"]) == 50  # the list itself is not capped: its first page
