@@ -116,6 +116,9 @@ def run(store: str, quick: bool) -> dict:
             f"in {loaded['seconds']:.1f} s",
             flush=True,
         )
+        if db.dialect.name == "postgresql":  # statistics, as autovacuum gathers them soon after a load
+            with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
         supervision = time_supervision(factory)
         print(
             f"{store}: supervision notices: {supervision['notices']} in {supervision['seconds']:.2f} s",
