@@ -37,8 +37,9 @@ class BulkWriter:
         for index in indexes:
             index.create(self.conn)
 
-    def analyze(self, db: Engine) -> None:
-        """PostgreSQL: vacuum and analyze, as autovacuum soon would. SQLite keeps no statistics in CE Flow."""
-        if db.dialect.name == "postgresql":
-            with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
+
+def analyze(db: Engine) -> None:
+    """PostgreSQL: vacuum and analyze, as autovacuum soon would. SQLite keeps no statistics in CE Flow."""
+    if db.dialect.name == "postgresql":
+        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")

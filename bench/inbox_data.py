@@ -13,16 +13,17 @@ from sqlalchemy import Engine
 
 from bench.bulk_rows import CHUNK
 from bench.bulk_rows import BulkWriter
+from bench.bulk_rows import analyze
 from bench.inbox_world import PROVINCE
 from bench.inbox_world import Plan
 from bench.inbox_world import Staff
 from bench.inbox_world import World
 from bench.inbox_world import people
 from domain.accounts import User
-from domain.accounts import group_principal
-from domain.accounts import org_principal
 from domain.organisations import Organisation
 from domain.organisations import Region
+from domain.principals import group_principal
+from domain.principals import org_principal
 from engine.inbox_models import TaskCc
 from engine.models import HumanTask
 from engine.models import HumanTaskCandidate
@@ -57,7 +58,7 @@ def build(db: Engine, plan: Plan, now: datetime) -> World:
         _done_tasks(writer, world, plan, rng, now)
         _copies(writer, world, plan, rng, now)
         writer.create_indexes(indexes)
-    writer.analyze(db)
+    analyze(db)
     return world
 
 

@@ -3,13 +3,11 @@
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
@@ -24,14 +22,18 @@ from sqlalchemy.orm import sessionmaker
 from bench.common import print_result
 from bench.common import rounded
 from bench.inbox_data import build
+from bench.inbox_pages import PAGE
 from bench.inbox_pages import PAGES
 from bench.inbox_pages import BareRunner
 from bench.inbox_pages import Case
 from bench.inbox_pages import make_cases
 from bench.inbox_world import QUICK_PLAN
 from bench.inbox_world import Plan
+from bench.stores import StoreUnavailable
+from bench.stores import fresh_database
 from domain.base import Base
 from domain.database import make_engine
+from engine.inbox import CAP
 from engine.models import HumanTaskCandidate
 from webapp.app import create_app
 
@@ -41,10 +43,6 @@ FULL_REPEATS, QUICK_REPEATS = 200, 10
 WARMUP = 5
 LAYERS = ("app", "engine", "bare")
 TARGETS_MS = {"first_page": 20.0, "queue_page": 20.0, "counts": 10.0}
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be reached; the benchmark skips it and says why."""
 
 
 def options() -> argparse.Namespace:
@@ -95,14 +93,8 @@ def run() -> None:
 def open_store(store: str, postgres_url: str) -> Iterator[tuple[Engine, str]]:
     """Yield an engine over an empty database of the store with every table created, and its URL."""
     if store == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ceflow-bench-inbox-") as folder:
-            url = f"sqlite:///{Path(folder) / 'inbox.db'}"
-            db = make_engine(url)
-            Base.metadata.create_all(db)
-            try:
-                yield db, url
-            finally:
-                db.dispose()
+        with fresh_database("sqlite") as db:
+            yield db, db.url.render_as_string(hide_password=False)
         return
     db = make_engine(postgres_url, connect_args={"connect_timeout": 3})
     try:
@@ -185,10 +177,10 @@ def _check_same_rows(cases: dict, factory, bare: BareRunner) -> None:
             rows = bare.run(*case.bare(now))
             if page == "counts":
                 expected = tuple(answer.values())
-                got = tuple(min(v, 1000) for v in rows[0])
+                got = tuple(min(v, CAP + 1) for v in rows[0])
             else:
                 expected = tuple(item.id for item in answer.items)
-                got = tuple(row[0] for row in rows[:20])
+                got = tuple(row[0] for row in rows[:PAGE])
             if expected != got:
                 raise RuntimeError(f"{page}: the bare SQL found {got}, the engine {expected}")
 

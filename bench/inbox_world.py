@@ -9,8 +9,7 @@ from bench.bulk_rows import BulkWriter
 from domain.accounts import User
 from domain.organisations import Organisation
 from domain.organisations import Region
-from domain.population import GIVEN
-from domain.population import SURNAMES
+from domain.population import person_name
 
 PROVINCE = "410000"
 STAFF = {"county": ("reviewer", 10), "city": ("approver", 30), "province": ("reviewer", 40)}  # per office
@@ -116,12 +115,11 @@ def _org(org_id: int, kind: str, level: str, region: str, now: datetime) -> dict
 
 
 def _user(user_id: int, org_id: int, roles: str, rng: random.Random, now: datetime) -> dict:
-    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
     return {
         "id": user_id,
         "username": f"user{user_id}",
         "password_hash": "not-a-hash",
-        "display_name": name,
+        "display_name": person_name(rng),
         "organisation_id": org_id,
         "roles": roles,
         "is_admin": False,

@@ -24,6 +24,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from bench import stores  # noqa: E402
+from bench.bulk_rows import analyze  # noqa: E402
 from bench.directory_pages import time_directory  # noqa: E402
 from bench.stores import StoreUnavailable  # noqa: E402
 from bench.stores import fresh_database  # noqa: E402
@@ -116,9 +117,7 @@ def run(store: str, quick: bool) -> dict:
             f"in {loaded['seconds']:.1f} s",
             flush=True,
         )
-        if db.dialect.name == "postgresql":  # statistics, as autovacuum gathers them soon after a load
-            with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
+        analyze(db)  # statistics, as autovacuum gathers them soon after a load
         supervision = time_supervision(factory)
         print(
             f"{store}: supervision notices: {supervision['notices']} in {supervision['seconds']:.2f} s",

@@ -21,6 +21,10 @@ from domain.organisations import Organisation
 from domain.passwords import hash_password
 from domain.passwords import verify_password
 from domain.persons import Person
+from domain.principals import group_principal
+from domain.principals import org_principal
+from domain.principals import user_principal
+from domain.refusals import Refusal
 
 
 class User(Base):
@@ -69,21 +73,6 @@ class AdminHandover(Base):
     by_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(String(255), default="")
-
-
-def user_principal(user_id: int) -> str:
-    """Return the principal that names one user."""
-    return f"u:{user_id}"
-
-
-def org_principal(organisation_id: int, role: str) -> str:
-    """Return the principal of a role in one particular organisation."""
-    return f"o:{organisation_id}:{role}"
-
-
-def group_principal(kind: str, region_code: str, role: str) -> str:
-    """Return the principal of a role in the organisation of a kind in a region."""
-    return f"g:{kind}:{region_code}:{role}"
 
 
 @dataclass(frozen=True)
@@ -139,13 +128,10 @@ ACCOUNT_MESSAGES_EN = {
 }
 
 
-class AccountRefused(ValueError):
+class AccountRefused(Refusal):
     """A password change the account rules refuse; `code` and `params` say why, in either language."""
 
-    def __init__(self, code: str, **params):
-        self.code = code
-        self.params = params
-        super().__init__(ACCOUNT_MESSAGES_EN[code] % params)
+    MESSAGES_EN = ACCOUNT_MESSAGES_EN
 
 
 class SignInLocked(Exception):

@@ -67,10 +67,6 @@ class RowWriter:
         if model is NumberRange:
             self.range_next[values["id"]] = values
 
-    def last(self, model) -> dict:
-        """Return the row of the model's table buffered last."""
-        return self.rows[model][-1]
-
     def serial(self, region: str) -> int:
         """Return the next person serial of a region, counting the persons already stored there."""
         if region not in self.serials:

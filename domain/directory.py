@@ -138,7 +138,11 @@ def organisation_detail(session: Session, actor: Actor, org_id: int) -> Organisa
     persons = {}
     if row.kind == OrganisationKind.EMPLOYER:
         persons = status_counts(
-            session, Person.status, [Person.employer_id == org_id, person_filter(scope)], tuple(PersonStatus)
+            session,
+            Person.status,
+            [Person.employer_id == org_id, person_filter(scope)],
+            tuple(PersonStatus),
+            capped=False,  # one employer's persons, shown as exact figures
         )
     return OrganisationDetail(
         *listed, level, industry, contact, phone, expected, registrar_name, persons, created, activated

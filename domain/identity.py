@@ -52,6 +52,8 @@ from stdnum.cn import ric
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
+from domain.refusals import Refusal
+
 AREA_CODE_UNKNOWN = "area_code_unknown"
 
 MESSAGES_EN: dict[str, str] = {
@@ -120,13 +122,10 @@ _CREDIT_ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-class IdentifierError(ValueError):
+class IdentifierError(Refusal):
     """A typed identifier that is refused; `code` names the rule, `params` fill its message."""
 
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(MESSAGES_EN[code] % params)
-        self.code = code
-        self.params = params
+    MESSAGES_EN = MESSAGES_EN
 
 
 class IdNumberError(IdentifierError):

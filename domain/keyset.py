@@ -37,7 +37,7 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     next_after: str | None
     status_counts: dict[str, int]  # each at most count_cap + 1, which reads "more than count_cap"
-    count_cap: int = COUNT_CAP
+    count_cap: int
 
 
 def after_cursor(after: str | None, name_column, id_column):
@@ -50,13 +50,19 @@ def after_cursor(after: str | None, name_column, id_column):
     return or_(name_column > name, and_(name_column == name, id_column > int(id_text)))
 
 
-def status_counts(session: Session, status_column, conditions, statuses) -> dict[str, int]:
+def status_counts(
+    session: Session, status_column, conditions, statuses, capped: bool = True
+) -> dict[str, int]:
     """Return how many rows match per status, each up to COUNT_CAP + 1; statuses with none are left out.
 
     One statement: per status, a count over at most COUNT_CAP + 1 matching rows, so an index on
     (scope column, status) answers each with a short range read however large the scope is.
+    With `capped` False (a detail page's exact figures over a bounded set), one grouped count.
     """
-    capped = [
+    if not capped:
+        rows = session.execute(select(status_column, func.count()).where(*conditions).group_by(status_column))
+        return {str(status): count for status, count in rows}
+    counts = [
         select(func.count())
         .select_from(
             select(literal(1)).where(*conditions, status_column == value).limit(COUNT_CAP + 1).subquery()
@@ -64,7 +70,7 @@ def status_counts(session: Session, status_column, conditions, statuses) -> dict
         .scalar_subquery()
         for value in statuses
     ]
-    found = session.execute(select(*capped)).one()
+    found = session.execute(select(*counts)).one()
     return {str(value): count for value, count in zip(statuses, found, strict=True) if count}
 
 

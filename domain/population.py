@@ -95,15 +95,15 @@ def id_number(region_code: str, serial: int) -> str:
     return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
 
 
-def _name(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
+    """Return a made-up Chinese name: a common surname and one or two given characters."""
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
 def add_hrss_offices(session: Session, regions, now: datetime, suffix: str) -> dict[str, int]:
     """Add an active HRSS to each (code, name, level, parent) region; return their ids by region code."""
-    offices = {}
-    for code, name, level, _parent in regions:
-        office = Organisation(
+    offices = [
+        Organisation(
             kind="hrss",
             name=f"{name}{suffix}",
             level=level,
@@ -112,10 +112,11 @@ def add_hrss_offices(session: Session, regions, now: datetime, suffix: str) -> d
             created_at=now,
             activated_at=now,
         )
-        session.add(office)
-        session.flush()
-        offices[code] = office.id
-    return offices
+        for code, name, level, _parent in regions
+    ]
+    session.add_all(offices)
+    session.flush()
+    return {office.region_code: office.id for office in offices}
 
 
 def populate(
@@ -209,12 +210,13 @@ def _employer_with_persons(
         number = format_number(prefix, writer.take_sequence(prefix))
         level = rng.choices([t for t, _ in TITLE_WEIGHTS], [w for _, w in TITLE_WEIGHTS])[0]
         person_number = id_number(region, serial)
+        name = person_name(rng)
         writer.add(
             User,
             id=user_id,
             username=person_number,
             password_hash=password_hash,
-            display_name=_name(rng),
+            display_name=name,
             roles="",
             is_admin=False,
             active=True,
@@ -224,7 +226,7 @@ def _employer_with_persons(
             Person,
             id=person_id,
             id_number=person_number,
-            name=writer.last(User)["display_name"],
+            name=name,
             gender="M" if int(person_number[16]) % 2 else "F",
             birth_date=ric.get_birth_date(person_number),
             employer_id=employer_id,

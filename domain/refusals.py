@@ -10,7 +10,7 @@ class Refusal(ValueError):
 
     MESSAGES_EN: dict[str, str] = {}
 
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, /, **params):  # positional only: a message may fill a "code" of its own
         self.code = code
         self.params = params
         super().__init__(self.MESSAGES_EN[code] % params)

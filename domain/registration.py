@@ -7,7 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.account_opening import UsernameTaken
-from domain.account_opening import check_username_free
 from domain.account_opening import open_account
 from domain.accounts import User
 from domain.certificates import keep_existing_number
@@ -117,7 +116,6 @@ def open_organisation_application(
     credit_code = parse_credit_code(application.credit_code) if application.credit_code else None
     if credit_code and session.scalar(select(Organisation.id).where(Organisation.uscc == credit_code)):
         raise RegistrationRefused("credit_code_taken", code=credit_code)
-    _refuse_taken_username(session, application.admin_username)
     org = Organisation(
         kind=application.kind,
         name=application.name.strip(),
@@ -134,7 +132,7 @@ def open_organisation_application(
     )
     session.add(org)
     session.flush()
-    admin = open_account(
+    admin = _open_account(
         session,
         application.admin_username,
         application.admin_password,
@@ -170,9 +168,10 @@ def _check_parent(session, application, region, registrar) -> None:
             raise RegistrationRefused("authority_not_active", name=authority.name)
 
 
-def _refuse_taken_username(session: Session, username: str) -> None:
+def _open_account(session: Session, *args, **kwargs) -> User:
+    """Open the applicant's account; a taken username refuses the application (the caller rolls back)."""
     try:
-        check_username_free(session, username)
+        return open_account(session, *args, **kwargs)
     except UsernameTaken as taken:
         raise RegistrationRefused("username_taken", username=taken.username) from None
 
@@ -191,8 +190,7 @@ def open_person_application(
         raise RegistrationRefused("employer_not_active", name=employer.name)
     if application.title_level not in set(TitleLevel):
         raise RegistrationRefused("unknown_title", level=application.title_level)
-    _refuse_taken_username(session, parsed.value)
-    user = open_account(session, parsed.value, application.password, application.name.strip(), now)
+    user = _open_account(session, parsed.value, application.password, application.name.strip(), now)
     person = Person(
         id_number=parsed.value,
         name=application.name.strip(),

@@ -28,8 +28,6 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
-from domain.accounts import group_principal
-from domain.accounts import user_principal
 from domain.base import Base
 from domain.deadlines import china_day
 from domain.mail import Mailer
@@ -45,6 +43,8 @@ from domain.persons import PersonStatus
 from domain.policy import PolicyView
 from domain.policy import policies_for_year
 from domain.policy import resolve_policy
+from domain.principals import group_principal
+from domain.principals import user_principal
 from domain.supervision_documents import notice_mail
 
 log = logging.getLogger(__name__)

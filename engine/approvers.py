@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from domain.accounts import User
 from domain.organisations import Organisation
+from domain.principals import Principals
+from domain.principals import parse_principals
 from engine.models import HumanTask
 
 
@@ -25,30 +27,26 @@ def reassign_choices(session: Session, task_id: int) -> list[Approver]:
     task = session.get(HumanTask, task_id)
     if task is None:
         return []
-    user_ids = {int(p[2:]) for p in task.candidates.split() if p.startswith("u:")}
-    user_ids |= {i for i in (task.assignee_id, task.owner_id) if i is not None}
+    candidates = parse_principals(task.candidates.split())
+    user_ids = set(candidates.users) | {i for i in (task.assignee_id, task.owner_id) if i is not None}
     held_by = select(User.organisation_id).where(User.id.in_(user_ids)).scalar_subquery()
     rows = session.execute(
         select(User.id, User.display_name, Organisation.name)
         .join(Organisation, Organisation.id == User.organisation_id)
         .where(
             User.active.is_(True),
-            or_(
-                User.id.in_(user_ids), Organisation.id.in_(held_by), _candidate_organisations(task.candidates)
-            ),
+            or_(User.id.in_(user_ids), Organisation.id.in_(held_by), _candidate_organisations(candidates)),
         )
         .order_by(Organisation.name, User.display_name, User.id)
     )
     return [Approver(*row) for row in rows]
 
 
-def _candidate_organisations(candidates: str):
+def _candidate_organisations(candidates: Principals):
     """Return the SQL condition on Organisation for the group (g:) and organisation (o:) principals."""
-    clauses = []
-    for principal in candidates.split():
-        parts = principal.split(":")
-        if parts[0] == "g" and len(parts) == 4:
-            clauses.append(and_(Organisation.kind == parts[1], Organisation.region_code == parts[2]))
-        elif parts[0] == "o" and len(parts) == 3 and parts[1].isdigit():
-            clauses.append(Organisation.id == int(parts[1]))
+    clauses = [
+        and_(Organisation.kind == kind, Organisation.region_code == region)
+        for kind, region, _ in candidates.groups
+    ]
+    clauses += [Organisation.id == org_id for org_id, _ in candidates.organisations]
     return or_(*clauses) if clauses else false()

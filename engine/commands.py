@@ -10,7 +10,6 @@ from domain.accounts import Actor
 from engine.assignment import resolve_delegation
 from engine.context import CommandContext
 from engine.countersign import approve_in_turn
-from engine.countersign import cancel_countersigns
 from engine.countersign import close_countersigns
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
@@ -217,7 +216,6 @@ def _rewind(workflow, target, data: dict) -> None:
 def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
     workflow.cancel()
     for row in open_rows(ctx.db, instance.id):
-        cancel_countersigns(ctx, row)
         close_task_row(ctx, row, "cancelled")
     instance.status = status
     instance.ended_at = ctx.now

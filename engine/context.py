@@ -1,5 +1,6 @@
 """One command's working set: its transaction, actor, clock reading, and what it writes besides state."""
 
+from dataclasses import replace
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
@@ -44,7 +45,6 @@ class CommandContext:
         self.now = now or rt.clock()
         self.loaded_instance_id: int | None = None
         self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
-        self._read_ahead: tuple[InstanceRecord, str] | None = None
         self._task_read: TaskRead | None = None
 
     @property
@@ -68,12 +68,8 @@ class CommandContext:
 
     def new_workflow(self, definition_id: int) -> BpmnWorkflow:
         """Create a workflow of a definition version with this command's script engine."""
-        parsed = self._specs(definition_id)
+        parsed = specs_for(self.rt, self.session_on_demand, definition_id)  # cached: no session
         return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=self.script_engine())
-
-    def _specs(self, definition_id: int):
-        # the cache is looked at first so a command whose specs are parsed never opens a session
-        return self.rt.spec_cache.get(definition_id) or specs_for(self.rt, self.session, definition_id)
 
     def task_row(self, task_id: int, with_instance: bool = False) -> TaskRow | None:
         """Read a task row; `with_instance` also reads its instance in the same statement, for `load`."""
@@ -82,7 +78,6 @@ class CommandContext:
         found = load_task_and_instance(self.db, task_id)
         if found is None:
             return None
-        self._read_ahead = (found.instance, found.state)
         self._task_read = found
         return found.row
 
@@ -106,13 +101,17 @@ class CommandContext:
 
     def load(self, instance_id: int) -> tuple[InstanceRecord, BpmnWorkflow]:
         """Load an instance row (unless read ahead with its task) and restore its workflow."""
-        ahead, self._read_ahead = self._read_ahead, None
-        loaded = ahead if ahead and ahead[0].id == instance_id else load_instance(self.db, instance_id)
+        read = self._task_read
+        if read is not None and read.instance.id == instance_id and read.state is not None:
+            loaded = read.instance, read.state
+            self._task_read = replace(read, state=None)  # used once: a second load reads the row again
+        else:
+            loaded = load_instance(self.db, instance_id)
         if loaded is None:
             raise InvalidCommand(f"Process instance {instance_id} does not exist.")
         instance, state = loaded
         self.loaded_instance_id = instance_id
-        parsed = self._specs(instance.definition_id)
+        parsed = specs_for(self.rt, self.session_on_demand, instance.definition_id)
         workflow = load_workflow(state, parsed.spec, parsed.subprocess_specs, self.script_engine())
         return instance, workflow
 

@@ -11,23 +11,19 @@ from sqlalchemy.orm import Session
 
 from domain.accounts import Actor
 from domain.accounts import User
-from domain.accounts import user_principal
 from domain.organisations import Organisation
 from domain.organisations import OrganisationKind
 from domain.organisations import ancestors
 from domain.organisations import load_regions
+from domain.principals import user_principal
 from engine.context import CommandContext
 from engine.errors import InvalidCommand
-from engine.errors import NotAllowed
-from engine.errors import TaskNotFound
 from engine.inbox_models import TaskCc
 from engine.models import HumanTask
 from engine.runtime import Runtime
+from engine.task_access import acting_task
 from engine.task_rows import TaskRow
 from engine.transaction import run_command
-from engine.visibility import READ_ONLY
-from engine.visibility import may_act
-from engine.visibility import may_view
 
 MAX_RECIPIENTS = 20
 MAX_NOTE = 1000
@@ -54,7 +50,7 @@ def copy_task(rt: Runtime, actor: Actor, task_id: int, user_ids: list[int], note
     note = (note or "").strip()
 
     def body(ctx: CommandContext) -> CopyResult:
-        row = _copyable_task(ctx, task_id)
+        row = acting_task(ctx, task_id)
         if len(note) > MAX_NOTE:
             raise InvalidCommand(f"A note can be at most {MAX_NOTE} characters.")
         recipients = _recipients(ctx.session, actor, _task_region(ctx.session, row.id), user_ids)
@@ -70,18 +66,6 @@ def copy_task(rt: Runtime, actor: Actor, task_id: int, user_ids: list[int], note
         return CopyResult(row.id, new, tuple(r for r in recipients if r.id in had))
 
     return run_command(rt, "cc", actor, body, task_id)
-
-
-def _copyable_task(ctx: CommandContext, task_id: int) -> TaskRow:
-    """Return a task the actor works (holder, owner, candidate, administrator); readers may not copy it."""
-    row = ctx.task_row(task_id)
-    if row is None:
-        raise TaskNotFound(task_id)
-    if may_act(row, ctx.actor):
-        return row
-    if may_view(ctx.session, row, ctx.actor):
-        raise NotAllowed(READ_ONLY)
-    raise TaskNotFound(task_id)
 
 
 def _task_region(session: Session, task_id: int) -> str | None:

@@ -108,8 +108,8 @@ def _new_row(ctx: CommandContext, row: TaskRow, to_user_id: int, position: str, 
 
 def approve_in_turn(ctx: CommandContext, row: TaskRow, data: dict | None, opinion: str) -> bool:
     """Handle an approval that a countersign holds back; False when the step itself should complete now."""
-    if "countersign" not in row.allowed_actions.split(",") or not ctx.may_have_countersigns(row):
-        return False  # a step without countersign, or the read-ahead saw none: no query on the common path
+    if not _may_have_countersigns(ctx, row):
+        return False  # no query on the common path
     current = open_countersigns(ctx.db, row.id)
     if not current:
         return False
@@ -168,8 +168,7 @@ def _activate(ctx: CommandContext, row: TaskRow, turn: Countersign) -> None:
 
 def _move(ctx: CommandContext, turn: Countersign, from_state: str, **values) -> None:
     """Change a countersign row from the state read; a lost race (a double submit) raises VersionConflict."""
-    found = ctx.db.execute(MOVE.values(**values), {"row_id": turn.id, "from_state": from_state})
-    if found.rowcount != 1:
+    if ctx.db.run(MOVE, {"row_id": turn.id, "from_state": from_state, **values}) != 1:
         raise VersionConflict(turn.id)
 
 
@@ -183,7 +182,7 @@ def _keep_form_data(ctx: CommandContext, row: TaskRow, data: dict | None) -> Non
 
 def close_countersigns(ctx: CommandContext, row: TaskRow) -> None:
     """Before a return or reject: refuse one from a before-me approver, cancel the open countersigns."""
-    if "countersign" not in row.allowed_actions.split(","):
+    if not _may_have_countersigns(ctx, row):
         return
     current = open_countersigns(ctx.db, row.id)
     mine = active_of(current, ctx.actor.id)
@@ -192,26 +191,18 @@ def close_countersigns(ctx: CommandContext, row: TaskRow) -> None:
             "An approver added before the holder can only agree; the holder decides (加签只能同意)."
         )
     if current:
-        ctx.db.execute(CLOSE_ALL, {"task_id": row.id})
-
-
-def cancel_countersigns(ctx: CommandContext, row: TaskRow) -> None:
-    """When a process ends early (withdrawn, terminated), its steps' open countersigns end with it."""
-    if "countersign" in row.allowed_actions.split(","):
-        ctx.db.execute(CLOSE_ALL, {"task_id": row.id})
+        ctx.db.run(CLOSE_ALL, {"task_id": row.id})
 
 
 def refuse_if_countersigning(ctx: CommandContext, row: TaskRow, what: str) -> None:
     """Refuse handing over a task its holder only works as an added approver."""
-    if "countersign" in row.allowed_actions.split(",") and active_of(
-        open_countersigns(ctx.db, row.id), ctx.actor.id
-    ):
+    if _may_have_countersigns(ctx, row) and active_of(open_countersigns(ctx.db, row.id), ctx.actor.id):
         raise NotAllowed(f"You hold this task as a countersigning approver and cannot {what} it.")
 
 
 def move_active_turn(ctx: CommandContext, row: TaskRow, to_user_id: int) -> None:
     """Give the active countersign of a reassigned task to its new holder."""
-    current = open_countersigns(ctx.db, row.id) if "countersign" in row.allowed_actions.split(",") else []
+    current = open_countersigns(ctx.db, row.id) if _may_have_countersigns(ctx, row) else []
     active = next((c for c in current if c.state == "active"), None)
     if active is None:
         return
@@ -220,3 +211,8 @@ def move_active_turn(ctx: CommandContext, row: TaskRow, to_user_id: int) -> None
             f"{assignee_name(ctx.session, to_user_id)} already has a countersign on this task."
         )
     _move(ctx, active, "active", user_id=to_user_id, open_user_id=to_user_id)
+
+
+def _may_have_countersigns(ctx: CommandContext, row: TaskRow) -> bool:
+    """Say whether a task can have open countersigns: its step allows them and its read-ahead saw some."""
+    return "countersign" in row.allowed_actions.split(",") and ctx.may_have_countersigns(row)

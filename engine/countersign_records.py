@@ -21,7 +21,6 @@ from domain.base import Base
 from engine.prepared import Prepared
 
 POSITIONS = ("before", "after")
-OPEN_STATES = ("pending", "active")
 
 
 class TaskCountersign(Base):
@@ -67,10 +66,12 @@ OPEN_ROWS = Prepared(
     .order_by(TABLE.c.id)
 )
 INSERT = insert(TABLE)
-MOVE = update(TABLE).where(TABLE.c.id == bindparam("row_id"), TABLE.c.state == bindparam("from_state"))
-CLOSE_ALL = (
+MOVE = Prepared(
+    update(TABLE).where(TABLE.c.id == bindparam("row_id"), TABLE.c.state == bindparam("from_state"))
+)
+CLOSE_ALL = Prepared(
     update(TABLE)
-    .where(TABLE.c.human_task_id == bindparam("task_id"), TABLE.c.state.in_(OPEN_STATES))
+    .where(TABLE.c.human_task_id == bindparam("task_id"), TABLE.c.open_user_id.is_not(None))
     .values(state="cancelled", open_user_id=None)
 )
 
@@ -113,7 +114,7 @@ def countersigns_of(session: Session, task_id: int) -> list[CountersignView]:
         )
         .join(asked, asked.c.id == TABLE.c.user_id)
         .join(by, by.c.id == TABLE.c.requested_by_id)
-        .where(TABLE.c.human_task_id == task_id, TABLE.c.state.in_(OPEN_STATES))
+        .where(TABLE.c.human_task_id == task_id, TABLE.c.open_user_id.is_not(None))
         .order_by(TABLE.c.id)
     )
     return [CountersignView(*row) for row in rows]

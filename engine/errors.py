@@ -63,6 +63,15 @@ class NotAColleague(InvalidCommand):
         )
 
 
+class AlreadyUrgedToday(InvalidCommand):
+    """The task was urged today already."""
+
+    def __init__(self):
+        super().__init__(
+            "This task was already urged today; please try again tomorrow (此事项今天已催办过，请明天再试)."
+        )
+
+
 class StepFailed(EngineError):
     """An engine step failed; the instance keeps its last good state and an incident records why."""
 

@@ -55,12 +55,13 @@ class TaskItem:
 
 @dataclass(frozen=True)
 class CurrentStep:
-    """An open step of a process: who holds it, or which queues it waits in (name, role)."""
+    """An open step of a process: who holds it (name, user id), or which queues it waits in (name, role)."""
 
     task_id: int
     name: str
     due_at: datetime | None
     holder: str | None
+    holder_id: int | None
     queues: tuple[tuple[str, str], ...]
 
 
@@ -222,7 +223,8 @@ def current_steps(session: Session, instance_ids: list[int]) -> dict[int, tuple[
     for task_id, instance_id, name, due_at, assignee_id, candidates in rows:
         holder = names.get(f"u:{assignee_id}", ("—", ""))[0] if assignee_id is not None else None
         queues = () if holder else tuple(names.get(p, (p, "")) for p in candidates.split())
-        found.setdefault(instance_id, []).append(CurrentStep(task_id, name, due_at, holder, queues))
+        step = CurrentStep(task_id, name, due_at, holder, assignee_id, queues)
+        found.setdefault(instance_id, []).append(step)
     return {key: tuple(steps) for key, steps in found.items()}
 
 
@@ -272,6 +274,11 @@ def history(session: Session, actor: Actor, instance_id: int) -> list[HistoryEnt
     """Return the audit trail of an instance the actor may see, oldest first; raise TaskNotFound if hidden."""
     if not visibility.may_view_instance(session, actor, instance_id):
         raise TaskNotFound(instance_id)
+    return audit_trail(session, instance_id)
+
+
+def audit_trail(session: Session, instance_id: int) -> list[HistoryEntry]:
+    """Return an instance's audit trail, oldest first, to a caller that proved the actor may see it."""
     rows = session.execute(
         select(
             AuditEvent.action,

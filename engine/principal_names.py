@@ -7,15 +7,15 @@ from sqlalchemy.orm import Session
 
 from domain.accounts import User
 from domain.organisations import Organisation
+from domain.principals import parse_principals
 
 
 def principal_names(session: Session, principals: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Name principals as (name, role) in at most three indexed queries; unknown ones are left out."""
-    principals = set(principals)
-    users = [int(p[2:]) for p in principals if p.startswith("u:") and p[2:].isdigit()]
-    parts = [p.split(":") for p in principals if not p.startswith("u:")]
-    pairs = [(q[1], q[2]) for q in parts if len(q) == 4 and q[0] == "g"]
-    org_ids = [int(q[1]) for q in parts if len(q) == 3 and q[0] == "o" and q[1].isdigit()]
+    parsed = parse_principals(set(principals))
+    users = parsed.users
+    pairs = [(kind, region) for kind, region, _ in parsed.groups]
+    org_ids = [org_id for org_id, _ in parsed.organisations]
     names = {}
     if users:
         found_users = session.execute(select(User.id, User.display_name).where(User.id.in_(users)))
@@ -28,7 +28,7 @@ def principal_names(session: Session, principals: Iterable[str]) -> dict[str, tu
             offices.where(Organisation.region_code.in_(regions), Organisation.kind.in_(kinds))
         ).all()
     for org_id, kind, region, name in found:
-        for role in {q[-1] for q in parts}:
+        for role in parsed.roles:
             names[f"o:{org_id}:{role}"] = (name, role)
             names[f"g:{kind}:{region}:{role}"] = (name, role)
     return names

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine.countersign_records import CLOSE_ALL
 from engine.runtime import Candidates
 from engine.task_rows import INSERT_TASK
 from engine.task_rows import TaskRow
@@ -49,6 +50,8 @@ def close_task_row(ctx, row: TaskRow, state: str, outcome: str | None = None) ->
         ctx.db, row, state=state, outcome=outcome or row.outcome, completed_at=row.completed_at or ctx.now
     )
     sync_queue(ctx.db, row)
+    if state == "cancelled" and "countersign" in row.allowed_actions.split(","):
+        ctx.db.run(CLOSE_ALL, {"task_id": row.id})  # the added approvers' turns (加签) end with the step
 
 
 def _insert_row(ctx, instance, task) -> int:

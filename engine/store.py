@@ -137,7 +137,7 @@ class TaskRead:
 
     row: TaskRow
     instance: InstanceRecord
-    state: str
+    state: str | None  # None once a load has used it
     open_tasks: int  # the instance's open task rows when read, this one included
     countersigning: bool  # the task has pending or active countersigns (加签)
 

@@ -4,6 +4,7 @@ from engine.context import CommandContext
 from engine.models import Incident
 from engine.models import TimerJob
 from engine.runtime import Runtime
+from engine.runtime import transaction
 from engine.runtime import unit_of_work
 from engine.timers import SweepResult
 from engine.timers import claim_due_jobs
@@ -20,8 +21,8 @@ def sweep_timers(rt: Runtime, owner: str | None = None, limit: int = 200) -> Swe
     result.claimed = len(job_ids)
     for job_id in job_ids:
         try:
-            with unit_of_work(rt) as session:
-                if fire_job(CommandContext(rt, session, None), job_id, owner):
+            with transaction(rt) as db:  # the ORM session is made only if the firing needs it
+                if fire_job(CommandContext(rt, db, None), job_id, owner):
                     result.fired += 1
         except Exception as fault:  # one bad instance must not stop the sweep
             result.failed += 1

@@ -4,7 +4,6 @@ from sqlalchemy import bindparam
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from domain.accounts import Actor
 from domain.accounts import User
 from engine.context import CommandContext
 from engine.errors import InvalidCommand
@@ -25,13 +24,22 @@ from engine.visibility import may_view
 _FINISH = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == OPEN))
 
 
-def visible_open_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:
-    """Return an open task the actor may see; raise TaskNotFound or TaskAlreadyHandled otherwise."""
+def acting_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:
+    """Return a task the actor works (holder, owner, candidate, administrator), open or not.
+
+    A reader (a copy's, the initiator, an earlier handler) gets NotAllowed; anyone else TaskNotFound.
+    """
     row = ctx.task_row(task_id, with_instance)
-    if row is None or not may_see(row, ctx.actor):
-        if row is not None and may_view(ctx.session, row, ctx.actor):
-            raise NotAllowed(READ_ONLY)  # a reader (copy, initiator, earlier handler) may not act
-        raise TaskNotFound(task_id)
+    if row is not None and may_act(row, ctx.actor):
+        return row
+    if row is not None and may_view(ctx.session, row, ctx.actor):
+        raise NotAllowed(READ_ONLY)
+    raise TaskNotFound(task_id)
+
+
+def visible_open_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:
+    """Return an open task the actor works; raise TaskNotFound, NotAllowed or TaskAlreadyHandled otherwise."""
+    row = acting_task(ctx, task_id, with_instance)
     if row.state != "open":
         raise TaskAlreadyHandled(row.completed_by_name, row.completed_at)
     return row
@@ -46,11 +54,6 @@ def workable_task(ctx: CommandContext, task_id: int, action: str, with_instance:
     if action not in row.allowed_actions.split(",") and action != "approve":
         raise NotAllowed(f"This step does not allow '{action}'.")
     return row
-
-
-def may_see(row: TaskRow, actor: Actor) -> bool:
-    """Say whether the actor holds, owns or is a candidate of the task (or is an administrator)."""
-    return may_act(row, actor)
 
 
 def require_opinion(opinion: str, action: str) -> None:

@@ -18,6 +18,7 @@ from domain.accounts import Actor
 from domain.base import Base
 from domain.deadlines import china_day
 from engine.context import CommandContext
+from engine.errors import AlreadyUrgedToday
 from engine.errors import InvalidCommand
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskNotFound
@@ -40,15 +41,6 @@ class TaskUrge(Base):
     day: Mapped[date]
     by_user_id: Mapped[int]
     at: Mapped[datetime]
-
-
-class AlreadyUrgedToday(InvalidCommand):
-    """The task was urged today already."""
-
-    def __init__(self):
-        super().__init__(
-            "This task was already urged today; please try again tomorrow (此事项今天已催办过，请明天再试)."
-        )
 
 
 _TASKS = HumanTask.__table__

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceT
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
 from engine.diagrams import ParsedDiagram
+from engine.projection import DEFAULT_ACTIONS
 from engine.runtime import Runtime
 from engine.sandbox import check_expression
 from engine.sandbox import check_script
@@ -30,7 +31,6 @@ from engine.scripting import iso_literal
 
 BUILTIN_OPERATIONS = frozenset({"remind", "escalate"})
 ACTIONS = frozenset({"approve", "return", "reject", "transfer", "delegate", "countersign", "withdraw"})
-DEFAULT_ACTIONS = "approve,return,reject,transfer,delegate,countersign"
 UNSUPPORTED_TASKS = {
     "SendTask": "send tasks are not supported: nothing outside the process receives messages",
     "ReceiveTask": "receive tasks are not supported: nothing delivers messages to a process",

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from domain import registration
-from domain.accounts import org_principal
 from domain.certificate_records import RangeExhausted
 from domain.certificates import allocate_range
 from domain.certificates import draw_number
 from domain.notices import Notice
 from domain.persons import Person
+from domain.principals import org_principal
 
 
 def update_organisation(session: Session, data: dict, *, now: datetime, **_) -> dict:

@@ -46,7 +46,11 @@ def pytest_configure(config):
     """Make every app, CLI subprocess and direct hash in this run use the cheap argon2 settings."""
     for key, value in CHEAP_HASHING.items():
         os.environ.setdefault(f"CEFLOW_{key}", str(value))
-    configure_hashing(1, 1024, 1)
+    configure_hashing(
+        CHEAP_HASHING["PASSWORD_TIME_COST"],
+        CHEAP_HASHING["PASSWORD_MEMORY_KIB"],
+        CHEAP_HASHING["PASSWORD_PARALLELISM"],
+    )
 
 
 class FakeClock:
@@ -155,6 +159,18 @@ def actor(session_factory, world):
             return actor_for(session, world[name])
 
     return get
+
+
+@pytest.fixture
+def admin(session_factory, clock) -> Actor:
+    """An administrator without an organisation, like the demo's."""
+    with session_factory() as session, session.begin():
+        user = User(
+            username="admin", password_hash="x", display_name="系统管理员", is_admin=True, created_at=clock()
+        )
+        session.add(user)
+        session.flush()
+        return actor_for(session, user.id)
 
 
 @pytest.fixture

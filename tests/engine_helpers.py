@@ -1,7 +1,8 @@
-"""Small readers the engine tests share: inbox rows, audit events, instance state."""
+"""Small readers the engine tests share: inbox rows, audit events, notices, instance state."""
 
 from sqlalchemy import select
 
+from domain.notices import Notice
 from engine.models import AuditEvent
 from engine.models import HumanTask
 from engine.models import ProcessInstance
@@ -24,6 +25,24 @@ def audit_actions(session_factory, instance_id):
     with session_factory() as s:
         q = select(AuditEvent.action).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
         return list(s.execute(q).scalars())
+
+
+def audit_events(session_factory, instance_id, action):
+    """Return the instance's audit events of one action, oldest first."""
+    with session_factory() as s:
+        q = select(AuditEvent).where(AuditEvent.instance_id == instance_id, AuditEvent.action == action)
+        return list(s.scalars(q.order_by(AuditEvent.id)))
+
+
+def notices(session_factory, recipient=None, kind=None):
+    """Return the notices to a principal and/or of a kind, oldest first."""
+    q = select(Notice).order_by(Notice.id)
+    if recipient is not None:
+        q = q.where(Notice.recipient == recipient)
+    if kind is not None:
+        q = q.where(Notice.kind == kind)
+    with session_factory() as s:
+        return list(s.scalars(q))
 
 
 def instance(session_factory, instance_id):

@@ -6,8 +6,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from domain.accounts import User
-from domain.accounts import actor_for
-from domain.notices import Notice
 from engine.assignment import claim_task
 from engine.commands import complete_task
 from engine.copies import MAX_RECIPIENTS
@@ -23,8 +21,9 @@ from engine.inbox import list_tasks
 from engine.inbox import task_detail
 from engine.inbox_models import ListQuery
 from engine.inbox_models import TaskCc
-from engine.models import AuditEvent
 from engine.visibility import may_view_instance
+from tests.engine_helpers import audit_events
+from tests.engine_helpers import notices
 from tests.engine_helpers import only_open_task
 from tests.test_demo_approval import submit
 
@@ -47,30 +46,6 @@ def copies_of(session_factory, task_id):
         ).all()
 
 
-def events(session_factory, instance_id, action="cc"):
-    with session_factory() as s:
-        return s.scalars(
-            select(AuditEvent).where(AuditEvent.instance_id == instance_id, AuditEvent.action == action)
-        ).all()
-
-
-def notices_to(session_factory, user_id):
-    with session_factory() as s:
-        return s.execute(
-            select(Notice.kind, Notice.title, Notice.body).where(Notice.recipient == f"u:{user_id}")
-        ).all()
-
-
-def make_admin(session_factory, clock):
-    with session_factory() as s, s.begin():
-        user = User(
-            username="root", password_hash="x", display_name="管理员", is_admin=True, created_at=clock()
-        )
-        s.add(user)
-        s.flush()
-        return actor_for(s, user.id)
-
-
 # --- copying ----------------------------------------------------------------------------
 
 
@@ -86,10 +61,10 @@ def test_the_holder_copies_a_task_and_each_recipient_gets_a_copy_and_a_notice(
         (f"u:{city.id}", reviewer.id),
     ]
     for user in (colleague, city):
-        assert notices_to(session_factory, user.id) == [
+        assert [(n.kind, n.title, n.body) for n in notices(session_factory, f"u:{user.id}")] == [
             ("cc", "抄送给您：县级人社局审核", "请知悉学时认定情况")
         ]
-    [event] = events(session_factory, county.instance_id)
+    [event] = audit_events(session_factory, county.instance_id, "cc")
     assert event.actor_id == reviewer.id and event.opinion == "请知悉学时认定情况"
     assert event.details["to_names"] == ["叶县approver", "平顶山市reviewer"]
     assert event.details["to_user_ids"] == [colleague.id, city.id]
@@ -102,8 +77,7 @@ def test_a_candidate_of_a_queued_task_may_copy_it(rt, actor, session_factory):
     assert len(result.copied) == 1 and len(copies_of(session_factory, task.id)) == 1
 
 
-def test_an_administrator_may_copy_any_task(rt, actor, session_factory, county, clock):
-    admin = make_admin(session_factory, clock)
+def test_an_administrator_may_copy_any_task(rt, actor, session_factory, county, admin):
     result = copy_task(rt, admin, county.id, [actor("410000-approver").id])  # the province's HRSS
     assert [r.name for r in result.copied] == ["河南省approver"]
 
@@ -117,10 +91,9 @@ def test_copying_to_the_same_user_again_makes_no_second_copy_and_says_so(rt, act
     assert nothing_new.copied == () and [r.id for r in nothing_new.already] == [city.id]
 
     assert len(copies_of(session_factory, county.id)) == 2
-    assert (
-        len(notices_to(session_factory, colleague.id)) == 1 and len(notices_to(session_factory, city.id)) == 1
-    )
-    assert [e.details["to_user_ids"] for e in events(session_factory, county.instance_id)] == [
+    assert len(notices(session_factory, f"u:{colleague.id}")) == 1
+    assert len(notices(session_factory, f"u:{city.id}")) == 1
+    assert [e.details["to_user_ids"] for e in audit_events(session_factory, county.instance_id, "cc")] == [
         [colleague.id],
         [city.id],
     ]
@@ -161,7 +134,8 @@ def test_recipients_are_checked_and_a_refused_copy_writes_nothing(
     ids = {name: [user_id] for name, user_id in world.items()} | {"inactive": [world["410422-approver"]]}
     with pytest.raises(InvalidCommand, match=reason):
         copy_task(rt, actor("410422-reviewer"), county.id, recipients(ids), "看一下")
-    assert copies_of(session_factory, county.id) == [] and events(session_factory, county.instance_id) == []
+    assert copies_of(session_factory, county.id) == []
+    assert audit_events(session_factory, county.instance_id, "cc") == []
 
 
 def test_a_note_too_long_is_refused(rt, actor, county):

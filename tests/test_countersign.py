@@ -5,7 +5,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from domain.accounts import User
-from domain.notices import Notice
 from engine.assignment import claim_task
 from engine.assignment import delegate_task
 from engine.assignment import transfer_task
@@ -20,9 +19,10 @@ from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
-from engine.models import AuditEvent
 from tests.engine_helpers import audit_actions
+from tests.engine_helpers import audit_events
 from tests.engine_helpers import instance
+from tests.engine_helpers import notices
 from tests.engine_helpers import only_open_task
 from tests.test_concurrency import race
 from tests.test_demo_approval import submit
@@ -38,23 +38,10 @@ def at_city(rt, actor, session_factory):
     return iid, city
 
 
-def notices_to(session_factory, user_id):
-    with session_factory() as s:
-        return list(
-            s.scalars(select(Notice.title).where(Notice.recipient == f"u:{user_id}").order_by(Notice.id))
-        )
-
-
 def countersigns(session_factory, task_id):
     with session_factory() as s:
         rows = s.scalars(select(TaskCountersign).where(TaskCountersign.human_task_id == task_id))
         return [(r.position, r.state, r.opinion) for r in rows.all()]
-
-
-def last_event(session_factory, iid, action):
-    with session_factory() as s:
-        q = select(AuditEvent).where(AuditEvent.instance_id == iid, AuditEvent.action == action)
-        return s.scalars(q.order_by(AuditEvent.id.desc())).first()
 
 
 def test_an_approver_added_before_me_agrees_and_the_task_comes_back(rt, actor, session_factory):
@@ -63,8 +50,8 @@ def test_an_approver_added_before_me_agrees_and_the_task_comes_back(rt, actor, s
     countersign_task(rt, approver, city.id, colleague.id, "before", "请先核对学时")
     task = only_open_task(session_factory, iid)
     assert task.assignee_id == colleague.id and task.owner_id is None
-    assert notices_to(session_factory, colleague.id) == ["加签给您：市级人社局审批"]
-    event = last_event(session_factory, iid, "countersign")
+    assert [n.title for n in notices(session_factory, f"u:{colleague.id}")] == ["加签给您：市级人社局审批"]
+    event = audit_events(session_factory, iid, "countersign")[-1]
     assert event.opinion == "请先核对学时"
     assert event.details == {"position": "before", "to_user_id": colleague.id, "to_name": colleague.name}
 
@@ -72,8 +59,8 @@ def test_an_approver_added_before_me_agrees_and_the_task_comes_back(rt, actor, s
     task = only_open_task(session_factory, iid)
     assert (task.spec_name, task.assignee_id) == ("city_approval", approver.id)
     assert countersigns(session_factory, city.id) == [("before", "done", "学时无误，同意")]
-    assert last_event(session_factory, iid, "countersign_approve").opinion == "学时无误，同意"
-    assert notices_to(session_factory, approver.id)[-1] == "加签已处理：市级人社局审批"
+    assert audit_events(session_factory, iid, "countersign_approve")[-1].opinion == "学时无误，同意"
+    assert notices(session_factory, f"u:{approver.id}")[-1].title == "加签已处理：市级人社局审批"
 
     complete_task(rt, approver, city.id, {}, "同意")
     assert instance(session_factory, iid).status == "completed"
@@ -114,8 +101,8 @@ def test_an_approver_added_after_me_decides_the_step(rt, actor, session_factory)
     complete_task(rt, approver, city.id, {}, "我同意")
     task = only_open_task(session_factory, iid)
     assert (task.spec_name, task.state, task.assignee_id) == ("city_approval", "open", colleague.id)
-    assert last_event(session_factory, iid, "approve").opinion == "我同意"
-    assert notices_to(session_factory, colleague.id)[-1] == "轮到您加签审批：市级人社局审批"
+    assert audit_events(session_factory, iid, "approve")[-1].opinion == "我同意"
+    assert notices(session_factory, f"u:{colleague.id}")[-1].title == "轮到您加签审批：市级人社局审批"
 
     complete_task(rt, colleague, city.id, {}, "同意")
     assert instance(session_factory, iid).status == "completed"
@@ -239,12 +226,11 @@ def test_a_double_submitted_countersign_request_adds_one_approver(rt, actor, ses
     assert countersigns(session_factory, city.id) == [("after", "pending", "")]
 
 
-def test_terminating_the_process_closes_its_open_countersigns(rt, actor, session_factory):
+def test_terminating_the_process_closes_its_open_countersigns(rt, actor, session_factory, admin):
     from engine.commands import terminate_instance
 
     iid, city = at_city(rt, actor, session_factory)
     countersign_task(rt, actor("410400-approver"), city.id, actor("410400-reviewer").id, "after", "请复核")
-    admin = actor("410400-approver").__class__(id=0, name="管理员", principals=(), is_admin=True)
     terminate_instance(rt, admin, iid, "申请重复，终止")
     assert instance(session_factory, iid).status == "terminated"
     assert countersigns(session_factory, city.id) == [("after", "cancelled", "")]

@@ -100,11 +100,10 @@ def test_applicant_can_withdraw_while_the_county_reviews_but_not_later(rt, actor
         withdraw_instance(rt, actor("410422-reviewer"), first)
 
 
-def test_only_an_admin_terminates(rt, actor, session_factory):
+def test_only_an_admin_terminates(rt, actor, session_factory, admin):
     iid = submit(rt, actor, session_factory)
     with pytest.raises(NotAllowed):
         terminate_instance(rt, actor("410422-reviewer"), iid, "测试")
-    admin = actor("410400-approver").__class__(id=0, name="管理员", principals=(), is_admin=True)
     terminate_instance(rt, admin, iid, "重复申请")
     assert instance(session_factory, iid).status == "terminated"
 

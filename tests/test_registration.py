@@ -98,6 +98,26 @@ def test_nothing_registers_under_an_inactive_parent(rt, session_factory, clock):
         assert s.scalar(select(func.count()).where(User.username == "yx2gz")) == 0
 
 
+def test_a_taken_admin_username_or_credit_code_refuses_the_application_and_stores_nothing(
+    rt, session_factory, clock
+):
+    parent = authority(session_factory, clock)
+    apply_for_organisation(rt, employer_application(parent))
+    name = "叶县第三高级中学"
+    other_code = credit_code("91410400MA44L5XC8")
+    with pytest.raises(RegistrationRefused) as refused:
+        apply_for_organisation(
+            rt, employer_application(parent, name=name, credit_code=other_code, admin_username="YX2GZ")
+        )
+    assert refused.value.code == "username_taken"
+    with pytest.raises(RegistrationRefused) as refused:  # its message fills a "code": once a TypeError
+        apply_for_organisation(rt, employer_application(parent, name=name, admin_username="yx3gz"))
+    assert refused.value.code == "credit_code_taken" and credit_code() in str(refused.value)
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).where(Organisation.name == name)) == 0
+        assert s.scalar(select(func.count()).where(User.username.in_(["yx2gz", "yx3gz"]))) == 1
+
+
 def test_returned_application_is_corrected_and_resubmitted(rt, actor, session_factory, clock):
     iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
     review = only_open_task(session_factory, iid)

@@ -5,51 +5,25 @@ from sqlalchemy import select
 
 from domain.accounts import Actor
 from domain.accounts import User
-from domain.notices import Notice
 from engine.assignment import claim_task
 from engine.assignment import reassign_task
 from engine.commands import complete_task
 from engine.commands import return_task
 from engine.countersign import countersign_task
+from engine.errors import AlreadyUrgedToday
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskNotFound
-from engine.models import AuditEvent
-from engine.urge import AlreadyUrgedToday
 from engine.urge import TaskUrge
 from engine.urge import urge_task
 from tests.engine_helpers import audit_actions
+from tests.engine_helpers import audit_events
+from tests.engine_helpers import notices
 from tests.engine_helpers import only_open_task
 from tests.test_concurrency import race
+from tests.test_countersign import at_city
 from tests.test_demo_approval import submit
-
-
-@pytest.fixture
-def admin(session_factory, world, clock):
-    """An administrator without an organisation, like the demo's."""
-    with session_factory() as s, s.begin():
-        user = User(
-            username="admin", password_hash="x", display_name="系统管理员", is_admin=True, created_at=clock()
-        )
-        s.add(user)
-        s.flush()
-        return Actor(user.id, user.display_name, (f"u:{user.id}",), is_admin=True)
-
-
-def notices(session_factory, kind):
-    with session_factory() as s:
-        rows = s.execute(
-            select(Notice.recipient, Notice.title).where(Notice.kind == kind).order_by(Notice.id)
-        )
-        return [tuple(row) for row in rows]
-
-
-def event(session_factory, iid, action):
-    with session_factory() as s:
-        q = select(AuditEvent).where(AuditEvent.instance_id == iid, AuditEvent.action == action)
-        return s.scalars(q).one()
-
 
 # --- urge --------------------------------------------------------------------------------
 
@@ -58,8 +32,10 @@ def test_the_applicant_urges_a_queued_step_and_its_queue_is_told(rt, actor, sess
     iid = submit(rt, actor, session_factory)
     county = only_open_task(session_factory, iid)
     urge_task(rt, actor("applicant"), county.id, "请尽快审核")
-    assert notices(session_factory, "urge") == [("g:hrss:410422:reviewer", "张三催办：县级人社局审核")]
-    urged = event(session_factory, iid, "urge")
+    assert [(n.recipient, n.title) for n in notices(session_factory, kind="urge")] == [
+        ("g:hrss:410422:reviewer", "张三催办：县级人社局审核")
+    ]
+    [urged] = audit_events(session_factory, iid, "urge")
     assert urged.opinion == "请尽快审核" and urged.details == {"recipients": ["g:hrss:410422:reviewer"]}
 
 
@@ -69,7 +45,9 @@ def test_a_claimed_step_is_urged_to_its_holder_alone(rt, actor, session_factory)
     reviewer = actor("410422-reviewer")
     claim_task(rt, reviewer, county.id)
     urge_task(rt, actor("applicant"), county.id)
-    assert notices(session_factory, "urge") == [(f"u:{reviewer.id}", "张三催办：县级人社局审核")]
+    assert [(n.recipient, n.title) for n in notices(session_factory, kind="urge")] == [
+        (f"u:{reviewer.id}", "张三催办：县级人社局审核")
+    ]
 
 
 def test_urge_is_once_a_day_per_task_by_the_china_date(rt, actor, session_factory, clock):
@@ -100,7 +78,7 @@ def test_two_urges_at_the_same_moment_send_one_notice(rt, actor, session_factory
     )
     errors = [o for o in outcomes if isinstance(o, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], AlreadyUrgedToday), outcomes
-    assert len(notices(session_factory, "urge")) == 1
+    assert len(notices(session_factory, kind="urge")) == 1
 
 
 def test_an_earlier_approver_and_an_admin_may_urge(rt, actor, session_factory, admin, clock):
@@ -112,7 +90,7 @@ def test_an_earlier_approver_and_an_admin_may_urge(rt, actor, session_factory, a
         urge_task(rt, admin, city.id)
     clock.advance(days=1)
     urge_task(rt, admin, city.id)
-    assert [r for r, _title in notices(session_factory, "urge")] == ["g:hrss:410400:approver"] * 2
+    assert [n.recipient for n in notices(session_factory, kind="urge")] == ["g:hrss:410400:approver"] * 2
 
 
 @pytest.mark.parametrize("username", ["410423-reviewer", "410400-reviewer", "410400-approver"])
@@ -124,7 +102,7 @@ def test_others_may_not_urge_and_get_not_found(rt, actor, session_factory, usern
         urge_task(rt, actor(username), city.id)  # a stranger, a colleague, even a candidate of the step
     with pytest.raises(TaskNotFound):
         urge_task(rt, actor("applicant"), 999999)
-    assert notices(session_factory, "urge") == []
+    assert notices(session_factory, kind="urge") == []
 
 
 def test_a_handled_step_cannot_be_urged(rt, actor, session_factory):
@@ -133,7 +111,7 @@ def test_a_handled_step_cannot_be_urged(rt, actor, session_factory):
     complete_task(rt, actor("410422-reviewer"), county.id, {}, "同意")
     with pytest.raises(TaskAlreadyHandled):
         urge_task(rt, actor("applicant"), county.id)
-    assert notices(session_factory, "urge") == []
+    assert notices(session_factory, kind="urge") == []
 
 
 def test_the_holder_cannot_urge_themselves(rt, actor, session_factory):
@@ -155,11 +133,11 @@ def test_an_admin_reassigns_a_held_task_and_both_are_told(rt, actor, session_fac
     claim_task(rt, reviewer, county.id)
     reassign_task(rt, admin, county.id, colleague.id, "审核员休假")
     assert only_open_task(session_factory, iid).assignee_id == colleague.id
-    assert notices(session_factory, "reassign") == [
+    assert [(n.recipient, n.title) for n in notices(session_factory, kind="reassign")] == [
         (f"u:{colleague.id}", "改派给您：县级人社局审核"),
         (f"u:{reviewer.id}", "您的待办已改派：县级人社局审核"),
     ]
-    done = event(session_factory, iid, "reassign")
+    [done] = audit_events(session_factory, iid, "reassign")
     assert done.opinion == "审核员休假"
     assert done.details == {
         "from_user_id": reviewer.id,
@@ -177,7 +155,9 @@ def test_an_admin_reassigns_a_queued_task(rt, actor, session_factory, admin):
     colleague = actor("410422-approver")
     reassign_task(rt, admin, county.id, colleague.id, "指定办理")
     assert only_open_task(session_factory, iid).assignee_id == colleague.id
-    assert notices(session_factory, "reassign") == [(f"u:{colleague.id}", "改派给您：县级人社局审核")]
+    assert [(n.recipient, n.title) for n in notices(session_factory, kind="reassign")] == [
+        (f"u:{colleague.id}", "改派给您：县级人社局审核")
+    ]
 
 
 def test_reassign_refusals(rt, actor, session_factory, admin, world):
@@ -199,11 +179,8 @@ def test_reassign_refusals(rt, actor, session_factory, admin, world):
 
 
 def test_reassigning_a_countersign_gives_its_turn_to_the_new_holder(rt, actor, session_factory, admin, clock):
-    iid = submit(rt, actor, session_factory)
-    complete_task(rt, actor("410422-reviewer"), only_open_task(session_factory, iid).id, {}, "同意")
-    city = only_open_task(session_factory, iid)
+    iid, city = at_city(rt, actor, session_factory)
     approver, colleague = actor("410400-approver"), actor("410400-reviewer")
-    claim_task(rt, approver, city.id)
     countersign_task(rt, approver, city.id, colleague.id, "before", "请核对")
     with session_factory() as s, s.begin():
         third = User(username="c3", password_hash="x", display_name="第三人", created_at=clock())
@@ -211,6 +188,6 @@ def test_reassigning_a_countersign_gives_its_turn_to_the_new_holder(rt, actor, s
         s.flush()
         third_id = third.id
     reassign_task(rt, admin, city.id, third_id, "审核员休假")
-    third_actor = colleague.__class__(third_id, "第三人", (f"u:{third_id}",))
+    third_actor = Actor(third_id, "第三人", (f"u:{third_id}",))
     complete_task(rt, third_actor, city.id, {}, "核对无误")
     assert only_open_task(session_factory, iid).assignee_id == approver.id

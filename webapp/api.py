@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from engine import copies
 from engine import inbox
 from engine import inbox_models
+from engine.errors import AlreadyUrgedToday
 from engine.errors import EngineError
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
@@ -26,7 +27,6 @@ from engine.errors import StepFailed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskNotFound
 from engine.runtime import unit_of_work
-from engine.urge import AlreadyUrgedToday
 from forms.catalog import form_catalog
 from webapp import task_actions
 from webapp.api_spec import openapi_document
@@ -38,6 +38,7 @@ from webapp.inbox import runtime
 from webapp.inbox_bulk import BULK_ACTIONS
 from webapp.inbox_bulk import MAX_BULK
 from webapp.inbox_bulk import run_bulk
+from webapp.messages import explain
 
 api = Blueprint("inbox_api", __name__, url_prefix="/api")
 ACTIONS = {
@@ -93,7 +94,7 @@ def refused(error):
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 422)
     if isinstance(error, StepFailed):
         status = 500
-    return _error(status, type(error).__name__, task_actions.explain_action(error))
+    return _error(status, type(error).__name__, explain(error))
 
 
 @api.errorhandler(task_actions.Refused)

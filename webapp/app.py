@@ -14,7 +14,7 @@ from webapp import api
 from webapp import auth
 from webapp import directory
 from webapp import inbox
-from webapp import inbox_bulk  # noqa: F401  (its bulk route joins inbox.blueprint)
+from webapp import inbox_bulk
 from webapp import notices
 from webapp import policy
 from webapp import processes
@@ -64,6 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)
+    app.register_blueprint(inbox_bulk.blueprint)
     app.register_blueprint(api.api)
     app.register_blueprint(tasks_page.blueprint)
     app.register_blueprint(processes.blueprint)

@@ -4,14 +4,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from domain.organisations import Region
-from forms.choices import TITLE_LEVELS
+from forms.choices import APPLICATION_KIND_LABELS
+from forms.choices import TITLE_LEVEL_LABELS
 
-KIND_WORDS = {
-    "hrss": _l("HRSS"),
-    "authority": _l("Industry authority"),
-    "employer": _l("Employing organisation"),
-    "institution": _l("Training institution"),
-}
 # (data key, label); keys a process's data does not carry are left out
 FIELDS = (
     ("name", _l("Name")),
@@ -31,8 +26,8 @@ FIELDS = (
 def application_rows(session: Session, data: dict) -> list[tuple[str, str]]:
     """Return (label, value) of the application fields present in a task's data, values in words."""
     words = {
-        "kind": {key: str(label) for key, label in KIND_WORDS.items()},
-        "title_level": {choice.value: str(choice.label) for choice in TITLE_LEVELS},
+        "kind": {key: str(label) for key, label in APPLICATION_KIND_LABELS.items()},
+        "title_level": {value: str(label) for value, label in TITLE_LEVEL_LABELS.items()},
     }
     rows = []
     for key, label in FIELDS:

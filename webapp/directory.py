@@ -16,18 +16,13 @@ from domain import directory
 from domain import keyset
 from domain import person_directory
 from domain.jurisdiction import NotVisible
-from forms.choices import TITLE_LEVELS
+from forms.choices import ORGANISATION_KIND_LABELS
+from forms.choices import TITLE_LEVEL_LABELS
 from webapp.extensions import db
 
 blueprint = Blueprint("directory", __name__)
 api = Blueprint("directory_api", __name__, url_prefix="/api")
 
-KINDS = [
-    ("hrss", _l("HRSS")),
-    ("authority", _l("Industry authority")),
-    ("employer", _l("Employer")),
-    ("institution", _l("Training institution")),
-]
 STATUSES = [
     ("active", _l("Active")),
     ("pending", _l("Pending review")),
@@ -51,8 +46,7 @@ def _filters(names: tuple[str, ...]) -> dict:
 
 
 def _labels() -> dict:
-    title_levels = {choice.value: choice.label for choice in TITLE_LEVELS}
-    return {"kinds": dict(KINDS), "statuses": dict(STATUSES), "title_levels": title_levels}
+    return {"kinds": ORGANISATION_KIND_LABELS, "statuses": dict(STATUSES), "title_levels": TITLE_LEVEL_LABELS}
 
 
 def _search(query, names: tuple[str, ...], limit: int = 50):

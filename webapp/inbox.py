@@ -1,6 +1,6 @@
 """The approvers' inbox: five lists with filters and saved filters, and the task page.
 
-Bulk actions on the lists are in webapp.inbox_bulk, on the same blueprint.
+Bulk actions on the lists are in webapp.inbox_bulk, on a blueprint of their own.
 """
 
 from flask import Blueprint
@@ -97,6 +97,13 @@ def list_labels() -> dict[str, dict[str, str]]:
     }
 
 
+def safe_list_back(target: str | None) -> str | None:
+    """Return a same-site inbox list address to go back to, or None: never another site."""
+    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
+        return target
+    return None
+
+
 def _open_saved(filter_id: int | None):
     try:
         found = inbox_models.saved_filter(db.session, current_user.actor, filter_id or 0)
@@ -161,13 +168,6 @@ def act(actor, action: str, task_id: int, opinion: str = "", data: dict | None =
     table[action]()
 
 
-def describe(error: EngineError) -> str:
-    """Return an engine refusal in the user's language."""
-    if isinstance(error, TaskNotFound):
-        return _("This task does not exist or is not yours to see.")
-    return explain(error)
-
-
 @blueprint.route("/tasks/<int:task_id>")
 @login_required
 def task(task_id: int):
@@ -185,7 +185,7 @@ def task(task_id: int):
         "task.html",
         detail=detail,
         form=form,
-        history=inbox.history(db.session, actor, detail.item.instance_id),
+        history=inbox.audit_trail(db.session, detail.item.instance_id),  # task_detail proved visibility
         action_labels=action_labels(),
     )
 

@@ -1,10 +1,8 @@
-"""The inbox's bulk actions: approve or return many listed tasks at once, each in its own command.
-
-The route sits on the inbox blueprint (webapp.inbox); the app factory imports this module so it exists.
-"""
+"""The inbox's bulk actions: approve or return many listed tasks at once, each in its own command."""
 
 from dataclasses import dataclass
 
+from flask import Blueprint
 from flask import abort
 from flask import flash
 from flask import redirect
@@ -20,8 +18,10 @@ from engine.errors import EngineError
 from forms.catalog import form_catalog
 from webapp.extensions import db
 from webapp.inbox import act
-from webapp.inbox import blueprint
-from webapp.inbox import describe
+from webapp.inbox import safe_list_back
+from webapp.messages import explain
+
+blueprint = Blueprint("inbox_bulk", __name__)
 
 BULK_ACTIONS = ("approve", "return")
 MAX_BULK = 100
@@ -45,7 +45,7 @@ def bulk():
     action = request.form.get("action")
     if action not in BULK_ACTIONS:
         abort(400)
-    back = _back(request.form.get("back"))
+    back = safe_list_back(request.form.get("back")) or url_for("inbox.my_tasks")
     task_ids = request.form.getlist("task_id", type=int)
     if not task_ids or len(task_ids) > MAX_BULK:
         flash(_("Select from 1 to %(most)s tasks.", most=MAX_BULK), "error")
@@ -56,13 +56,6 @@ def bulk():
     for failed in (r for r in results if not r.ok):
         flash(_("Not done: %(task)s: %(reason)s", task=failed.label, reason=failed.message), "error")
     return redirect(back)
-
-
-def _back(target: str | None) -> str:
-    """Return to the list the form was posted from, never to another site."""
-    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
-        return target
-    return url_for("inbox.my_tasks")
 
 
 def run_bulk(actor, action: str, task_ids: list[int], opinion: str) -> list[BulkResult]:
@@ -77,7 +70,7 @@ def run_bulk(actor, action: str, task_ids: list[int], opinion: str) -> list[Bulk
         try:
             act(actor, action, task_id, opinion.strip())
         except EngineError as error:
-            results.append(BulkResult(task_id, label, False, describe(error)))
+            results.append(BulkResult(task_id, label, False, explain(error)))
             continue
         results.append(BulkResult(task_id, label, True, _("Done.")))
     return results

@@ -8,17 +8,26 @@ from domain.identity import MESSAGES_ZH
 from domain.identity import IdentifierError
 from domain.registration import MESSAGES_ZH as REGISTRATION_ZH
 from domain.registration import RegistrationRefused
+from engine.errors import AlreadyUrgedToday
 from engine.errors import DiagramRefused
 from engine.errors import EngineError
 from engine.errors import InvalidCommand
+from engine.errors import NotAColleague
 from engine.errors import NotAllowed
 from engine.errors import StepFailed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
+from engine.errors import TaskNotFound
 
 
 def explain(error: EngineError) -> str:
     """Return a message a person can act on, translated where the kind of error is known."""
+    if isinstance(error, TaskNotFound):
+        return _("This task does not exist or is not yours to see.")
+    if isinstance(error, AlreadyUrgedToday):
+        return _("This task was already urged today; please try again tomorrow.")
+    if isinstance(error, NotAColleague):
+        return _("Choose an active colleague of your organisation.")
     if isinstance(error, TaskHeldByOther):
         return _("This task is being handled by %(who)s.", who=error.by or _("someone else"))
     if isinstance(error, TaskAlreadyHandled):

@@ -4,7 +4,6 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from domain import colleagues
@@ -17,10 +16,8 @@ from engine import urge
 from engine import visibility
 from engine.approvers import Approver
 from engine.approvers import reassign_choices
-from engine.errors import EngineError
-from engine.errors import NotAColleague
 from webapp.extensions import db
-from webapp.inbox import describe
+from webapp.inbox import runtime
 
 ACTIONS = ("transfer", "delegate", "countersign", "reassign", "terminate", "urge")
 
@@ -57,10 +54,6 @@ def run_task_action(actor, action: str, task_id: int, values: Mapping) -> None:
     handlers[action](actor, action, task_id, values, opinion)
 
 
-def _runtime():
-    return current_app.extensions["ceflow.runtime"]
-
-
 def _user_id(values: Mapping) -> int:
     """Return the chosen user's id, or refuse the request."""
     raw = values.get("to_user_id")
@@ -78,7 +71,7 @@ def _hand_over(actor, action: str, task_id: int, values: Mapping, opinion: str) 
     if action in facts.opinion_required and not opinion:
         raise Refused(_("Please write an opinion for this action."))
     command = assignment.transfer_task if action == "transfer" else assignment.delegate_task
-    command(_runtime(), actor, task_id, to_user_id, opinion)
+    command(runtime(), actor, task_id, to_user_id, opinion)
 
 
 def _countersign(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
@@ -89,32 +82,23 @@ def _countersign(actor, action: str, task_id: int, values: Mapping, opinion: str
     to_user_id = _user_id(values)
     if not opinion:
         raise Refused(_("Please write an opinion for this action."))
-    countersign.countersign_task(_runtime(), actor, task_id, to_user_id, position, opinion)
+    countersign.countersign_task(runtime(), actor, task_id, to_user_id, position, opinion)
 
 
 def _reassign(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
     visibility.viewable_task_instance(db.session, actor, task_id)  # 404 before any form complaint
     to_user_id = _user_id(values)
-    assignment.reassign_task(_runtime(), actor, task_id, to_user_id, opinion)
+    assignment.reassign_task(runtime(), actor, task_id, to_user_id, opinion)
 
 
 def _terminate(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
     instance_id = visibility.viewable_task_instance(db.session, actor, task_id)  # no workflow load
-    commands.terminate_instance(_runtime(), actor, instance_id, opinion)
+    commands.terminate_instance(runtime(), actor, instance_id, opinion)
 
 
 def _urge(actor, action: str, task_id: int, values: Mapping, opinion: str) -> None:
     note = str(values.get("note") or values.get("opinion") or "").strip()
-    urge.urge_task(_runtime(), actor, task_id, note)
-
-
-def explain_action(error: EngineError) -> str:
-    """Return an engine refusal of these actions in the user's language."""
-    if isinstance(error, urge.AlreadyUrgedToday):
-        return _("This task was already urged today; please try again tomorrow.")
-    if isinstance(error, NotAColleague):
-        return _("Choose an active colleague of your organisation.")
-    return describe(error)
+    urge.urge_task(runtime(), actor, task_id, note)
 
 
 def success_message(action: str) -> str:
@@ -129,8 +113,8 @@ def success_message(action: str) -> str:
     }[action]
 
 
-def side_actions(detail, actor, now) -> SideActions:
-    """Return the side actions the task page offers this viewer."""
+def side_actions(detail, actor, now, colleague_choices: list[colleagues.Colleague]) -> SideActions:
+    """Return the side actions the task page offers this viewer; countersign picks from colleague_choices."""
     item, is_open = detail.item, detail.state == "open" and detail.instance_status == "running"
     signs = countersign_records.countersigns_of(db.session, item.id) if is_open else []
     my_turn = next((c for c in signs if c.state == "active" and c.user_id == actor.id), None)
@@ -142,14 +126,9 @@ def side_actions(detail, actor, now) -> SideActions:
         countersigns=signs,
         my_turn=my_turn,
         may_countersign=may_countersign,
-        countersign_choices=colleagues.colleagues_of(db.session, actor) if may_countersign else [],
+        countersign_choices=colleague_choices if may_countersign else [],
         reassign_choices=reassign_choices(db.session, item.id) if is_open and actor.is_admin else [],
         may_terminate=is_open and actor.is_admin,
         may_urge=may_urge,
         urged_today=may_urge and item.id in urge.urged_today(db.session, [item.id], now),
     )
-
-
-def urged_today(task_ids: list[int], now) -> set[int]:
-    """Return which of the steps were urged today."""
-    return urge.urged_today(db.session, task_ids, now)

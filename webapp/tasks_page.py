@@ -24,6 +24,7 @@ from domain import colleagues
 from engine import commands
 from engine import copies
 from engine import diagram_view
+from engine import urge
 from engine import visibility
 from engine.errors import EngineError
 from engine.errors import NotAllowed
@@ -32,6 +33,9 @@ from engine.runtime import unit_of_work
 from webapp import task_actions
 from webapp.application_view import application_rows
 from webapp.extensions import db
+from webapp.inbox import runtime
+from webapp.inbox import safe_list_back
+from webapp.messages import explain
 
 blueprint = Blueprint("tasks_page", __name__)
 SOON = timedelta(hours=48)
@@ -47,16 +51,13 @@ class TaskExtras:
     max_mb: str
     return_steps: tuple[diagram_view.Step, ...]
     opinion_required: frozenset[str]
-    colleagues: list[colleagues.Colleague]
-    copy_choices: list[colleagues.Colleague]  # whom one who may act can copy the task to (抄送)
+    colleagues: list[colleagues.Colleague]  # whom the holder can hand the task over to
+    # the viewer's colleagues if they may act: whom to copy the task to (抄送); countersign picks from them
+    copy_choices: list[colleagues.Colleague]
     assignee_name: str | None
     owner_name: str | None
     due: str  # "overdue", "soon" or ""
     application: list[tuple[str, str]]  # the application's fields as (label, value)
-
-
-def runtime():
-    return current_app.extensions["ceflow.runtime"]
 
 
 def attachment_dir() -> Path:
@@ -70,14 +71,14 @@ def task_page_helpers() -> dict:
     return {"task_extras": task_extras, "side_actions": _side_actions, "urged_today": _urged_today}
 
 
-def _side_actions(detail) -> task_actions.SideActions:
-    return task_actions.side_actions(detail, current_user.actor, runtime().clock())
+def _side_actions(detail, colleague_choices: list[colleagues.Colleague]) -> task_actions.SideActions:
+    return task_actions.side_actions(detail, current_user.actor, runtime().clock(), colleague_choices)
 
 
 def _urged_today(items) -> set[int]:
     """Return which open steps of the listed applications were urged today (the "started" list)."""
-    step_ids = [step.task_id for item in items for step in getattr(item, "steps", ())]
-    return task_actions.urged_today(step_ids, runtime().clock())
+    step_ids = [step.task_id for item in items for step in item.steps]
+    return urge.urged_today(db.session, step_ids, runtime().clock())
 
 
 def task_extras(detail) -> TaskExtras:
@@ -90,6 +91,8 @@ def task_extras(detail) -> TaskExtras:
     holds = detail.state == "open" and item.assignee_id == actor.id
     hands_over = holds and detail.owner_id is None and {"transfer", "delegate"} & set(detail.allowed_actions)
     names = colleagues.display_names(db.session, (item.assignee_id, detail.owner_id))
+    # one query for hand-over, copy and countersign: each is offered only to one who may act (the holder may)
+    choices = colleagues.colleagues_of(db.session, actor) if detail.may_act else []
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     return TaskExtras(
         attachments=attachments.attachments_of(db.session, item.instance_id),
@@ -98,8 +101,8 @@ def task_extras(detail) -> TaskExtras:
         max_mb=f"{limit / 2**20:g}",
         return_steps=facts.return_steps,
         opinion_required=facts.opinion_required,
-        colleagues=colleagues.colleagues_of(db.session, actor) if hands_over else [],
-        copy_choices=colleagues.colleagues_of(db.session, actor) if detail.may_act else [],
+        colleagues=choices if hands_over else [],
+        copy_choices=choices,
         assignee_name=names.get(item.assignee_id),
         owner_name=names.get(detail.owner_id),
         due=due_state(item.due_at, runtime().clock()) if detail.state == "open" else "",
@@ -225,7 +228,7 @@ def copy(task_id: int):
     except TaskNotFound:
         abort(404)
     except EngineError as error:
-        flash(task_actions.explain_action(error), "error")
+        flash(explain(error), "error")
         return _back_to(task_id, "cc")
     flash(copy_message(result), "success")
     return _back_to(task_id)
@@ -246,7 +249,7 @@ def copy_message(result: copies.CopyResult) -> str:
 @login_required
 def urge_step(task_id: int):
     """Urge the holder of an open step, from the task page or the list of one's applications."""
-    actor, back = current_user.actor, _safe_back(request.form.get("back"))
+    actor, back = current_user.actor, safe_list_back(request.form.get("back"))
     try:
         task_actions.run_task_action(actor, "urge", task_id, request.form)
     except TaskNotFound:
@@ -258,17 +261,10 @@ def urge_step(task_id: int):
     return redirect(back or url_for("inbox.task", task_id=task_id))
 
 
-def _safe_back(target: str | None) -> str | None:
-    """Return a same-site inbox address to go back to, or None."""
-    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
-        return target
-    return None
-
-
 def _message(error: Exception) -> str:
     if isinstance(error, task_actions.Refused):
         return str(error)
-    return task_actions.explain_action(error)
+    return explain(error)
 
 
 def _act(task_id: int, command: Callable, success: str, go_to_list: bool = False, anchor: str | None = None):

@@ -109,6 +109,13 @@ def client(app):
 
 
 @pytest.fixture
+def files(app, tmp_path):
+    """Keep the test's attachments in a temporary folder."""
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "attachments")
+    return tmp_path / "attachments"
+
+
+@pytest.fixture
 def login_as(client):
     """Return a function: sign a user in (into `client` unless another is given) and return that client."""
 

@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import select
 
-from domain.notices import Notice
 from engine.countersign_records import TaskCountersign
-from engine.models import AuditEvent
-from engine.models import ProcessInstance
+from tests.engine_helpers import audit_actions
+from tests.engine_helpers import instance
+from tests.engine_helpers import notices
 from tests.web.conftest import csrf_token
 from tests.web.test_inbox_api import signed_in_api
 from tests.web.test_task_page import YEXIAN_SUBJECT
@@ -18,17 +18,6 @@ from tests.web.test_task_page import post_from_page
 from tests.web.test_task_page import task_row
 from tests.web.test_task_page import text
 from tests.web.test_task_page import user_id
-
-
-def status_of(session_factory, instance_id: int) -> str:
-    with session_factory() as session:
-        return session.get(ProcessInstance, instance_id).status
-
-
-def actions_of(session_factory, instance_id: int) -> list[str]:
-    with session_factory() as session:
-        query = select(AuditEvent.action).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
-        return list(session.scalars(query))
 
 
 def countersign_states(session_factory, task_id: int) -> list[tuple[str, str]]:
@@ -60,8 +49,12 @@ def test_countersign_after_me_through_the_page(app, client, login_as, session_fa
     page = text(added.get(f"/tasks/{city.id}"))
     assert "请您最后把关" in page and 'value="return"' in page  # the last word: may still return
     approve(added, city.id, "同意")
-    assert status_of(session_factory, city.instance_id) == "completed"
-    assert actions_of(session_factory, city.instance_id)[-3:] == ["approve", "countersign_approve", "approve"]
+    assert instance(session_factory, city.instance_id).status == "completed"
+    assert audit_actions(session_factory, city.instance_id)[-3:] == [
+        "approve",
+        "countersign_approve",
+        "approve",
+    ]
 
 
 def test_countersign_before_me_through_the_page_and_back(app, client, login_as, session_factory):
@@ -131,10 +124,7 @@ def test_an_admin_reassigns_from_the_page(app, client, login_as, session_factory
     response = post_from_page(admin, task.id, f"/tasks/{task.id}/reassign", data, follow_redirects=True)
     assert not flashed_error(response)
     assert task_row(session_factory, task.id).assignee_id == colleague
-    with session_factory() as session:
-        told = session.scalars(
-            select(Notice.recipient).where(Notice.kind == "reassign").order_by(Notice.id)
-        ).all()
+    told = [n.recipient for n in notices(session_factory, kind="reassign")]
     assert told == [f"u:{colleague}", f"u:{user_id(session_factory, 'yexian-reviewer')}"]
 
 
@@ -154,7 +144,7 @@ def test_a_non_admin_cannot_reassign_or_terminate_through_the_page(client, login
         post_from_page(client, task.id, f"/tasks/{task.id}/terminate", data, follow_redirects=True)
     )
     assert task_row(session_factory, task.id).assignee_id == reviewer
-    assert status_of(session_factory, task.instance_id) == "running"
+    assert instance(session_factory, task.instance_id).status == "running"
 
 
 def test_an_admin_terminates_from_the_page_with_a_reason(app, login_as, session_factory):
@@ -163,11 +153,11 @@ def test_an_admin_terminates_from_the_page_with_a_reason(app, login_as, session_
     response = post_from_page(
         admin, task.id, f"/tasks/{task.id}/terminate", {"opinion": ""}, follow_redirects=True
     )
-    assert flashed_error(response) and status_of(session_factory, task.instance_id) == "running"
+    assert flashed_error(response) and instance(session_factory, task.instance_id).status == "running"
     response = post_from_page(admin, task.id, f"/tasks/{task.id}/terminate", {"opinion": "重复申报"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/tasks")
-    assert status_of(session_factory, task.instance_id) == "terminated"
-    assert actions_of(session_factory, task.instance_id)[-1] == "terminate"
+    assert instance(session_factory, task.instance_id).status == "terminated"
+    assert audit_actions(session_factory, task.instance_id)[-1] == "terminate"
 
 
 # --- urge ----------------------------------------------------------------------------------
@@ -186,7 +176,7 @@ def test_the_applicant_urges_from_the_started_list_once_a_day(client, login_as, 
     assert f'action="/tasks/{task.id}/urge"' not in page and 'class="flash success"' in page
     again = client.post(f"/tasks/{task.id}/urge", data={"csrf_token": token, **data}, follow_redirects=True)
     assert flashed_error(again)
-    assert actions_of(session_factory, task.instance_id).count("urge") == 1
+    assert audit_actions(session_factory, task.instance_id).count("urge") == 1
 
 
 def test_an_admin_urges_from_the_task_page(app, login_as, session_factory):
@@ -197,8 +187,7 @@ def test_an_admin_urges_from_the_task_page(app, login_as, session_factory):
         admin, task.id, f"/tasks/{task.id}/urge", {"note": "请加快"}, follow_redirects=True
     )
     assert not flashed_error(response) and 'id="urge_submit"' not in text(response)
-    with session_factory() as session:
-        assert session.scalars(select(Notice.body).where(Notice.kind == "urge")).all() == ["请加快"]
+    assert [n.body for n in notices(session_factory, kind="urge")] == ["请加快"]
 
 
 # --- IDOR and CSRF --------------------------------------------------------------------------
@@ -213,7 +202,7 @@ def test_someone_outside_the_task_gets_404_for_every_side_action(app, login_as, 
     data |= {"position": "before"}
     assert outsider.post(f"/tasks/{task.id}/{action}", data=data).status_code == 404
     assert outsider.post(f"/tasks/999999/{action}", data=data).status_code == 404
-    assert status_of(session_factory, task.instance_id) == "running"
+    assert instance(session_factory, task.instance_id).status == "running"
     assert task_row(session_factory, task.id).assignee_id is None
 
 
@@ -223,7 +212,7 @@ def test_a_side_action_without_the_csrf_token_is_refused(app, login_as, session_
     admin = login_as("admin", into=app.test_client())
     data = {"to_user_id": user_id(session_factory, "yexian-approver"), "opinion": "x", "position": "before"}
     assert admin.post(f"/tasks/{task.id}/{action}", data=data).status_code == 400
-    assert status_of(session_factory, task.instance_id) == "running"
+    assert instance(session_factory, task.instance_id).status == "running"
     assert task_row(session_factory, task.id).assignee_id is None
 
 
@@ -248,7 +237,7 @@ def test_api_countersign_after_then_the_added_approver_completes(app, login_as, 
     added, added_headers = signed_in_api(login_as, "pds-reviewer", into=app.test_client())
     done = added.post(f"/api/inbox/tasks/{city.id}/complete", json={"opinion": "同意"}, headers=added_headers)
     assert done.status_code == 200
-    assert status_of(session_factory, city.instance_id) == "completed"
+    assert instance(session_factory, city.instance_id).status == "completed"
 
 
 def test_api_transfer_and_delegate_keep_the_pages_colleague_rule(app, login_as, session_factory):
@@ -287,7 +276,7 @@ def test_api_reassign_and_terminate_are_for_admins(app, login_as, session_factor
     ended = admin.post(
         f"/api/inbox/tasks/{task.id}/terminate", json={"opinion": "重复"}, headers=admin_headers
     )
-    assert ended.status_code == 200 and status_of(session_factory, task.instance_id) == "terminated"
+    assert ended.status_code == 200 and instance(session_factory, task.instance_id).status == "terminated"
     assert (
         admin.post(
             f"/api/inbox/tasks/{task.id}/terminate", json={"opinion": "x"}, headers=admin_headers

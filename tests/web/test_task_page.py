@@ -77,13 +77,6 @@ def stored_attachments(session_factory) -> list[Attachment]:
         return list(session.scalars(select(Attachment).order_by(Attachment.id)))
 
 
-@pytest.fixture
-def files(app, tmp_path):
-    """Keep the test's attachments in a temporary folder."""
-    app.config["ATTACHMENT_DIR"] = str(tmp_path / "attachments")
-    return tmp_path / "attachments"
-
-
 # --- the diagram -------------------------------------------------------------------------
 
 

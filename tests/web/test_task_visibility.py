@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engine.inbox_models import TaskCc
 from engine.models import AuditEvent
 from tests.web.conftest import csrf_token
+from tests.web.test_inbox_api import signed_in_api
 from tests.web.test_task_page import PDF
 from tests.web.test_task_page import approve
 from tests.web.test_task_page import claim
@@ -26,12 +27,6 @@ ACTION_FORMS = re.compile(
 
 
 @pytest.fixture
-def files(app, tmp_path):
-    app.config["ATTACHMENT_DIR"] = str(tmp_path / "attachments")
-    return tmp_path / "attachments"
-
-
-@pytest.fixture
 def copied(client, login_as, session_factory, files):
     """The county reviewer claims the Yexian application, attaches a file and copies it to a colleague."""
     task = open_task(session_factory)
@@ -43,12 +38,6 @@ def copied(client, login_as, session_factory, files):
     response = post_from_page(client, task.id, f"/tasks/{task.id}/cc", data, follow_redirects=True)
     assert 'class="flash success"' in text(response), text(response)
     return task
-
-
-def api_client(login_as, app, username):
-    """Sign in a fresh client; return it with the CSRF header for API writes."""
-    browser = login_as(username, into=app.test_client())
-    return browser, {"X-CSRFToken": browser.get("/api/inbox/csrf").get_json()["csrf_token"]}
 
 
 def cc_badge(browser) -> int:
@@ -119,7 +108,7 @@ def test_a_copys_reader_is_refused_every_action(app, login_as, session_factory, 
     token = csrf_token(text(reader.get(f"/tasks/{copied.id}")))
     sent = {"csrf_token": token, "file": (io.BytesIO(PDF), "b.pdf")}
     assert reader.post(f"/tasks/{copied.id}/attachments", data=sent).status_code == 403
-    api, headers = api_client(login_as, app, "yexian-approver")
+    api, headers = signed_in_api(login_as, "yexian-approver", into=app.test_client())
     refused = api.post(f"/api/inbox/tasks/{copied.id}/complete", json={"opinion": "越权"}, headers=headers)
     assert refused.status_code == 403 and refused.get_json()["error"] == "NotAllowed"
     row = task_row(session_factory, copied.id)
@@ -157,7 +146,7 @@ def test_a_stranger_gets_404_for_the_task_its_diagram_its_files_and_the_api(
     claim(holder, task.id)
     upload(holder, task.id, "a.pdf", PDF)
     [record] = stored_attachments(session_factory)
-    browser, headers = api_client(login_as, app, stranger)
+    browser, headers = signed_in_api(login_as, stranger, into=app.test_client())
     assert browser.get(f"/tasks/{task.id}").status_code == 404
     assert browser.get(f"/instances/{task.instance_id}/diagram.json").status_code == 404
     assert browser.get(f"/attachments/{record.id}").status_code == 404
@@ -176,7 +165,7 @@ def test_a_stranger_gets_404_for_the_task_its_diagram_its_files_and_the_api(
 
 def test_api_copies_a_task_once_per_reader_and_checks_the_recipients(app, login_as, session_factory):
     task = open_task(session_factory)
-    api, headers = api_client(login_as, app, "yexian-reviewer")
+    api, headers = signed_in_api(login_as, "yexian-reviewer", into=app.test_client())
     colleague, me = (user_id(session_factory, n) for n in ("yexian-approver", "yexian-reviewer"))
     url = f"/api/inbox/tasks/{task.id}/cc"
     first = api.post(url, json={"user_ids": [colleague], "note": "请知悉"}, headers=headers)
