@@ -123,9 +123,6 @@ class HistoryEntry:
     recipients: tuple[str, ...] = ()  # whom a task was copied, transferred or delegated to
 
 
-ITEM_COLUMNS = tuple(getattr(HumanTask, name) for name in TaskItem.__dataclass_fields__)
-
-
 def list_tasks(
     session: Session,
     actor: Actor,
@@ -244,7 +241,7 @@ def task_detail(rt: Runtime, session: Session, actor: Actor, task_id: int) -> Ta
     if row is None or not visibility.may_view(session, row, actor):
         raise TaskNotFound(task_id)
     instance = session.get(ProcessInstance, row.instance_id)
-    item = TaskItem(*(getattr(row, c.key) for c in ITEM_COLUMNS))
+    item = TaskItem(*(getattr(row, c.key) for c in inbox_sql.ITEM))
     copied, copy_unread = visibility.is_copied_to(session, row.id, actor)
     return TaskDetail(
         item,

@@ -10,6 +10,7 @@ from engine.runtime import Candidates
 from engine.task_rows import INSERT_TASK
 from engine.task_rows import TaskRow
 from engine.task_rows import change_task
+from engine.task_rows import holders
 from engine.task_rows import offer
 from engine.task_rows import sync_queue
 
@@ -101,7 +102,7 @@ def _apply_rungs(ctx, instance, row: TaskRow, task) -> None:
     """Carry a fired reminder or escalation from the workflow into the inbox and the notice centre."""
     if task._get_internal_data("remind_pending", False):
         task.internal_data.pop("remind_pending", None)
-        recipients = [f"u:{row.assignee_id}"] if row.assignee_id else row.candidates.split()
+        recipients = holders(row)
         ctx.notify(recipients, "reminder", f"待办即将到期：{row.name}", row.subject, instance.id, row.id)
         ctx.audit(instance.id, "remind", row, recipients=recipients)
     level = task._get_internal_data("escalation_level", 0)

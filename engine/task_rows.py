@@ -79,6 +79,11 @@ def open_rows(db, instance_id: int) -> list[TaskRow]:
     return [TaskRow(*found) for found in db.all(_OPEN, {"instance_id": instance_id})]
 
 
+def holders(row: TaskRow) -> list[str]:
+    """Return whom a notice about a task goes to: its holder, or else its candidates."""
+    return [f"u:{row.assignee_id}"] if row.assignee_id else row.candidates.split()
+
+
 def change_task(db, row: TaskRow, **values) -> None:
     """Write changed columns of a task row and keep the record in step."""
     db.run(_CHANGE, {"task_id": row.id, **values})

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import UniqueConstraint
-from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from engine.models import HumanTask
 from engine.models import ProcessInstance
 from engine.runtime import Runtime
 from engine.task_rows import TaskRow
+from engine.task_rows import holders
 from engine.transaction import run_command
 
 
@@ -46,9 +46,6 @@ class TaskUrge(Base):
 _TASKS = HumanTask.__table__
 _URGES = TaskUrge.__table__
 _INSERT = insert(_URGES)
-_URGED = select(_URGES.c.id).where(
-    _URGES.c.human_task_id == bindparam("task_id"), _URGES.c.day == bindparam("day")
-)
 
 
 def urge_task(rt: Runtime, actor: Actor, task_id: int, note: str = "") -> None:
@@ -63,7 +60,7 @@ def urge_task(rt: Runtime, actor: Actor, task_id: int, note: str = "") -> None:
         if row.assignee_id == actor.id:
             raise InvalidCommand("You hold this task yourself; there is nobody to urge.")
         _record_once_today(ctx, row)
-        recipients = [f"u:{row.assignee_id}"] if row.assignee_id else row.candidates.split()
+        recipients = holders(row)
         body_text = note.strip() or row.subject
         ctx.notify(recipients, "urge", f"{actor.name}催办：{row.name}", body_text, row.instance_id, row.id)
         ctx.audit(row.instance_id, "urge", row, note.strip(), recipients=recipients)
@@ -72,16 +69,14 @@ def urge_task(rt: Runtime, actor: Actor, task_id: int, note: str = "") -> None:
 
 
 def _record_once_today(ctx: CommandContext, row: TaskRow) -> None:
-    """Insert today's urge row, or explain that there is one; the unique key decides a race."""
+    """Insert today's urge row, or explain that there is one: the unique key (task, day) decides."""
     today = china_day(ctx.now)
-    if ctx.db.execute(_URGED, {"task_id": row.id, "day": today}).first() is not None:
-        raise AlreadyUrgedToday()
     try:
         with ctx.session.begin_nested():
             ctx.db.execute(
                 _INSERT, {"human_task_id": row.id, "day": today, "by_user_id": ctx.actor.id, "at": ctx.now}
             )
-    except IntegrityError as lost:  # a concurrent urge committed first
+    except IntegrityError as lost:  # today's row exists, or a concurrent urge committed first
         raise AlreadyUrgedToday() from lost
 
 

@@ -434,3 +434,10 @@ def test_a_queue_by_due_date_or_newest_reads_each_principals_index_range_in_orde
         plan = [row[-1] for row in s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
     # one sort: the merge of the per-principal pages; a scan sorting a whole queue would add one per principal
     assert sum("TEMP B-TREE FOR ORDER BY" in step for step in plan) == 1, plan
+
+
+def test_the_list_statements_select_the_fields_of_a_task_item_in_order():
+    from engine import inbox_sql
+    from engine.inbox import TaskItem
+
+    assert [column.key for column in inbox_sql.ITEM] == list(TaskItem.__dataclass_fields__)
