@@ -8,16 +8,16 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from bench.common import Measurement
-from domain.accounts import Actor
-from engine.commands import complete_task
-from engine.commands import start_instance
-from engine.models import OPEN
-from engine.models import HumanTask
-from engine.prepared import Prepared
+from domain.accounts.users import Actor
 from engine.runtime import Runtime
 from engine.runtime import transaction
-from engine.store import dump_workflow
-from engine.store import load_workflow
+from engine.runtime.models import OPEN
+from engine.runtime.models import HumanTask
+from engine.runtime.statements import Prepared
+from engine.runtime.store import dump_workflow
+from engine.runtime.store import load_workflow
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import start_instance
 
 PROCESS_KEY = "bench_approval"
 SOURCE_NAME = "bench_approval.bpmn"

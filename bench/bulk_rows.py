@@ -1,4 +1,4 @@
-"""Bulk rows into one connection, as a restore would: domain.bulk_rows.write_rows with the checks off.
+"""Bulk rows into one connection, as a restore would: infra.bulk_rows.write_rows with the checks off.
 
 The rows go through the domain's one bulk writer (COPY on PostgreSQL, executemany on SQLite); what
 the benchmark adds is a restore's habits: no foreign-key triggers on PostgreSQL, secondary indexes
@@ -8,7 +8,7 @@ dropped for the load and built once at the end, statistics gathered after.
 from sqlalchemy import Engine
 from sqlalchemy import Table
 
-from domain.bulk_rows import write_rows
+from infra.bulk_rows import write_rows
 
 CHUNK = 20_000  # rows a loader gathers per table before handing them over
 

@@ -10,10 +10,10 @@ import time
 
 from sqlalchemy import select
 
-from domain.accounts import Actor
-from domain.directory import search_organisations
-from domain.organisations import Organisation
-from domain.person_directory import search_persons
+from domain.accounts.users import Actor
+from domain.organisations.directory import search_organisations
+from domain.organisations.records import Organisation
+from domain.persons.directory import search_persons
 
 REPEATS = 7
 SURNAME = "王"  # the commonest surname of the generator's list: a broad name search

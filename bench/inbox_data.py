@@ -19,17 +19,17 @@ from bench.inbox_world import Plan
 from bench.inbox_world import Staff
 from bench.inbox_world import World
 from bench.inbox_world import people
-from domain.accounts import User
-from domain.organisations import Organisation
-from domain.organisations import Region
-from domain.principals import group_principal
-from domain.principals import org_principal
-from engine.inbox_models import TaskCc
-from engine.models import HumanTask
-from engine.models import HumanTaskCandidate
-from engine.models import ProcessDefinition
-from engine.models import ProcessInstance
-from engine.projection import NO_DUE_DATE
+from domain.accounts.principals import group_principal
+from domain.accounts.principals import org_principal
+from domain.accounts.users import User
+from domain.organisations.records import Organisation
+from domain.organisations.records import Region
+from engine.runtime.models import HumanTask
+from engine.runtime.models import HumanTaskCandidate
+from engine.runtime.models import ProcessDefinition
+from engine.runtime.models import ProcessInstance
+from engine.runtime.models import TaskCc
+from engine.runtime.projection import NO_DUE_DATE
 
 # (share of open tasks, office level, role, step name, candidate rule); the rest are claimed by staff
 QUEUES = (

@@ -17,16 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.inbox_world import World
-from domain.accounts import Actor
-from domain.accounts import actor_for
-from domain.population import SURNAMES
-from engine.inbox import CAP
-from engine.inbox import ORDERS
-from engine.inbox import inbox_counts
-from engine.inbox import list_tasks
-from engine.inbox_models import decode_cursor
-from engine.inbox_models import parse_query
-from engine.models import HumanTask
+from domain.accounts.users import Actor
+from domain.accounts.users import actor_for
+from engine.inbox.list_query import decode_cursor
+from engine.inbox.list_query import parse_query
+from engine.inbox.queries import CAP
+from engine.inbox.queries import ORDERS
+from engine.inbox.queries import inbox_counts
+from engine.inbox.queries import list_tasks
+from engine.runtime.models import HumanTask
+from seed.population import SURNAMES
 
 PAGE = 20
 DEEP_ROWS = 1000  # the deep page starts after 50 pages of 20

@@ -32,9 +32,9 @@ from bench.inbox_world import Plan
 from bench.stores import StoreUnavailable
 from bench.stores import fresh_database
 from domain.base import Base
-from domain.database import make_engine
-from engine.inbox import CAP
-from engine.models import HumanTaskCandidate
+from engine.inbox.queries import CAP
+from engine.runtime.models import HumanTaskCandidate
+from infra.database import make_engine
 from webapp.app import create_app
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ceflow_bench_inbox"

@@ -6,10 +6,10 @@ from dataclasses import field
 from datetime import datetime
 
 from bench.bulk_rows import BulkWriter
-from domain.accounts import User
-from domain.organisations import Organisation
-from domain.organisations import Region
-from domain.population import person_name
+from domain.accounts.users import User
+from domain.organisations.records import Organisation
+from domain.organisations.records import Region
+from seed.population import person_name
 
 PROVINCE = "410000"
 STAFF = {"county": ("reviewer", 10), "city": ("approver", 30), "province": ("reviewer", 40)}  # per office

@@ -28,15 +28,15 @@ from bench.bulk_rows import analyze  # noqa: E402
 from bench.directory_pages import time_directory  # noqa: E402
 from bench.stores import StoreUnavailable  # noqa: E402
 from bench.stores import fresh_database  # noqa: E402
-from domain.organisations import Region  # noqa: E402
-from domain.persons import Person  # noqa: E402
-from domain.policy import NOTICE_2015  # noqa: E402
-from domain.policy import save_policy  # noqa: E402
-from domain.population import PopulationPlan  # noqa: E402
-from domain.population import add_hrss_offices  # noqa: E402
-from domain.population import populate  # noqa: E402
-from domain.supervision import produce_supervision_notices  # noqa: E402
-from domain.supervision import supervision_period  # noqa: E402
+from domain.calendar.policy import NOTICE_2015  # noqa: E402
+from domain.calendar.policy import save_policy  # noqa: E402
+from domain.organisations.records import Region  # noqa: E402
+from domain.persons.records import Person  # noqa: E402
+from domain.supervision.notices import produce_supervision_notices  # noqa: E402
+from domain.supervision.notices import supervision_period  # noqa: E402
+from seed.population import PopulationPlan  # noqa: E402
+from seed.population import add_hrss_offices  # noqa: E402
+from seed.population import populate  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 stores.POSTGRES_SCHEMA = "bench_province"  # not the engine benchmark's schema: both may run at once

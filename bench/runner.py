@@ -20,9 +20,9 @@ from bench.stores import StoreUnavailable
 from bench.stores import describe
 from bench.stores import fresh_database
 from bench.stores import make_runtime
-from engine.models import HumanTask
-from engine.models import ProcessInstance
 from engine.runtime import Runtime
+from engine.runtime.models import HumanTask
+from engine.runtime.models import ProcessInstance
 
 QUICK_INSTANCES = 200
 FULL_INSTANCES = 3000

@@ -19,8 +19,8 @@ from bench.approval import OPINION
 from bench.approval import PROCESS_KEY
 from bench.approval import RawFlow
 from bench.common import Measurement
-from engine.store import dump_workflow
-from engine.store import load_workflow
+from engine.runtime.store import dump_workflow
+from engine.runtime.store import load_workflow
 
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 TASK_INSERT = (

@@ -12,17 +12,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
-import engine.models  # noqa: F401  (registers the engine's tables on Base.metadata)
+import schema  # noqa: F401  (registers every table on Base.metadata)
 from bench.approval import CANDIDATE_RULE
 from bench.approval import DIAGRAM
 from bench.approval import FORM_KEY
 from bench.approval import SOURCE_NAME
 from bench.approval import one_group
 from domain.base import Base
-from domain.database import make_engine
-from engine.definitions import deploy
 from engine.runtime import Runtime
 from engine.runtime import bootstrap
+from engine.runtime.definitions import deploy
+from infra.database import make_engine
 
 # BENCH_POSTGRES_URL points the benchmark at a database of its own, away from a test run's
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
-from domain.accounts import Actor
+from domain.accounts.users import Actor
 from domain.base import Base
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from domain.persons import TitleLevel
+from domain.persons.records import TitleLevel
 
 TITLE_LEVELS = [
     SelectChoice(TitleLevel.SENIOR_FULL, _l("Senior (full)")),

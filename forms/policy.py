@@ -13,8 +13,8 @@ from wtforms import DateField
 from wtforms import IntegerField
 from wtforms.validators import InputRequired
 
-from domain.policy import EDITABLE
-from domain.policy import PolicyView
+from domain.calendar.policy import EDITABLE
+from domain.calendar.policy import PolicyView
 
 LABELS = {
     "org_registration_deadline": _l("Organisations register by"),

@@ -2,12 +2,12 @@
 
 from sqlalchemy.orm import Session
 
-from domain.organisations import RegionLevel
-from domain.organisations import ancestors
-from domain.organisations import load_regions
-from domain.organisations import region_at_level
-from domain.principals import group_principal
-from domain.principals import org_principal
+from domain.accounts.principals import group_principal
+from domain.accounts.principals import org_principal
+from domain.organisations.records import RegionLevel
+from domain.organisations.records import ancestors
+from domain.organisations.records import load_regions
+from domain.organisations.records import region_at_level
 
 # The engine's Candidates type is duck-typed here: handlers never import the engine.
 Result = tuple[tuple[str, ...], tuple[int, ...]]

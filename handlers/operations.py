@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from domain.notices import Notice
+from domain.notices.records import Notice
 from handlers import registration
 
 

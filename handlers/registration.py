@@ -4,13 +4,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from domain import registration
-from domain.certificate_records import RangeExhausted
-from domain.certificates import allocate_range
-from domain.certificates import draw_number
-from domain.notices import Notice
-from domain.persons import Person
-from domain.principals import org_principal
+from domain.accounts.principals import org_principal
+from domain.certificates.numbers import allocate_range
+from domain.certificates.numbers import draw_number
+from domain.certificates.records import RangeExhausted
+from domain.notices.records import Notice
+from domain.persons.records import Person
+from domain.registration import applications as registration
 
 
 def update_organisation(session: Session, data: dict, *, now: datetime, **_) -> dict:

@@ -11,27 +11,26 @@ from sqlalchemy import MetaData
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-import domain.certificate_records  # noqa: F401  (registers tables on Base.metadata)
-import engine.models  # noqa: F401
-from domain.accounts import Actor
-from domain.accounts import User
-from domain.accounts import actor_for
+import schema  # noqa: F401  (registers every table on Base.metadata)
+from domain.accounts.passwords import configure_hashing
+from domain.accounts.users import Actor
+from domain.accounts.users import User
+from domain.accounts.users import actor_for
 from domain.base import Base
-from domain.calendar import WorkingCalendar
-from domain.calendar import seed_from_package
-from domain.database import make_engine
-from domain.deadlines import working_days_function
-from domain.organisations import Organisation
-from domain.passwords import configure_hashing
-from domain.policy import policy_deadline_function
-from domain.policy import review_days_function
-from domain.regions import seed_regions
-from engine.definitions import deploy
+from domain.calendar.deadlines import working_days_function
+from domain.calendar.holidays import WorkingCalendar
+from domain.calendar.holidays import seed_from_package
+from domain.calendar.policy import policy_deadline_function
+from domain.calendar.policy import review_days_function
+from domain.organisations.records import Organisation
+from domain.organisations.shipped_regions import seed_regions
 from engine.runtime import bootstrap
+from engine.runtime.definitions import deploy
 from forms.catalog import form_catalog
 from handlers.candidates import candidate_rules
 from handlers.operations import end_hooks
 from handlers.operations import operations
+from infra.database import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = ROOT / "workflows" / "bpmn"

@@ -2,11 +2,11 @@
 
 from sqlalchemy import select
 
-from domain.notices import Notice
-from engine.models import AuditEvent
-from engine.models import HumanTask
-from engine.models import ProcessInstance
-from engine.models import TimerJob
+from domain.notices.records import Notice
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import HumanTask
+from engine.runtime.models import ProcessInstance
+from engine.runtime.models import TimerJob
 
 
 def open_tasks(session_factory, instance_id):

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from domain import attachments
-from domain.accounts import Actor
+from domain.accounts.users import Actor
 from domain.attachments import AttachmentRefused
 from domain.attachments import check_upload
 

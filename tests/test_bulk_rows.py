@@ -13,21 +13,21 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from domain.accounts import User
-from domain.bulk_rows import RowsNotWritable
-from domain.bulk_rows import write_rows
-from domain.certificate_records import CertificateNumber
-from domain.certificate_records import NumberRange
-from domain.organisations import Organisation
-from domain.organisations import Region
-from domain.persons import Person
-from domain.population import PopulationPlan
-from domain.population import add_hrss_offices
-from domain.population import credit_code
-from domain.population import populate
-from domain.regions import PINGDINGSHAN_REGIONS
-from domain.regions import seed_regions
-from engine.inbox_models import SavedFilter
+from domain.accounts.users import User
+from domain.certificates.records import CertificateNumber
+from domain.certificates.records import NumberRange
+from domain.organisations.records import Organisation
+from domain.organisations.records import Region
+from domain.organisations.shipped_regions import PINGDINGSHAN_REGIONS
+from domain.organisations.shipped_regions import seed_regions
+from domain.persons.records import Person
+from engine.inbox.saved_filters import SavedFilter
+from infra.bulk_rows import RowsNotWritable
+from infra.bulk_rows import write_rows
+from seed.population import PopulationPlan
+from seed.population import add_hrss_offices
+from seed.population import credit_code
+from seed.population import populate
 
 BEIJING = timezone(timedelta(hours=8))
 AT = datetime(2025, 11, 3, 9, 30, 15, 123456, tzinfo=BEIJING)  # not UTC: stored and read back as UTC

@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.base import Base
-from domain.calendar import CalendarDay
-from domain.calendar import CalendarError
-from domain.calendar import CalendarYear
-from domain.calendar import WorkingCalendar
-from domain.calendar import YearStatus
-from domain.calendar import calendar_status
-from domain.calendar import seed_from_package
-from domain.calendar import set_year_schedule
+from domain.calendar.holidays import CalendarDay
+from domain.calendar.holidays import CalendarError
+from domain.calendar.holidays import CalendarYear
+from domain.calendar.holidays import WorkingCalendar
+from domain.calendar.holidays import YearStatus
+from domain.calendar.holidays import calendar_status
+from domain.calendar.holidays import seed_from_package
+from domain.calendar.holidays import set_year_schedule
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

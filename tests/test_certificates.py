@@ -7,22 +7,22 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-import domain.certificate_records  # noqa: F401  (registers the certificate tables on Base.metadata)
-from domain.certificate_records import CertificateError
-from domain.certificate_records import CertificateNumber
-from domain.certificate_records import NumberRange
-from domain.certificate_records import RangeError
-from domain.certificate_records import RangeExhausted
-from domain.certificate_records import RangeUsage
-from domain.certificate_records import format_number
-from domain.certificates import MAX_RANGE_SIZE
-from domain.certificates import allocate_range
-from domain.certificates import draw_number
-from domain.certificates import keep_existing_number
-from domain.certificates import range_usage
-from domain.certificates import void_number
-from domain.organisations import Organisation
-from domain.persons import Person
+import schema  # noqa: F401  (registers every table on Base.metadata)
+from domain.certificates.numbers import MAX_RANGE_SIZE
+from domain.certificates.numbers import allocate_range
+from domain.certificates.numbers import draw_number
+from domain.certificates.numbers import keep_existing_number
+from domain.certificates.numbers import range_usage
+from domain.certificates.numbers import void_number
+from domain.certificates.records import CertificateError
+from domain.certificates.records import CertificateNumber
+from domain.certificates.records import NumberRange
+from domain.certificates.records import RangeError
+from domain.certificates.records import RangeExhausted
+from domain.certificates.records import RangeUsage
+from domain.certificates.records import format_number
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
 
 YEXIAN_PREFIX = "4104222025"  # 叶县 HRSS (410422), allocating in 2025 (the fake clock's year)
 

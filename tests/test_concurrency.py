@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.commands import complete_task
-from engine.commands import start_instance
 from engine.errors import TaskAlreadyHandled
-from engine.models import AuditEvent
-from engine.models import HumanTask
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import HumanTask
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import start_instance
 from tests.engine_helpers import only_open_task
 
 

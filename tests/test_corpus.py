@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands import start_instance
-from engine.definitions import deploy
 from engine.errors import DiagramRefused
+from engine.runtime.definitions import deploy
+from engine.tasks.commands import start_instance
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bpmn-miwg"
 if not CORPUS.is_dir():

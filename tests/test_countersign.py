@@ -4,21 +4,21 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from domain.accounts import User
-from engine.assignment import claim_task
-from engine.assignment import delegate_task
-from engine.assignment import transfer_task
-from engine.assignment import unclaim_task
-from engine.commands import complete_task
-from engine.commands import reject_task
-from engine.commands import return_task
-from engine.countersign import countersign_task
-from engine.countersign_records import TaskCountersign
+from domain.accounts.users import User
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
+from engine.runtime.models import TaskCountersign
+from engine.tasks.assignment import claim_task
+from engine.tasks.assignment import delegate_task
+from engine.tasks.assignment import transfer_task
+from engine.tasks.assignment import unclaim_task
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import reject_task
+from engine.tasks.commands import return_task
+from engine.tasks.countersign import countersign_task
 from tests.engine_helpers import audit_actions
 from tests.engine_helpers import audit_events
 from tests.engine_helpers import instance
@@ -227,7 +227,7 @@ def test_a_double_submitted_countersign_request_adds_one_approver(rt, actor, ses
 
 
 def test_terminating_the_process_closes_its_open_countersigns(rt, actor, session_factory, admin):
-    from engine.commands import terminate_instance
+    from engine.tasks.commands import terminate_instance
 
     iid, city = at_city(rt, actor, session_factory)
     countersign_task(rt, actor("410400-approver"), city.id, actor("410400-reviewer").id, "after", "请复核")

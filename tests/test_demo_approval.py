@@ -4,18 +4,18 @@ from datetime import datetime
 
 import pytest
 
-from engine.assignment import claim_task
-from engine.commands import complete_task
-from engine.commands import reject_task
-from engine.commands import return_task
-from engine.commands import start_instance
-from engine.commands import terminate_instance
-from engine.commands import withdraw_instance
 from engine.errors import InvalidCommand
 from engine.errors import NotAllowed
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
-from engine.sweep import sweep_timers
+from engine.tasks.assignment import claim_task
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import reject_task
+from engine.tasks.commands import return_task
+from engine.tasks.commands import start_instance
+from engine.tasks.commands import terminate_instance
+from engine.tasks.commands import withdraw_instance
+from engine.timers.sweep import sweep_timers
 from tests.engine_helpers import audit_actions
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.commands import complete_task
-from engine.commands import start_instance
-from engine.definitions import deploy
-from engine.definitions import latest_definition
-from engine.diagrams import MAX_BPMN_BYTES
+from engine.diagrams.parsing import MAX_BPMN_BYTES
 from engine.errors import DiagramRefused
-from engine.models import ProcessDefinition
+from engine.runtime.definitions import deploy
+from engine.runtime.definitions import latest_definition
+from engine.runtime.models import ProcessDefinition
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import start_instance
 from tests.conftest import BPMN_DIR
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task

@@ -7,15 +7,15 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from domain.organisations import Organisation
-from domain.registration import OrganisationApplication
-from domain.registration import PersonApplication
-from domain.registration import open_organisation_application
-from domain.registration import open_person_application
-from engine.context import CommandContext
-from engine.diagrams import parse_diagram
-from engine.store import dump_workflow
-from engine.store import load_workflow
+from domain.organisations.records import Organisation
+from domain.registration.applications import OrganisationApplication
+from domain.registration.applications import PersonApplication
+from domain.registration.applications import open_organisation_application
+from domain.registration.applications import open_person_application
+from engine.diagrams.parsing import parse_diagram
+from engine.runtime.context import CommandContext
+from engine.runtime.store import dump_workflow
+from engine.runtime.store import load_workflow
 from tests.conftest import BPMN_DIR
 
 DIAGRAMS = sorted(BPMN_DIR.glob("*.bpmn"))

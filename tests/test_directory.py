@@ -6,21 +6,21 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
-from domain import keyset
-from domain.accounts import User
-from domain.accounts import actor_for
-from domain.directory import home_of
-from domain.directory import organisation_detail
-from domain.directory import search_organisations
-from domain.directory import visible_regions
-from domain.jurisdiction import NotVisible
-from domain.keyset import BadCursor
-from domain.organisations import Organisation
-from domain.person_directory import mask_id_number
-from domain.person_directory import person_detail
-from domain.person_directory import search_persons
-from domain.persons import Person
-from domain.regions import seed_regions
+from domain.accounts.users import User
+from domain.accounts.users import actor_for
+from domain.organisations.directory import home_of
+from domain.organisations.directory import organisation_detail
+from domain.organisations.directory import search_organisations
+from domain.organisations.directory import visible_regions
+from domain.organisations.jurisdiction import NotVisible
+from domain.organisations.records import Organisation
+from domain.organisations.shipped_regions import seed_regions
+from domain.persons.directory import mask_id_number
+from domain.persons.directory import person_detail
+from domain.persons.directory import search_persons
+from domain.persons.records import Person
+from infra import keyset
+from infra.keyset import BadCursor
 
 # ID numbers of the three persons (the directory does not check them; registration does)
 ID_YEXIAN = "410422198801010011"

@@ -9,26 +9,26 @@ from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from domain.organisations import Organisation
-from engine.inbox import CAP
-from engine.inbox import inbox_counts
-from engine.inbox import list_tasks
-from engine.inbox import workable_summaries
-from engine.inbox_models import BadQuery
-from engine.inbox_models import ListQuery
-from engine.inbox_models import SavedFilterNotFound
-from engine.inbox_models import TaskCc
-from engine.inbox_models import delete_filter
-from engine.inbox_models import mark_cc_read
-from engine.inbox_models import parse_query
-from engine.inbox_models import save_filter
-from engine.inbox_models import saved_filter
-from engine.inbox_models import saved_filters
-from engine.models import HumanTask
-from engine.models import HumanTaskCandidate
-from engine.models import ProcessDefinition
-from engine.models import ProcessInstance
-from engine.projection import NO_DUE_DATE
+from domain.organisations.records import Organisation
+from engine.inbox.list_query import BadQuery
+from engine.inbox.list_query import ListQuery
+from engine.inbox.list_query import parse_query
+from engine.inbox.queries import CAP
+from engine.inbox.queries import inbox_counts
+from engine.inbox.queries import list_tasks
+from engine.inbox.queries import workable_summaries
+from engine.inbox.saved_filters import SavedFilterNotFound
+from engine.inbox.saved_filters import delete_filter
+from engine.inbox.saved_filters import save_filter
+from engine.inbox.saved_filters import saved_filter
+from engine.inbox.saved_filters import saved_filters
+from engine.runtime.models import HumanTask
+from engine.runtime.models import HumanTaskCandidate
+from engine.runtime.models import ProcessDefinition
+from engine.runtime.models import ProcessInstance
+from engine.runtime.models import TaskCc
+from engine.runtime.projection import NO_DUE_DATE
+from engine.tasks.copies import mark_cc_read
 from tests.conftest import POSTGRES
 
 COUNTY = "g:hrss:410422:reviewer"
@@ -437,7 +437,7 @@ def test_a_queue_by_due_date_or_newest_reads_each_principals_index_range_in_orde
 
 
 def test_the_list_statements_select_the_fields_of_a_task_item_in_order():
-    from engine import inbox_sql
-    from engine.inbox import TaskItem
+    from engine.inbox import statements as inbox_sql
+    from engine.inbox.queries import TaskItem
 
     assert [column.key for column in inbox_sql.ITEM] == list(TaskItem.__dataclass_fields__)

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from domain.persons import TitleLevel
-from domain.policy import PolicyError
-from domain.policy import PolicyYear
-from domain.policy import policy_deadline_function
-from domain.policy import policy_for
-from domain.policy import save_policy
-from domain.policy import seed_policy_2015
-from domain.regions import seed_regions
+from domain.calendar.policy import PolicyError
+from domain.calendar.policy import PolicyYear
+from domain.calendar.policy import policy_deadline_function
+from domain.calendar.policy import policy_for
+from domain.calendar.policy import save_policy
+from domain.calendar.policy import seed_policy_2015
+from domain.organisations.shipped_regions import seed_regions
+from domain.persons.records import TitleLevel
 
 NOW = datetime(2026, 2, 2, 2, 0, tzinfo=UTC)
 

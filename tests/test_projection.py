@@ -2,12 +2,12 @@
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.commands import complete_task
-from engine.commands import start_instance
-from engine.definitions import deploy
-from engine.definitions import specs_for
-from engine.projection import ready_user_tasks
-from engine.store import load_workflow
+from engine.runtime.definitions import deploy
+from engine.runtime.definitions import specs_for
+from engine.runtime.projection import ready_user_tasks
+from engine.runtime.store import load_workflow
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import start_instance
 from tests.engine_helpers import instance
 from tests.engine_helpers import open_tasks
 

@@ -4,26 +4,26 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from domain.account_opening import UsernameTaken
-from domain.account_opening import open_account
-from domain.accounts import User
-from domain.certificates import allocate_range
+from domain.accounts.opening import UsernameTaken
+from domain.accounts.opening import open_account
+from domain.accounts.passwords import verify_password
+from domain.accounts.users import User
+from domain.certificates.numbers import allocate_range
 from domain.identity import IdNumberError
-from domain.organisations import Organisation
-from domain.passwords import verify_password
-from domain.persons import Person
-from domain.registration import OrganisationApplication
-from domain.registration import PersonApplication
-from domain.registration import RegistrationRefused
-from engine.assignment import claim_task
-from engine.commands import complete_task
-from engine.commands import reject_task
-from engine.commands import return_task
-from engine.commands import withdraw_instance
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
+from domain.registration.applications import OrganisationApplication
+from domain.registration.applications import PersonApplication
+from domain.registration.applications import RegistrationRefused
+from engine.tasks.assignment import claim_task
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import reject_task
+from engine.tasks.commands import return_task
+from engine.tasks.commands import withdraw_instance
+from services.registration import apply_as_person
+from services.registration import apply_for_organisation
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task
-from webapp.applications import apply_as_person
-from webapp.applications import apply_for_organisation
 
 VALID_CODE = "91410400MA44L5XC7A"
 
@@ -131,7 +131,7 @@ def test_returned_application_is_corrected_and_resubmitted(rt, actor, session_fa
 
 
 def actor_of_org_admin(session_factory, iid, actor_factory):
-    from domain.accounts import actor_for
+    from domain.accounts.users import actor_for
 
     with session_factory() as s:
         return actor_for(s, org_of(session_factory, iid).admin_user_id)
@@ -172,7 +172,7 @@ def person_application(employer_id, **changes):
 
 
 def hr_actor(session_factory, employer_id):
-    from domain.accounts import actor_for
+    from domain.accounts.users import actor_for
 
     with session_factory() as s:
         return actor_for(s, s.get(Organisation, employer_id).admin_user_id)
@@ -253,8 +253,8 @@ def test_one_id_number_one_account(rt, actor, session_factory, clock):
 def test_the_review_time_limit_comes_from_the_citys_policy_calendar(rt, actor, session_factory, clock):
     from datetime import datetime
 
-    from domain.policy import NOTICE_2015
-    from domain.policy import save_policy
+    from domain.calendar.policy import NOTICE_2015
+    from domain.calendar.policy import save_policy
 
     with session_factory() as s, s.begin():
         values = {

@@ -9,11 +9,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.sandbox import RestrictedEnvironment
-from engine.sandbox import ScriptRejected
-from engine.sandbox import check_expression
-from engine.sandbox import check_script
-from engine.script_guards import ScriptTimeout
+from engine.scripting.guards import ScriptTimeout
+from engine.scripting.sandbox import RestrictedEnvironment
+from engine.scripting.sandbox import ScriptRejected
+from engine.scripting.sandbox import check_expression
+from engine.scripting.sandbox import check_script
 
 BUDGET = 0.2
 

@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.commands import start_instance
-from engine.definitions import deploy
-from engine.models import AuditEvent
-from engine.models import ProcessInstance
-from engine.models import TimerJob
 from engine.runtime import unit_of_work
-from engine.sweep import sweep_timers
-from engine.timers import LEASE
-from engine.timers import claim_due_jobs
+from engine.runtime.definitions import deploy
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import ProcessInstance
+from engine.runtime.models import TimerJob
+from engine.runtime.timer_jobs import LEASE
+from engine.runtime.timer_jobs import claim_due_jobs
+from engine.tasks.commands import start_instance
+from engine.timers.sweep import sweep_timers
 from tests.conftest import POSTGRES
 
 WAIT_ONE_HOUR = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -111,7 +111,7 @@ def test_a_failing_timer_leaves_an_error_and_is_retried_after_its_lease(
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("engine.sweep.fire_job", broken)
+    monkeypatch.setattr("engine.timers.sweep.fire_job", broken)
     result = sweep_timers(rt)
     assert (result.claimed, result.fired, result.failed) == (1, 0, 1)
     with session_factory() as s:

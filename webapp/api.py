@@ -16,9 +16,6 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from engine import copies
-from engine import inbox
-from engine import inbox_models
 from engine.errors import AlreadyUrgedToday
 from engine.errors import EngineError
 from engine.errors import InvalidCommand
@@ -26,7 +23,11 @@ from engine.errors import NotAllowed
 from engine.errors import StepFailed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskNotFound
+from engine.inbox import list_query
+from engine.inbox import queries as inbox
+from engine.inbox import saved_filters
 from engine.runtime import unit_of_work
+from engine.tasks import copies
 from forms.catalog import form_catalog
 from webapp import task_actions
 from webapp.api_spec import openapi_document
@@ -84,7 +85,7 @@ def http_error(error):
     return _error(error.code or 500, error.name.lower().replace(" ", "_"), error.description)
 
 
-@api.errorhandler(inbox_models.BadQuery)
+@api.errorhandler(list_query.BadQuery)
 def bad_query(error):
     return _error(400, "bad_request", str(error))
 
@@ -117,7 +118,7 @@ def tasks():
     limit = request.args.get("limit", 20, type=int)
     if not 1 <= limit <= inbox.MAX_LIMIT:
         abort(400)
-    query = inbox_models.parse_query(request.args)
+    query = list_query.parse_query(request.args)
     page = inbox.list_tasks(db.session, current_user.actor, query, now(), request.args.get("cursor"), limit)
     return jsonify(view=query.view, items=[_item(i) for i in page.items], next_cursor=page.next_cursor)
 
@@ -172,17 +173,17 @@ def bulk():
 
 @api.route("/inbox/filters")
 def filters():
-    return jsonify(filters=[_json(f) for f in inbox_models.saved_filters(db.session, current_user.actor)])
+    return jsonify(filters=[_json(f) for f in saved_filters.saved_filters(db.session, current_user.actor)])
 
 
 @api.route("/inbox/filters", methods=["POST"])
 def save_filter():
     body = _body()
-    query = inbox_models.parse_query({k: str(v) for k, v in (body.get("query") or {}).items()})
+    query = list_query.parse_query({k: str(v) for k, v in (body.get("query") or {}).items()})
     with unit_of_work(runtime()) as session:
         name = str(body.get("name") or "")
-        filter_id = inbox_models.save_filter(session, current_user.actor, name, query, now())
-        saved = inbox_models.saved_filter(session, current_user.actor, filter_id)
+        filter_id = saved_filters.save_filter(session, current_user.actor, name, query, now())
+        saved = saved_filters.saved_filter(session, current_user.actor, filter_id)
     return jsonify(_json(saved)), 201
 
 
@@ -195,8 +196,8 @@ def saved_filter(filter_id: int):
 def delete_filter(filter_id: int):
     try:
         with unit_of_work(runtime()) as session:
-            inbox_models.delete_filter(session, current_user.actor, filter_id)
-    except inbox_models.SavedFilterNotFound:
+            saved_filters.delete_filter(session, current_user.actor, filter_id)
+    except saved_filters.SavedFilterNotFound:
         abort(404)
     return jsonify(ok=True)
 
@@ -205,7 +206,7 @@ def delete_filter(filter_id: int):
 def read_copy(cc_id: int):
     try:
         with unit_of_work(runtime()) as session:
-            changed = inbox_models.mark_cc_read(session, current_user.actor, cc_id, now())
+            changed = copies.mark_cc_read(session, current_user.actor, cc_id, now())
     except LookupError:
         abort(404)
     return jsonify(ok=True, changed=changed)
@@ -213,8 +214,8 @@ def read_copy(cc_id: int):
 
 def _saved(filter_id: int):
     try:
-        return jsonify(_json(inbox_models.saved_filter(db.session, current_user.actor, filter_id)))
-    except inbox_models.SavedFilterNotFound:
+        return jsonify(_json(saved_filters.saved_filter(db.session, current_user.actor, filter_id)))
+    except saved_filters.SavedFilterNotFound:
         abort(404)
 
 

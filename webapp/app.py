@@ -8,7 +8,7 @@ from flask import session as browser_session
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from domain.passwords import configure_hashing
+from domain.accounts.passwords import configure_hashing
 from webapp import account
 from webapp import api
 from webapp import auth

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from domain.organisations import Region
+from domain.organisations.records import Region
 from forms.choices import APPLICATION_KIND_LABELS
 from forms.choices import TITLE_LEVEL_LABELS
 

@@ -21,13 +21,13 @@ from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from domain.accounts import Actor
-from domain.accounts import SignInLocked
-from domain.accounts import actor_for
-from domain.accounts import authenticate
-from domain.accounts import begin_sign_in
-from domain.accounts import normalise_username
-from domain.accounts import succeed_sign_in
+from domain.accounts.users import Actor
+from domain.accounts.users import SignInLocked
+from domain.accounts.users import actor_for
+from domain.accounts.users import authenticate
+from domain.accounts.users import begin_sign_in
+from domain.accounts.users import normalise_username
+from domain.accounts.users import succeed_sign_in
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
 from webapp.extensions import db

@@ -14,15 +14,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
 from werkzeug.serving import run_simple
 
-from domain.accounts import actor_for
-from engine.commands import start_instance
-from engine.definitions import deploy
+from domain.accounts.users import actor_for
 from engine.errors import DiagramRefused
 from engine.errors import EngineError
-from engine.sweep import sweep_timers
+from engine.runtime.definitions import deploy
+from engine.tasks.commands import start_instance
+from engine.timers.sweep import sweep_timers
+from seed.demo import DEMO_LOGINS
+from seed.demo import load_demo_data
 from webapp.app import create_app
-from webapp.demo import DEMO_LOGINS
-from webapp.demo import load_demo_data
 from webapp.first_start import initialise_database
 from webapp.scheduler import run_scheduler_forever
 from webapp.scheduler import start_background_scheduler

@@ -12,12 +12,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 
-from domain import directory
-from domain import keyset
-from domain import person_directory
-from domain.jurisdiction import NotVisible
+from domain.organisations import directory
+from domain.organisations.jurisdiction import NotVisible
+from domain.persons import directory as person_directory
 from forms.choices import ORGANISATION_KIND_LABELS
 from forms.choices import TITLE_LEVEL_LABELS
+from infra import keyset
 from webapp.extensions import db
 
 blueprint = Blueprint("directory", __name__)

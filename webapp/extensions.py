@@ -6,9 +6,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from domain.base import Base
+import schema
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=schema.Base)  # schema registers every table, so Alembic sees them all
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from domain.calendar import seed_from_package
-from domain.regions import seed_regions
-from engine.definitions import seed_bundled
+from domain.calendar.holidays import seed_from_package
+from domain.organisations.shipped_regions import seed_regions
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
+from engine.runtime.definitions import seed_bundled
 
 CALENDAR_YEARS = range(2015, 2028)
 

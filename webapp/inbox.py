@@ -16,16 +16,17 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from domain.directory import visible_regions
-from engine import assignment
-from engine import commands
-from engine import copies
-from engine import inbox
-from engine import inbox_models
-from engine.definitions import list_definitions
+from domain.organisations.directory import visible_regions
 from engine.errors import EngineError
 from engine.errors import TaskNotFound
+from engine.inbox import list_query
+from engine.inbox import queries as inbox
+from engine.inbox import saved_filters
 from engine.runtime import unit_of_work
+from engine.runtime.definitions import list_definitions
+from engine.tasks import assignment
+from engine.tasks import commands
+from engine.tasks import copies
 from forms.catalog import form_catalog
 from webapp.extensions import db
 from webapp.messages import explain
@@ -55,9 +56,9 @@ def my_tasks():
     if request.args.get("saved"):
         return _open_saved(request.args.get("saved", type=int))
     try:
-        query = inbox_models.parse_query(request.args)
+        query = list_query.parse_query(request.args)
         page = inbox.list_tasks(db.session, actor, query, now(), request.args.get("cursor"))
-    except inbox_models.BadQuery:
+    except list_query.BadQuery:
         abort(400)
     return render_template(
         "tasks.html",
@@ -65,12 +66,12 @@ def my_tasks():
         view=query.view,
         page=page,
         counts=inbox.inbox_counts(db.session, actor),
-        saved=inbox_models.saved_filters(db.session, actor),
+        saved=saved_filters.saved_filters(db.session, actor),
         processes=list_definitions(db.session),
         regions=visible_regions(db.session, actor),
         due_status=inbox.due_status,
         now=now(),
-        sort_choices=lambda view: inbox_models.SORTS[view],
+        sort_choices=lambda view: list_query.SORTS[view],
         action_labels=action_labels(),
         **list_labels(),
     )
@@ -106,8 +107,8 @@ def safe_list_back(target: str | None) -> str | None:
 
 def _open_saved(filter_id: int | None):
     try:
-        found = inbox_models.saved_filter(db.session, current_user.actor, filter_id or 0)
-    except inbox_models.SavedFilterNotFound:
+        found = saved_filters.saved_filter(db.session, current_user.actor, filter_id or 0)
+    except saved_filters.SavedFilterNotFound:
         abort(404)
     return redirect(url_for("inbox.my_tasks", **found.query))
 
@@ -118,10 +119,10 @@ def save_filter():
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        query = inbox_models.parse_query(request.form)
+        query = list_query.parse_query(request.form)
         with unit_of_work(runtime()) as session:
-            inbox_models.save_filter(session, current_user.actor, request.form.get("name", ""), query, now())
-    except inbox_models.BadQuery:
+            saved_filters.save_filter(session, current_user.actor, request.form.get("name", ""), query, now())
+    except list_query.BadQuery:
         flash(_("Give the filter a name."), "error")
         return redirect(url_for("inbox.my_tasks"))
     flash(_("Filter saved."), "success")
@@ -135,8 +136,8 @@ def delete_filter(filter_id: int):
         abort(400)
     try:
         with unit_of_work(runtime()) as session:
-            inbox_models.delete_filter(session, current_user.actor, filter_id)
-    except inbox_models.SavedFilterNotFound:
+            saved_filters.delete_filter(session, current_user.actor, filter_id)
+    except saved_filters.SavedFilterNotFound:
         abort(404)
     flash(_("Filter deleted."), "success")
     return redirect(url_for("inbox.my_tasks"))
@@ -149,7 +150,7 @@ def read_copy(cc_id: int):
         abort(400)
     try:
         with unit_of_work(runtime()) as session:
-            inbox_models.mark_cc_read(session, current_user.actor, cc_id, now())
+            copies.mark_cc_read(session, current_user.actor, cc_id, now())
     except LookupError:
         abort(404)
     return redirect(url_for("inbox.my_tasks", view="cc"))

@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from engine import inbox
 from engine.errors import EngineError
+from engine.inbox import queries as inbox
 from forms.catalog import form_catalog
 from webapp.extensions import db
 from webapp.inbox import act

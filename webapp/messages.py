@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from domain.identity import MESSAGES_ZH
 from domain.identity import IdentifierError
-from domain.registration import MESSAGES_ZH as REGISTRATION_ZH
-from domain.registration import RegistrationRefused
+from domain.registration.applications import MESSAGES_ZH as REGISTRATION_ZH
+from domain.registration.applications import RegistrationRefused
 from engine.errors import AlreadyUrgedToday
 from engine.errors import DiagramRefused
 from engine.errors import EngineError

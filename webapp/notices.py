@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from domain import notice_centre
+from domain.notices import centre as notice_centre
 from engine.runtime import unit_of_work
 from webapp.extensions import db
 

@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
-from domain import directory
-from domain.deadlines import CHINA
-from domain.policy import PolicyError
-from domain.policy import policy_for
-from domain.policy import save_policy
+from domain.calendar.deadlines import CHINA
+from domain.calendar.policy import PolicyError
+from domain.calendar.policy import policy_for
+from domain.calendar.policy import save_policy
+from domain.organisations import directory
 from engine.runtime import unit_of_work
 from forms.policy import LABELS
 from forms.policy import PolicyForm

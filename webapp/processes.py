@@ -11,10 +11,10 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from engine import commands
-from engine import inbox
-from engine.definitions import list_definitions
 from engine.errors import EngineError
+from engine.inbox import queries as inbox
+from engine.runtime.definitions import list_definitions
+from engine.tasks import commands
 from webapp.extensions import db
 from webapp.messages import explain
 

@@ -9,14 +9,14 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from domain import registration
-from domain import registration_choices
 from domain.identity import IdentifierError
+from domain.registration import applications as registration
+from domain.registration import choices as registration_choices
 from engine.errors import EngineError
 from forms.registration import OrganisationRegistrationForm
 from forms.registration import PersonRegistrationForm
-from webapp.applications import apply_as_person
-from webapp.applications import apply_for_organisation
+from services.registration import apply_as_person
+from services.registration import apply_for_organisation
 from webapp.extensions import db
 from webapp.messages import explain
 from webapp.messages import explain_identity

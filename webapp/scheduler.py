@@ -13,14 +13,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
-from domain.mail import Mailer
-from domain.mail import SmtpMailer
-from domain.mail import parse_addresses
-from domain.supervision import produce_supervision_notices
-from domain.supervision import supervision_period
+from domain.supervision.notices import produce_supervision_notices
+from domain.supervision.notices import supervision_period
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
-from engine.sweep import sweep_timers
+from engine.timers.sweep import sweep_timers
+from infra.mail import Mailer
+from infra.mail import SmtpMailer
+from infra.mail import parse_addresses
 
 log = logging.getLogger(__name__)
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -7,12 +7,12 @@ from flask import render_template
 from flask_login import current_user
 from flask_login import login_required
 
-from domain.jurisdiction import NotVisible
-from domain.supervision_documents import XLSX
-from domain.supervision_documents import notice_text
-from domain.supervision_documents import supervision_workbook
-from domain.supervision_reports import supervision_notice
-from domain.supervision_reports import supervision_notices_for
+from domain.organisations.jurisdiction import NotVisible
+from domain.supervision.documents import XLSX
+from domain.supervision.documents import notice_text
+from domain.supervision.documents import supervision_workbook
+from domain.supervision.reports import supervision_notice
+from domain.supervision.reports import supervision_notices_for
 from webapp.extensions import db
 
 blueprint = Blueprint("supervision", __name__, url_prefix="/supervision")

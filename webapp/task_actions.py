@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from domain import colleagues
-from engine import assignment
-from engine import commands
-from engine import countersign
-from engine import countersign_records
-from engine import diagram_view
-from engine import urge
-from engine import visibility
-from engine.approvers import Approver
-from engine.approvers import reassign_choices
+from domain.accounts import colleagues
+from engine.inbox import diagram_view
+from engine.tasks import assignment
+from engine.tasks import commands
+from engine.tasks import countersign
+from engine.tasks import countersign as countersign_records
+from engine.tasks import urge
+from engine.tasks import visibility
+from engine.tasks.approvers import Approver
+from engine.tasks.approvers import reassign_choices
 from webapp.extensions import db
 from webapp.inbox import runtime
 

@@ -20,16 +20,16 @@ from flask_login import current_user
 from flask_login import login_required
 
 from domain import attachments
-from domain import colleagues
-from engine import commands
-from engine import copies
-from engine import diagram_view
-from engine import urge
-from engine import visibility
+from domain.accounts import colleagues
 from engine.errors import EngineError
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
+from engine.inbox import diagram_view
 from engine.runtime import unit_of_work
+from engine.tasks import commands
+from engine.tasks import copies
+from engine.tasks import urge
+from engine.tasks import visibility
 from webapp import task_actions
 from webapp.application_view import application_rows
 from webapp.extensions import db

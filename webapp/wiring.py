@@ -5,18 +5,18 @@ import threading
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from domain.calendar import WorkingCalendar
-from domain.clock import system_clock
-from domain.database import configure_sqlite
-from domain.deadlines import working_days_function
-from domain.policy import policy_deadline_function
-from domain.policy import review_days_function
+from domain.calendar.deadlines import working_days_function
+from domain.calendar.holidays import WorkingCalendar
+from domain.calendar.policy import policy_deadline_function
+from domain.calendar.policy import review_days_function
 from engine.runtime import Runtime
 from engine.runtime import bootstrap
 from forms.catalog import form_catalog
 from handlers.candidates import candidate_rules
 from handlers.operations import end_hooks
 from handlers.operations import operations
+from infra.clock import system_clock
+from infra.database import configure_sqlite
 
 
 class CalendarCache:

@@ -10,10 +10,10 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from domain.base import Base
-from domain.bulk_rows import bump_sequences
+from infra.bulk_rows import bump_sequences
+from seed.demo import DEMO_PASSWORD
+from seed.demo import load_demo_data
 from webapp.app import create_app
-from webapp.demo import DEMO_PASSWORD
-from webapp.demo import load_demo_data
 from webapp.extensions import db
 from webapp.first_start import initialise_database
 

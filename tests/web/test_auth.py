@@ -5,12 +5,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from domain.accounts import User
-from domain.organisations import Organisation
-from domain.passwords import hash_password
-from domain.persons import Person
+from domain.accounts.passwords import hash_password
+from domain.accounts.users import User
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
+from seed.demo import DEMO_PASSWORD
 from tests.web.conftest import csrf_token
-from webapp.demo import DEMO_PASSWORD
 
 HOSPITAL = "叶县人民医院"
 SCHOOL = "鲁山县第一中学"

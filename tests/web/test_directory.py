@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from domain import keyset
-from domain.organisations import Organisation
-from domain.persons import Person
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
+from infra import keyset
 
 
 def text(response) -> str:

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from engine.models import HumanTask
+from engine.runtime.models import HumanTask
 
 YEXIAN_SUBJECT = "叶县人民医院2025年度继续教育学时认定"
 LUSHAN_SUBJECT = "鲁山县第一中学2025年度继续教育学时认定"

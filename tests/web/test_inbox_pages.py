@@ -12,14 +12,14 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
-from domain.accounts import User
-from domain.accounts import actor_for
-from engine.commands import complete_task
-from engine.commands import return_task
-from engine.inbox_models import SavedFilter
-from engine.inbox_models import TaskCc
-from engine.models import AuditEvent
-from engine.models import HumanTask
+from domain.accounts.users import User
+from domain.accounts.users import actor_for
+from engine.inbox.saved_filters import SavedFilter
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import HumanTask
+from engine.runtime.models import TaskCc
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import return_task
 from tests.web.conftest import csrf_token
 from tests.web.conftest import sign_in
 

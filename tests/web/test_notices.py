@@ -9,14 +9,14 @@ from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 
-from domain.accounts import User
-from domain.accounts import actor_for
-from domain.notice_centre import NoticeRead
-from domain.notice_centre import unread_count
-from domain.notices import Notice
-from domain.passwords import hash_password
+from domain.accounts.passwords import hash_password
+from domain.accounts.users import User
+from domain.accounts.users import actor_for
+from domain.notices.centre import NoticeRead
+from domain.notices.centre import unread_count
+from domain.notices.records import Notice
+from seed.demo import DEMO_PASSWORD
 from tests.web.conftest import csrf_token
-from webapp.demo import DEMO_PASSWORD
 
 T0 = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
 

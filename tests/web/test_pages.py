@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from engine.models import AuditEvent
-from engine.models import HumanTask
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import HumanTask
 from tests.web.conftest import csrf_token
 
 YEXIAN_SUBJECT = "叶县人民医院2025年度继续教育学时认定"

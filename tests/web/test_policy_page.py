@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy import select
 
-from domain.persons import Person
-from domain.policy import EDITABLE
-from domain.policy import PolicyYear
-from domain.policy import policy_for
-from domain.regions import PINGDINGSHAN
+from domain.calendar.policy import EDITABLE
+from domain.calendar.policy import PolicyYear
+from domain.calendar.policy import policy_for
+from domain.organisations.shipped_regions import PINGDINGSHAN
+from domain.persons.records import Person
 from tests.web.conftest import csrf_token
 
 INPUT = re.compile(r"<input[^>]*>")

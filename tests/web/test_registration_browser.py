@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from stdnum.cn import ric
 
-from domain.persons import Person
+from domain.persons.records import Person
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.browser

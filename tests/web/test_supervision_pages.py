@@ -5,8 +5,8 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from domain.organisations import Organisation
-from domain.supervision import SupervisionNotice
+from domain.organisations.records import Organisation
+from domain.supervision.notices import SupervisionNotice
 
 
 def notice_of(session_factory, region_code):

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from engine.countersign_records import TaskCountersign
+from engine.runtime.models import TaskCountersign
 from tests.engine_helpers import audit_actions
 from tests.engine_helpers import instance
 from tests.engine_helpers import notices

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from engine.models import HumanTask
+from engine.runtime.models import HumanTask
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.browser

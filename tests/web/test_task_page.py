@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from domain.accounts import User
+from domain.accounts.users import User
 from domain.attachments import Attachment
-from engine.definitions import deploy
-from engine.models import AuditEvent
-from engine.models import HumanTask
-from engine.models import ProcessDefinition
-from engine.models import ProcessInstance
+from engine.runtime.definitions import deploy
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import HumanTask
+from engine.runtime.models import ProcessDefinition
+from engine.runtime.models import ProcessInstance
 from tests.web.conftest import csrf_token
 
 YEXIAN_SUBJECT = "叶县人民医院2025年度继续教育学时认定"
@@ -400,7 +400,7 @@ def test_diagram_json_marks_a_fired_reminder_and_the_steps_after_it(client, logi
 
 
 def test_an_escalated_task_shows_where_it_went(app, client, login_as, session_factory):
-    from engine.sweep import sweep_timers
+    from engine.timers.sweep import sweep_timers
 
     task = open_task(session_factory)
     runtime = app.extensions["ceflow.runtime"]

@@ -6,8 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from engine.inbox_models import TaskCc
-from engine.models import AuditEvent
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import TaskCc
 from tests.web.conftest import csrf_token
 from tests.web.test_inbox_api import signed_in_api
 from tests.web.test_task_page import PDF

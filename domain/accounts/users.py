@@ -1,0 +1,292 @@
+"""User accounts, their roles and the principals the inbox matches them by."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+
+from domain.accounts.passwords import hash_password
+from domain.accounts.passwords import verify_password
+from domain.accounts.principals import group_principal
+from domain.accounts.principals import org_principal
+from domain.accounts.principals import user_principal
+from domain.base import Base
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
+from domain.refusals import Refusal
+
+
+class User(Base):
+    """An account: an organisation's staff member or a person."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    roles: Mapped[str] = mapped_column(String(255), default="")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    # failed sign-ins before the last password change (or reset) no longer count towards a lockout
+    password_changed_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt; the throttle counts these rows, so every web worker sees the same counts."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+    success: Mapped[bool] = mapped_column(default=False)
+
+
+class AdminHandover(Base):
+    """A change of an organisation's unit admin (R3); rows are only ever added."""
+
+    __tablename__ = "admin_handover"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: what commands and queries need to know of a signed-in user."""
+
+    id: int
+    name: str
+    principals: tuple[str, ...]
+    region_code: str | None = None
+    organisation_id: int | None = None
+    is_admin: bool = False
+    organisation_kind: str | None = None
+    person_id: int | None = None
+
+
+def actor_for(session: Session, user_id: int) -> Actor | None:
+    """Return the actor view of a user, or None when there is no such active user."""
+    # one query, on every request: the user, the organisation's kind and region, the person record
+    row = session.execute(
+        select(
+            User.id,
+            User.display_name,
+            User.roles,
+            User.organisation_id,
+            User.is_admin,
+            Organisation.kind,
+            Organisation.region_code,
+            Person.id,
+        )
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(Person, Person.user_id == User.id)
+        .where(User.id == user_id, User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user_id, display_name, roles, organisation_id, is_admin, kind, region, person_id = row
+    principals = [user_principal(user_id)]
+    if kind is not None:
+        held = [role for role in roles.split(",") if role]
+        principals += [group_principal(kind, region, role) for role in held]
+        principals += [org_principal(organisation_id, role) for role in held]
+    return Actor(user_id, display_name, tuple(principals), region, organisation_id, is_admin, kind, person_id)
+
+
+MIN_PASSWORD_LENGTH = 8
+ACCOUNT_MESSAGES_EN = {
+    "no_account": "This account does not exist or is closed.",
+    "wrong_password": "The current password is wrong.",
+    "too_short": "The new password needs at least %(min)s characters.",
+    "same_as_username": "The new password must not be the username.",
+    "unchanged": "The new password is the same as the current one.",
+}
+
+
+class AccountRefused(Refusal):
+    """A password change the account rules refuse; `code` and `params` say why, in either language."""
+
+    MESSAGES_EN = ACCOUNT_MESSAGES_EN
+
+
+class SignInLocked(Exception):
+    """Too many failed sign-ins for a username or from an address: nobody signs in until `until`."""
+
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__(f"Too many failed sign-ins. Try again after {until.isoformat()}.")
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """How many failed sign-ins within `window` lock a username or an address, and for how long."""
+
+    user_failures: int = 5
+    ip_failures: int = 20
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+    keep: timedelta = timedelta(days=1)  # attempts older than this are purged
+
+    def __post_init__(self):
+        if self.keep < self.window + self.lockout:
+            raise ValueError("keep attempts at least for window + lockout, or a lockout is forgotten early")
+
+
+THROTTLE = ThrottlePolicy()
+
+
+def normalise_username(typed: str) -> str:
+    """Return a typed username as stored: trimmed, an ID number's check character x as X (R18)."""
+    name = typed.strip()
+    if len(name) == 18 and name.endswith("x"):
+        return name[:-1] + "X"
+    return name
+
+
+def lock_end(failures: list[datetime], threshold: int, window: timedelta, lockout: timedelta):
+    """Return when a lockout ends: `lockout` after the last failure that made `threshold` in `window`."""
+    ends = [
+        failures[i] + lockout
+        for i in range(threshold - 1, len(failures))
+        if failures[i] - failures[i - threshold + 1] < window
+    ]
+    return max(ends, default=None)
+
+
+def locked_until(
+    session: Session, username: str, ip: str, now: datetime, policy: ThrottlePolicy = THROTTLE
+) -> datetime | None:
+    """Return until when sign-ins for this username or from this address are refused, or None."""
+    horizon = now - policy.window - policy.lockout
+    ends = [
+        lock_end(
+            _failures(session, LoginAttempt.username == username, horizon, *_user_restart(session, username)),
+            policy.user_failures,
+            policy.window,
+            policy.lockout,
+        ),
+        lock_end(
+            _failures(session, LoginAttempt.ip == ip, horizon),
+            policy.ip_failures,
+            policy.window,
+            policy.lockout,
+        ),
+    ]
+    until = max((end for end in ends if end is not None), default=None)
+    return until if until is not None and until > now else None
+
+
+def _failures(
+    session: Session, who, horizon: datetime, after_id: int = 0, changed_at: datetime | None = None
+) -> list[datetime]:
+    query = select(LoginAttempt.at).where(
+        who, LoginAttempt.success.is_(False), LoginAttempt.at > horizon, LoginAttempt.id > after_id
+    )
+    if changed_at is not None:
+        query = query.where(LoginAttempt.at >= changed_at)
+    return list(session.scalars(query.order_by(LoginAttempt.at)))
+
+
+def _user_restart(session: Session, username: str) -> tuple[int, datetime | None]:
+    """Return where the username's failure count starts again: after its last success or password change.
+
+    The success is found by row id, not time, so a failure in the same instant still counts.
+    """
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.id)).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(True)
+        )
+    )
+    changed = session.scalar(select(User.password_changed_at).where(User.username == username))
+    return last_success or 0, changed
+
+
+def begin_sign_in(
+    session: Session, username: str, ip: str, now: datetime, policy: ThrottlePolicy = THROTTLE
+) -> int:
+    """Refuse a throttled sign-in, else record it as failed until the password proves right; return its id.
+
+    Recording first (and committing before the password is checked) means a burst of parallel
+    guesses is counted as it arrives, instead of slipping through before any failure is stored.
+    """
+    until = locked_until(session, username, ip, now, policy)
+    if until is not None:
+        raise SignInLocked(until)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - policy.keep))
+    attempt = LoginAttempt(ip=ip[:45], username=username[:64], at=now, success=False)
+    session.add(attempt)
+    session.flush()
+    return attempt.id
+
+
+def succeed_sign_in(session: Session, attempt_id: int) -> None:
+    """Mark an attempt successful: the username's failure count starts again from it."""
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
+
+
+def authenticate(session: Session, username: str, password: str) -> int | None:
+    """Return the id of the active user with this username and password, else None (as slowly either way)."""
+    row = session.execute(
+        select(User.id, User.password_hash).where(User.username == username, User.active.is_(True))
+    ).first()
+    if row is None:
+        verify_password(_decoy_hash(), password)  # an unknown username costs the same time as a known one
+        return None
+    return row.id if verify_password(row.password_hash, password) else None
+
+
+@cache
+def _decoy_hash() -> str:
+    return hash_password("a decoy that no account uses")
+
+
+def check_new_password(username: str, password: str) -> None:
+    """Refuse a password shorter than the minimum or equal to the username."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountRefused("too_short", min=MIN_PASSWORD_LENGTH)
+    if password.strip().lower() == username.strip().lower():
+        raise AccountRefused("same_as_username")
+
+
+def set_password(user: User, password: str, now: datetime) -> None:
+    """Store a new password; failed sign-ins before it no longer count towards a lockout."""
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+
+
+def change_password(session: Session, user_id: int, current: str, new: str, now: datetime) -> None:
+    """Replace a user's own password once the current one is proved and the new one passes the rules."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise AccountRefused("no_account")
+    check_new_password(user.username, new)
+    if not verify_password(user.password_hash, current):
+        raise AccountRefused("wrong_password")
+    if new == current:
+        raise AccountRefused("unchanged")
+    set_password(user, new, now)

@@ -1,0 +1,282 @@
+"""The policy calendar: each year's deadlines and hour minimums, set by a city HRSS (R4, R10, R16).
+
+Every number here is data keyed by year and region, edited by staff; nothing is a constant in code.
+A county has no calendar of its own unless one is saved for it: it inherits its city's.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import fields
+from datetime import date
+from datetime import datetime
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import sessionmaker
+
+from domain.base import Base
+from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import END_OF_DAY
+from domain.organisations.records import RegionView
+from domain.organisations.records import ancestors
+from domain.organisations.records import load_regions
+from domain.organisations.shipped_regions import PINGDINGSHAN
+from domain.persons.records import TitleLevel
+
+# deadline name (as diagrams call policy_deadline) -> column
+DEADLINES = {
+    "org_registration": "org_registration_deadline",
+    "person_registration": "person_registration_deadline",
+    "online_training_applicants": "online_training_deadline_applicants",
+    "online_training_others": "online_training_deadline_others",
+    "certificate_applicants": "certificate_deadline_applicants",
+    "certificate_others": "certificate_deadline_others",
+}
+HOURS = ("public_hours_senior", "public_hours_junior")
+REVIEW_DAYS = "review_working_days"
+REVIEW_DAYS_RANGE = (1, 60)
+# a later step cannot close before the step it depends on
+ORDERED = [
+    ("org_registration_deadline", "person_registration_deadline"),
+    ("online_training_deadline_applicants", "certificate_deadline_applicants"),
+    ("online_training_deadline_others", "certificate_deadline_others"),
+]
+# Pingdingshan 2015 (平人社专技〔2015〕1号, sections 四 and 六 and 七): month, day or a number
+NOTICE_2015 = {
+    "org_registration_deadline": (3, 20),
+    "person_registration_deadline": (4, 15),
+    "online_training_deadline_applicants": (7, 30),
+    "online_training_deadline_others": (11, 30),
+    "certificate_deadline_applicants": (8, 30),
+    "certificate_deadline_others": (12, 30),
+    "public_hours_senior": 26,
+    "public_hours_junior": 22,
+    "review_working_days": 5,
+}
+DEMO_YEARS = (2015, 2025, 2026)
+
+
+class PolicyError(ValueError):
+    """A policy calendar that was not saved; `problems` says what to correct."""
+
+    def __init__(self, year: int, region_code: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"the {year} policy for {region_code} was not saved: " + "; ".join(problems))
+
+
+class PolicyYear(Base):
+    """One year's calendar and hour minimums as set by the HRSS of a region."""
+
+    __tablename__ = "policy_year"
+    __table_args__ = (UniqueConstraint("year", "region_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    org_registration_deadline: Mapped[date]
+    person_registration_deadline: Mapped[date]
+    review_working_days: Mapped[int]
+    public_hours_senior: Mapped[int]
+    public_hours_junior: Mapped[int]
+    online_training_deadline_applicants: Mapped[date]
+    online_training_deadline_others: Mapped[date]
+    certificate_deadline_applicants: Mapped[date]
+    certificate_deadline_others: Mapped[date]
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """A year's calendar; `region_code` is where it was set (a city, for its counties too)."""
+
+    year: int
+    region_code: str
+    org_registration_deadline: date
+    person_registration_deadline: date
+    review_working_days: int
+    public_hours_senior: int
+    public_hours_junior: int
+    online_training_deadline_applicants: date
+    online_training_deadline_others: date
+    certificate_deadline_applicants: date
+    certificate_deadline_others: date
+    updated_by: str
+    updated_at: datetime
+
+    def deadline(self, name: str) -> date:
+        """Return a deadline by the name diagrams use, e.g. "person_registration"."""
+        if name not in DEADLINES:
+            raise ValueError(f"no deadline is called {name!r}; known: {', '.join(DEADLINES)}")
+        return getattr(self, DEADLINES[name])
+
+    def public_hours(self, title_level: str) -> int:
+        """Return the public-subject minimum for a title level (R6: junior apart, others alike)."""
+        return self.public_hours_junior if title_level == TitleLevel.JUNIOR else self.public_hours_senior
+
+
+VIEW_FIELDS = [f.name for f in fields(PolicyView)]
+EDITABLE = [*DEADLINES.values(), *HOURS, REVIEW_DAYS]
+
+
+def _view(row: PolicyYear) -> PolicyView:
+    return PolicyView(**{name: getattr(row, name) for name in VIEW_FIELDS})
+
+
+def policies_for_year(session: Session, year: int) -> dict[str, PolicyView]:
+    """Return every calendar saved for a year, by the region it was saved for."""
+    rows = session.scalars(select(PolicyYear).where(PolicyYear.year == year))
+    return {row.region_code: _view(row) for row in rows}
+
+
+def resolve_policy(
+    policies: dict[str, PolicyView], regions: dict[str, RegionView], region_code: str
+) -> PolicyView | None:
+    """Return the calendar that applies in a region: its own, else the nearest one above it."""
+    for code in [region_code, *ancestors(regions, region_code)]:
+        if code in policies:
+            return policies[code]
+    return None
+
+
+def policy_for(session: Session, year: int, region_code: str) -> PolicyView | None:
+    """Return the calendar of a year that applies in a region, or None when none is set."""
+    return resolve_policy(policies_for_year(session, year), load_regions(session), region_code)
+
+
+def _coerce(name: str, value, problems: list[str]):
+    if name in DEADLINES.values():
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        problems.append(f"{name}: {value!r} is not a date")
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    problems.append(f"{name}: {value!r} is not a whole number")
+    return None
+
+
+def _check(year: int, values: dict, problems: list[str]) -> None:
+    for name in DEADLINES.values():
+        if values[name] is not None and values[name].year != year:
+            problems.append(f"{name}: {values[name]} is not in {year}")
+    for name in HOURS:
+        if values[name] is not None and values[name] <= 0:
+            problems.append(f"{name}: hours must be more than 0, not {values[name]}")
+    low, high = REVIEW_DAYS_RANGE
+    days = values[REVIEW_DAYS]
+    if days is not None and not low <= days <= high:
+        problems.append(f"{REVIEW_DAYS}: {days} is not between {low} and {high} working days")
+    for first, then in ORDERED:
+        if values[first] and values[then] and values[then] < values[first]:
+            problems.append(f"{then}: {values[then]} is before {first} {values[first]}")
+
+
+def validate_policy(year: int, values: dict) -> tuple[dict, list[str]]:
+    """Return the values coerced to their types and the problems found (empty when valid)."""
+    problems = [f"{name}: not a policy setting" for name in values if name not in EDITABLE]
+    coerced = {}
+    for name in EDITABLE:
+        if values.get(name) in (None, ""):
+            problems.append(f"{name}: missing")
+            coerced[name] = None
+        else:
+            coerced[name] = _coerce(name, values[name], problems)
+    _check(year, coerced, problems)
+    return coerced, problems
+
+
+def save_policy(session: Session, year: int, region_code: str, values: dict, by: str, now: datetime):
+    """Create or change a year's calendar for a region; refuse it whole with every problem listed.
+
+    `values` may be partial when the calendar exists: the saved values fill the gaps.
+    """
+    row = session.scalar(
+        select(PolicyYear).where(PolicyYear.year == year, PolicyYear.region_code == region_code)
+    )
+    current = {name: getattr(row, name) for name in EDITABLE} if row else {}
+    coerced, problems = validate_policy(year, {**current, **values})
+    if region_code not in load_regions(session):
+        problems.insert(0, f"region_code: no region {region_code!r}")
+    if problems:
+        raise PolicyError(year, region_code, problems)
+    row = row or PolicyYear(year=year, region_code=region_code)
+    for name, value in coerced.items():
+        setattr(row, name, value)
+    row.updated_by, row.updated_at = by, now
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise PolicyError(
+            year, region_code, ["someone saved this calendar at the same moment; reload"]
+        ) from None
+    return _view(row)
+
+
+def seed_policy_2015(session: Session, now: datetime) -> int:
+    """Add Pingdingshan's 2015 calendar, and the same dates in 2025, 2026 and this year; return how many."""
+    present = set(session.scalars(select(PolicyYear.year).where(PolicyYear.region_code == PINGDINGSHAN)))
+    this_year = now.astimezone(CHINA).year
+    added = 0
+    for year in sorted({*DEMO_YEARS, this_year} - present):
+        values = {
+            name: date(year, *value) if isinstance(value, tuple) else value
+            for name, value in NOTICE_2015.items()
+        }
+        save_policy(session, year, PINGDINGSHAN, values, "seed", now)
+        added += 1
+    return added
+
+
+def policy_deadline_function(session_factory: sessionmaker, region_code: str = PINGDINGSHAN) -> Callable:
+    """Return a script-function factory: now -> policy_deadline(name[, region]), an ISO deadline string.
+
+    The deadline is the end of the named day of the current (Beijing) year, at +08:00.
+    """
+
+    def bind(now: datetime):
+        def policy_deadline(name: str, region: str | None = None) -> str:
+            year = now.astimezone(CHINA).year
+            with session_factory() as session:
+                policy = policy_for(session, year, region or region_code)
+            if policy is None:
+                raise ValueError(f"no policy calendar is set for {year} in {region or region_code}")
+            return datetime.combine(policy.deadline(name), END_OF_DAY, CHINA).isoformat()
+
+        return policy_deadline
+
+    return bind
+
+
+def review_days_function(
+    session_factory: sessionmaker, region_code: str = PINGDINGSHAN, default: int = 5
+) -> Callable:
+    """Return a script-function factory: now -> review_days(region=None), the year's review time limit.
+
+    Diagrams write `working_days(review_days())` so the city HRSS changes the limit in the calendar,
+    not in every diagram; a year without a calendar keeps the default.
+    """
+
+    def bind(now: datetime):
+        def review_days(region: str | None = None) -> int:
+            with session_factory() as session:
+                policy = policy_for(session, now.astimezone(CHINA).year, region or region_code)
+            return policy.review_working_days if policy is not None else default
+
+        return review_days
+
+    return bind

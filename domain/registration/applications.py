@@ -1,0 +1,279 @@
+"""Registration applications (R1, R2, R18): open them, keep them current, activate or close them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.accounts.opening import UsernameTaken
+from domain.accounts.opening import open_account
+from domain.accounts.users import User
+from domain.certificates.numbers import keep_existing_number
+from domain.identity import parse_credit_code
+from domain.identity import parse_id_number
+from domain.organisations.records import Organisation
+from domain.organisations.records import OrganisationKind
+from domain.organisations.records import OrganisationStatus
+from domain.organisations.records import Region
+from domain.persons.records import Person
+from domain.persons.records import PersonStatus
+from domain.persons.records import TitleLevel
+from domain.refusals import Refusal
+
+ROLES = {
+    OrganisationKind.HRSS: "admin,reviewer,approver",
+    OrganisationKind.AUTHORITY: "admin,reviewer",
+    OrganisationKind.EMPLOYER: "admin,hr",
+    OrganisationKind.INSTITUTION: "admin",
+}
+LOWER_LEVEL = {"province": "city", "city": "county"}
+
+
+MESSAGES_EN = {
+    "no_region": "Region %(region)s does not exist.",
+    "credit_code_taken": "An organisation with the credit code %(code)s is already registered.",
+    "hrss_by_level_above": "An HRSS is registered by the active HRSS of the level above it.",
+    "hrss_not_active": "The HRSS of %(region)s has not registered yet; it must be active first.",
+    "no_authority": "An employer names the industry authority it belongs to.",
+    "authority_not_active": "The authority %(name)s is not active yet.",
+    "username_taken": "The username %(username)s is taken.",
+    "id_number_taken": "This ID number is already registered; sign in with it instead.",
+    "no_employer": "Choose the employer you work for.",
+    "employer_not_active": "%(name)s is not active, so nobody can register with it.",
+    "unknown_title": "Unknown title level %(level)s.",
+}
+MESSAGES_ZH = {
+    "no_region": "地区 %(region)s 不存在。",
+    "credit_code_taken": "统一社会信用代码 %(code)s 已被注册。",
+    "hrss_by_level_above": "人社局由上一级已启用的人社局注册。",
+    "hrss_not_active": "%(region)s人社局尚未注册启用，请待其启用后再注册。",
+    "no_authority": "法人单位须选择所属的行业主管部门。",
+    "authority_not_active": "行业主管部门“%(name)s”尚未启用。",
+    "username_taken": "用户名 %(username)s 已被使用。",
+    "id_number_taken": "该身份证号已注册，请直接用身份证号登录。",
+    "no_employer": "请选择您所在的单位。",
+    "employer_not_active": "“%(name)s”尚未启用，暂不能在其下注册。",
+    "unknown_title": "未知的职称级别 %(level)s。",
+}
+
+
+class RegistrationRefused(Refusal):
+    """An application that cannot be accepted; `code` and `params` say why, in either language."""
+
+    MESSAGES_EN = MESSAGES_EN
+
+
+@dataclass(frozen=True)
+class OrganisationApplication:
+    kind: str
+    name: str
+    region_code: str
+    credit_code: str | None
+    admin_username: str
+    admin_password: str
+    admin_name: str
+    authority_id: int | None = None
+    industry: str | None = None
+    contact_phone: str | None = None
+    expected_persons: int = 0
+
+
+@dataclass(frozen=True)
+class PersonApplication:
+    id_number: str
+    name: str
+    employer_id: int
+    title_level: str
+    title_series: str
+    password: str
+    certificate_number: str | None = None
+    certificate_year: int | None = None
+
+
+def active_hrss(session: Session, region_code: str) -> Organisation | None:
+    """Return the active HRSS of a region, if it has registered."""
+    return session.scalar(
+        select(Organisation).where(
+            Organisation.kind == OrganisationKind.HRSS,
+            Organisation.region_code == region_code,
+            Organisation.status == OrganisationStatus.ACTIVE,
+        )
+    )
+
+
+def open_organisation_application(
+    session: Session,
+    application: OrganisationApplication,
+    now: datetime,
+    registrar: Organisation | None = None,
+) -> tuple[int, int]:
+    """Create a pending organisation and its unit admin's account; return (organisation id, user id)."""
+    region = session.get(Region, application.region_code)
+    if region is None:
+        raise RegistrationRefused("no_region", region=application.region_code)
+    _check_parent(session, application, region, registrar)
+    credit_code = parse_credit_code(application.credit_code) if application.credit_code else None
+    if credit_code and session.scalar(select(Organisation.id).where(Organisation.uscc == credit_code)):
+        raise RegistrationRefused("credit_code_taken", code=credit_code)
+    org = Organisation(
+        kind=application.kind,
+        name=application.name.strip(),
+        level=region.level,
+        region_code=region.code,
+        status=OrganisationStatus.PENDING,
+        uscc=credit_code,
+        authority_id=application.authority_id,
+        industry=application.industry,
+        contact_name=application.admin_name,
+        contact_phone=application.contact_phone,
+        expected_persons=application.expected_persons,
+        created_at=now,
+    )
+    session.add(org)
+    session.flush()
+    admin = _open_account(
+        session,
+        application.admin_username,
+        application.admin_password,
+        application.admin_name,
+        now,
+        organisation_id=org.id,
+        roles=ROLES[application.kind],
+    )
+    org.admin_user_id = admin.id
+    return org.id, admin.id
+
+
+def _check_parent(session, application, region, registrar) -> None:
+    """Nothing registers under a parent that is not active (R1)."""
+    if application.kind == OrganisationKind.HRSS:
+        expected = LOWER_LEVEL.get(registrar.level) if registrar else None
+        if (
+            registrar is None
+            or registrar.kind != OrganisationKind.HRSS
+            or region.parent_code != registrar.region_code
+        ):
+            raise RegistrationRefused("hrss_by_level_above")
+        if region.level != expected or registrar.status != OrganisationStatus.ACTIVE:
+            raise RegistrationRefused("hrss_by_level_above")
+        return
+    if active_hrss(session, region.code) is None:
+        raise RegistrationRefused("hrss_not_active", region=region.name)
+    if application.kind == OrganisationKind.EMPLOYER:
+        authority = session.get(Organisation, application.authority_id) if application.authority_id else None
+        if authority is None or authority.kind != OrganisationKind.AUTHORITY:
+            raise RegistrationRefused("no_authority")
+        if authority.status != OrganisationStatus.ACTIVE:
+            raise RegistrationRefused("authority_not_active", name=authority.name)
+
+
+def _open_account(session: Session, *args, **kwargs) -> User:
+    """Open the applicant's account; a taken username refuses the application (the caller rolls back)."""
+    try:
+        return open_account(session, *args, **kwargs)
+    except UsernameTaken as taken:
+        raise RegistrationRefused("username_taken", username=taken.username) from None
+
+
+def open_person_application(
+    session: Session, application: PersonApplication, now: datetime
+) -> tuple[int, int]:
+    """Create a pending person with a login by ID number (R18: one ID, one account)."""
+    parsed = parse_id_number(application.id_number, now.date())
+    if session.scalar(select(Person.id).where(Person.id_number == parsed.value)):
+        raise RegistrationRefused("id_number_taken")
+    employer = session.get(Organisation, application.employer_id)
+    if employer is None or employer.kind != OrganisationKind.EMPLOYER:
+        raise RegistrationRefused("no_employer")
+    if employer.status != OrganisationStatus.ACTIVE:
+        raise RegistrationRefused("employer_not_active", name=employer.name)
+    if application.title_level not in set(TitleLevel):
+        raise RegistrationRefused("unknown_title", level=application.title_level)
+    user = _open_account(session, parsed.value, application.password, application.name.strip(), now)
+    person = Person(
+        id_number=parsed.value,
+        name=application.name.strip(),
+        gender=parsed.gender,
+        birth_date=parsed.birth_date,
+        employer_id=employer.id,
+        region_code=employer.region_code,
+        title_level=application.title_level,
+        title_series=application.title_series.strip(),
+        status=PersonStatus.PENDING,
+        user_id=user.id,
+        created_at=now,
+    )
+    session.add(person)
+    session.flush()
+    if application.certificate_number:
+        keep_existing_number(
+            session, person.id, application.certificate_number.strip(), application.certificate_year or 0, now
+        )
+    return person.id, user.id
+
+
+def activate_organisation(session: Session, organisation_id: int, now: datetime) -> None:
+    """Make an approved organisation active, registered with its same-level HRSS."""
+    org = session.get(Organisation, organisation_id)
+    if org.kind != OrganisationKind.HRSS:
+        hrss = active_hrss(session, org.region_code)
+        if hrss is None:
+            raise RegistrationRefused("hrss_not_active", region=org.region_code)
+        org.registered_with_id = hrss.id
+    org.status = OrganisationStatus.ACTIVE
+    org.activated_at = now
+
+
+def close_organisation_application(session: Session, organisation_id: int, status: str) -> None:
+    """Record how an application ended without approval (rejected, withdrawn, terminated)."""
+    org = session.get(Organisation, organisation_id)
+    if org.status != OrganisationStatus.ACTIVE:
+        org.status = OrganisationStatus.WITHDRAWN if status == "withdrawn" else OrganisationStatus.REJECTED
+        admin = session.get(User, org.admin_user_id) if org.admin_user_id else None
+        if admin is not None and status != "withdrawn":
+            admin.active = False
+
+
+def activate_person(session: Session, person_id: int, now: datetime) -> None:
+    """Make an approved person active; name and employer are locked from now on (R18)."""
+    person = session.get(Person, person_id)
+    employer = session.get(Organisation, person.employer_id)
+    if employer.status != OrganisationStatus.ACTIVE:
+        raise RegistrationRefused("employer_not_active", name=employer.name)
+    person.status = PersonStatus.ACTIVE
+    person.registered_at = now
+
+
+def close_person_application(session: Session, person_id: int, status: str) -> None:
+    """Record how a person's application ended without approval."""
+    person = session.get(Person, person_id)
+    if person.status != PersonStatus.ACTIVE:
+        person.status = PersonStatus.WITHDRAWN if status == "withdrawn" else PersonStatus.REJECTED
+
+
+def update_organisation_application(session: Session, organisation_id: int, values: dict) -> None:
+    """Apply the applicant's corrections to a pending organisation."""
+    org = session.get(Organisation, organisation_id)
+    if org.status == OrganisationStatus.ACTIVE:
+        return
+    for field in ("name", "contact_name", "contact_phone"):
+        if values.get(field):
+            setattr(org, field, str(values[field]).strip())
+    if values.get("expected_persons") not in (None, ""):
+        org.expected_persons = int(values["expected_persons"])
+    org.status = OrganisationStatus.PENDING
+
+
+def update_person_application(session: Session, person_id: int, values: dict) -> None:
+    """Apply a pending person's corrections (name and title); the ID number never changes."""
+    person = session.get(Person, person_id)
+    if person.status == PersonStatus.ACTIVE:
+        return
+    if values.get("name"):
+        person.name = str(values["name"]).strip()
+    if values.get("title_level") in set(TitleLevel):
+        person.title_level = values["title_level"]
+    if values.get("title_series") is not None:
+        person.title_series = str(values["title_series"]).strip()
+    person.status = PersonStatus.PENDING

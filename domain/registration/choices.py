@@ -1,0 +1,50 @@
+"""What an applicant picks from on the registration forms: regions, authorities, employers (R1)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.organisations.records import Organisation
+from domain.organisations.records import OrganisationKind
+from domain.organisations.records import OrganisationStatus
+from domain.organisations.records import Region
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: int | str
+    label: str
+
+
+def region_choices(session: Session) -> list[Choice]:
+    """Return the regions an applicant can pick, city first."""
+    rows = session.execute(select(Region.code, Region.name, Region.level).order_by(Region.code))
+    return [Choice(code, name) for code, name, level in rows if level != "province"]
+
+
+def authority_choices(session: Session) -> list[Choice]:
+    """Return the active industry authorities an employer can belong to."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name, Region.name)
+        .join(Region, Region.code == Organisation.region_code)
+        .where(
+            Organisation.kind == OrganisationKind.AUTHORITY, Organisation.status == OrganisationStatus.ACTIVE
+        )
+        .order_by(Organisation.region_code, Organisation.name)
+    )
+    return [Choice(org_id, f"{region}·{name}") for org_id, name, region in rows]
+
+
+def employer_choices(session: Session, region_code: str) -> list[Choice]:
+    """Return the active employers of a region a person can register with."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(
+            Organisation.kind == OrganisationKind.EMPLOYER,
+            Organisation.status == OrganisationStatus.ACTIVE,
+            Organisation.region_code == region_code,
+        )
+        .order_by(Organisation.name)
+    )
+    return [Choice(org_id, name) for org_id, name in rows]

@@ -1,0 +1,109 @@
+"""Reading supervision notices: an HRSS reads those of its jurisdiction, a named organisation its own."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import cast
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from domain.accounts.users import Actor
+from domain.organisations.jurisdiction import NotVisible
+from domain.organisations.jurisdiction import scope_for
+from domain.organisations.records import Organisation
+from domain.supervision.notices import SupervisionNotice
+
+
+@dataclass(frozen=True)
+class NoticeSummary:
+    id: int
+    office: str
+    period: str
+    title: str
+    late_count: int
+    created_at: datetime
+
+
+def _names_organisation(session: Session, organisation_id: int):
+    """Return the SQL condition that a notice's details list the organisation.
+
+    `details` is {"regions": [{"organisations": [{"id": ...}, ...]}, ...]}; PostgreSQL matches it
+    by JSONB containment, SQLite by walking both arrays with json_each.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        listed = {"regions": [{"organisations": [{"id": organisation_id}]}]}
+        return cast(SupervisionNotice.details, JSONB).contains(listed)
+    regions = (
+        func.json_each(SupervisionNotice.details, "$.regions").table_valued("value").alias("listed_region")
+    )
+    organisations = func.json_each(regions.c.value, "$.organisations").table_valued("value").alias("listed")
+    return (
+        select(1)
+        .select_from(regions)
+        .join(organisations, true())
+        .where(func.json_extract(organisations.c.value, "$.id") == organisation_id)
+        .exists()
+    )
+
+
+def _visible(session: Session, actor: Actor):
+    """Return the SQL condition on a notice joined to its office for the notices the actor may read."""
+    scope = scope_for(session, actor)
+    if scope.everything:
+        return true()
+    if scope.region_codes:
+        return Organisation.region_code.in_(scope.region_codes)
+    if actor.organisation_id is None:
+        return false()
+    return _names_organisation(session, actor.organisation_id)
+
+
+def _readable(query, session: Session, actor: Actor):
+    """Return the query over notices narrowed to those the actor may read."""
+    return query.join(Organisation, Organisation.id == SupervisionNotice.hrss_id).where(
+        _visible(session, actor)
+    )
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """One supervision notice as pages and documents read it."""
+
+    id: int
+    hrss_id: int
+    period: str
+    created_at: datetime
+    title: str
+    summary: str
+    late_count: int
+    details: dict
+
+
+def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> list[NoticeSummary]:
+    """Return the newest supervision notices the actor may read."""
+    notice = SupervisionNotice
+    columns = (
+        notice.id,
+        Organisation.name,
+        notice.period,
+        notice.title,
+        notice.late_count,
+        notice.created_at,
+    )
+    query = _readable(select(*columns), session, actor).order_by(notice.created_at.desc(), notice.id.desc())
+    return [NoticeSummary(*row) for row in session.execute(query.limit(limit))]
+
+
+def supervision_notice(session: Session, actor: Actor, notice_id: int) -> NoticeView:
+    """Return one notice the actor may read, or raise NotVisible."""
+    notice = SupervisionNotice
+    columns = (notice.id, notice.hrss_id, notice.period, notice.created_at, notice.title)
+    columns += (notice.summary, notice.late_count, notice.details)
+    found = session.execute(_readable(select(*columns), session, actor).where(notice.id == notice_id)).first()
+    if found is None:
+        raise NotVisible(f"supervision notice {notice_id}")
+    return NoticeView(*found)

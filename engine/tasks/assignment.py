@@ -1,0 +1,155 @@
+"""Commands that change who holds a task: claim, release, transfer (转办), delegate (委派), reassign."""
+
+from sqlalchemy import bindparam
+from sqlalchemy import update
+
+from domain.accounts.colleagues import is_colleague
+from domain.accounts.users import Actor
+from engine.errors import InvalidCommand
+from engine.errors import NotAColleague
+from engine.errors import NotAllowed
+from engine.errors import TaskHeldByOther
+from engine.runtime import Runtime
+from engine.runtime.command import run_command
+from engine.runtime.context import CommandContext
+from engine.runtime.models import OPEN
+from engine.runtime.task_rows import TASKS
+from engine.runtime.task_rows import TaskRow
+from engine.runtime.task_rows import assignee_name
+from engine.runtime.task_rows import change_task
+from engine.runtime.task_rows import load_task
+from engine.runtime.task_rows import sync_queue
+from engine.runtime.task_rows import unqueue
+from engine.tasks.access import require_opinion
+from engine.tasks.access import visible_open_task
+from engine.tasks.access import workable_task
+from engine.tasks.countersign import move_active_turn
+from engine.tasks.countersign import refuse_if_countersigning
+
+_CLAIM = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == OPEN, TASKS.c.assignee_id.is_(None))
+    .values(assignee_id=bindparam("claimant"))
+)
+
+
+def claim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
+    """Take a queued task as one's own."""
+
+    def body(ctx: CommandContext) -> None:
+        row = visible_open_task(ctx, task_id)
+        if row.assignee_id == actor.id:
+            return
+        if ctx.db.execute(_CLAIM, {"task_id": row.id, "claimant": actor.id}).rowcount != 1:
+            winner = load_task(ctx.db, row.id)
+            raise TaskHeldByOther(assignee_name(ctx.session, winner.assignee_id if winner else None))
+        row.assignee_id = actor.id
+        unqueue(ctx.db, row.id)
+        ctx.audit(row.instance_id, "claim", row)
+
+    run_command(rt, "claim", actor, body, task_id)
+
+
+def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
+    """Put one's claimed task back into its group queue."""
+
+    def body(ctx: CommandContext) -> None:
+        row = visible_open_task(ctx, task_id)
+        if row.assignee_id != actor.id:
+            raise NotAllowed("Only the person holding a task can release it.")
+        if row.candidates == f"u:{actor.id}":
+            raise NotAllowed("This task is yours alone; there is no queue to release it to.")
+        refuse_if_countersigning(ctx, row, "release")
+        change_task(ctx.db, row, assignee_id=None)
+        sync_queue(ctx.db, row)
+        ctx.audit(row.instance_id, "unclaim", row)
+
+    run_command(rt, "unclaim", actor, body, task_id)
+
+
+def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str = "") -> None:
+    """Hand a task over to another approver for good (转办)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = workable_task(ctx, task_id, "transfer")
+        refuse_if_countersigning(ctx, row, "transfer")
+        if to_user_id == actor.id:
+            raise InvalidCommand("A task cannot be transferred to yourself.")
+        _require_colleague(ctx, actor, to_user_id)
+        to_name = assignee_name(ctx.session, to_user_id, required=True)
+        change_task(ctx.db, row, assignee_id=to_user_id, owner_id=None)
+        sync_queue(ctx.db, row)
+        ctx.notify(
+            [f"u:{to_user_id}"], "transfer", f"转办给您：{row.name}", row.subject, row.instance_id, row.id
+        )
+        ctx.audit(row.instance_id, "transfer", row, opinion, to_user_id=to_user_id, to_name=to_name)
+
+    run_command(rt, "transfer", actor, body, task_id)
+
+
+def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str = "") -> None:
+    """Ask another approver to work a task; it comes back to the delegator afterwards (委派)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = workable_task(ctx, task_id, "delegate")
+        refuse_if_countersigning(ctx, row, "delegate")
+        if row.owner_id is not None:
+            raise InvalidCommand("A delegated task cannot be delegated again; resolve it first.")
+        if to_user_id == actor.id:
+            raise InvalidCommand("A task cannot be delegated to yourself.")
+        _require_colleague(ctx, actor, to_user_id)
+        to_name = assignee_name(ctx.session, to_user_id, required=True)
+        change_task(ctx.db, row, owner_id=actor.id, assignee_id=to_user_id)
+        sync_queue(ctx.db, row)
+        ctx.notify(
+            [f"u:{to_user_id}"], "delegate", f"委派给您：{row.name}", row.subject, row.instance_id, row.id
+        )
+        ctx.audit(row.instance_id, "delegate", row, opinion, to_user_id=to_user_id, to_name=to_name)
+
+    run_command(rt, "delegate", actor, body, task_id)
+
+
+def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str) -> None:
+    """Give a task to another approver, whoever holds it now (administrators only, 改派)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = visible_open_task(ctx, task_id)
+        if not actor.is_admin:
+            raise NotAllowed("Only an administrator can reassign a task.")
+        require_opinion(opinion, "改派")
+        if to_user_id == row.assignee_id:
+            raise InvalidCommand("This user already holds the task.")
+        to_name = assignee_name(ctx.session, to_user_id, required=True)
+        from_id = row.assignee_id
+        move_active_turn(ctx, row, to_user_id)
+        change_task(ctx.db, row, assignee_id=to_user_id)
+        sync_queue(ctx.db, row)
+        ctx.notify([f"u:{to_user_id}"], "reassign", f"改派给您：{row.name}", opinion, row.instance_id, row.id)
+        if from_id is not None:
+            ctx.notify(
+                [f"u:{from_id}"], "reassign", f"您的待办已改派：{row.name}", opinion, row.instance_id, row.id
+            )
+        from_name = assignee_name(ctx.session, from_id)
+        details = {
+            "from_user_id": from_id,
+            "from_name": from_name,
+            "to_user_id": to_user_id,
+            "to_name": to_name,
+        }
+        ctx.audit(row.instance_id, "reassign", row, opinion, **details)
+
+    run_command(rt, "reassign", actor, body, task_id)
+
+
+def _require_colleague(ctx: CommandContext, actor: Actor, user_id: int) -> None:
+    """Refuse to hand a task to anyone but another active user of the actor's organisation (转办, 委派)."""
+    if not is_colleague(ctx.session, actor, user_id):
+        raise NotAColleague(user_id)
+
+
+def resolve_delegation(ctx: CommandContext, row: TaskRow, opinion: str) -> None:
+    """Hand a delegated task back to its owner, with the delegate's opinion."""
+    owner = row.owner_id
+    change_task(ctx.db, row, assignee_id=owner, owner_id=None)
+    ctx.notify([f"u:{owner}"], "delegate_back", f"委派已处理：{row.name}", opinion, row.instance_id, row.id)
+    ctx.audit(row.instance_id, "resolve", row, opinion, back_to=owner)

@@ -1,0 +1,238 @@
+"""Process commands: start, complete, return (退回), reject (不通过), withdraw (撤回), terminate."""
+
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam
+from sqlalchemy import select
+
+from domain.accounts.users import Actor
+from engine.errors import InvalidCommand
+from engine.errors import NotAllowed
+from engine.errors import TaskNotFound
+from engine.errors import UnknownProcess
+from engine.runtime import Runtime
+from engine.runtime.command import run_command
+from engine.runtime.context import CommandContext
+from engine.runtime.models import ProcessDefinition
+from engine.runtime.projection import close_task_row
+from engine.runtime.statements import Prepared
+from engine.runtime.store import InstanceRecord
+from engine.runtime.task_rows import open_rows
+from engine.tasks.access import finish_row
+from engine.tasks.access import require_opinion
+from engine.tasks.access import workable_task
+from engine.tasks.assignment import resolve_delegation
+from engine.tasks.countersign import approve_in_turn
+from engine.tasks.countersign import close_countersigns
+
+_DEFINITIONS = ProcessDefinition.__table__
+_NEWEST = Prepared(
+    select(_DEFINITIONS.c.id, _DEFINITIONS.c.name)
+    .where(_DEFINITIONS.c.process_key == bindparam("process_key"))
+    .order_by(_DEFINITIONS.c.version.desc())
+    .limit(1)
+)
+
+
+def start_instance(
+    rt: Runtime,
+    process_key: str,
+    actor: Actor | None,
+    data: dict | None = None,
+    business_key: str | None = None,
+    submit: dict | None = None,
+) -> int:
+    """Start the newest version of a process; with `submit`, also complete its first step in the same go."""
+
+    def body(ctx: CommandContext) -> int:
+        definition_id, name = newest_version(ctx.db, process_key)
+        values = _start_values(actor, data)
+        workflow = ctx.new_workflow(definition_id)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(values)
+        workflow.do_engine_steps()
+        first = _submit_first_step(workflow, submit) if submit is not None else None
+        # inserted only now, with its first state: one INSERT instead of an INSERT and an UPDATE
+        instance = InstanceRecord(
+            id=None,
+            definition_id=definition_id,
+            process_key=process_key,
+            business_key=business_key,
+            initiator_id=actor.id if actor else None,
+            subject=str(values.get("subject") or name),
+            region_code=values.get("region_code"),
+            created_at=ctx.now,
+        )
+        ctx.save_new(instance, workflow)
+        ctx.audit(instance.id, "start", None, business_key=business_key)
+        if first is not None:
+            ctx.audit(instance.id, "submit", None, step=first)
+        return instance.id
+
+    return run_command(rt, "start", actor, body)
+
+
+def complete_task(
+    rt: Runtime,
+    actor: Actor,
+    task_id: int,
+    data: dict | None = None,
+    opinion: str = "",
+    action: str = "approve",
+) -> None:
+    """Finish a task with its form data and an opinion (通过, or the step's own decision)."""
+
+    def body(ctx: CommandContext) -> None:
+        row = workable_task(ctx, task_id, "approve", with_instance=True)
+        if row.owner_id is not None:
+            resolve_delegation(ctx, row, opinion)
+            return
+        if approve_in_turn(ctx, row, data, opinion):  # a countersign (加签) holds the step open
+            return
+        instance, workflow = ctx.load(row.instance_id)
+        task = workflow.get_task_from_id(UUID(row.task_uuid))
+        task.data.update(data or {})
+        task.data.update(
+            decision=action, last_actor_id=actor.id, last_actor_organisation_id=actor.organisation_id
+        )
+        if opinion:
+            task.data["last_opinion"] = opinion
+        finish_row(ctx, row, "done", action)
+        task.run()
+        workflow.do_engine_steps()
+        ctx.audit(instance.id, action, row, opinion)
+        ctx.save(instance, workflow)
+
+    run_command(rt, "complete", actor, body, task_id)
+
+
+def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: str | None = None) -> str:
+    """Send the process back to an earlier step (the applicant's by default), with a reason (退回)."""
+
+    def body(ctx: CommandContext) -> str:
+        row = workable_task(ctx, task_id, "return", with_instance=True)
+        close_countersigns(ctx, row)
+        require_opinion(opinion, "退回")
+        instance, workflow = ctx.load(row.instance_id)
+        target = _return_target(workflow, to_step)
+        data = dict(target.data)
+        data.update(return_reason=opinion, returned_by=ctx.actor_name)
+        finish_row(ctx, row, "done", "return")
+        _rewind(workflow, target, data)
+        ctx.audit(instance.id, "return", row, opinion, to_step=target.task_spec.bpmn_id)
+        ctx.save(instance, workflow)
+        return target.task_spec.bpmn_id
+
+    return run_command(rt, "return", actor, body, task_id)
+
+
+def reject_task(rt: Runtime, actor: Actor, task_id: int, opinion: str) -> None:
+    """Refuse the application (不通过): the process ends here."""
+
+    def body(ctx: CommandContext) -> None:
+        row = workable_task(ctx, task_id, "reject", with_instance=True)
+        close_countersigns(ctx, row)
+        require_opinion(opinion, "不通过")
+        instance, workflow = ctx.load(row.instance_id)
+        finish_row(ctx, row, "done", "reject")
+        _end_instance(ctx, instance, workflow, "rejected")
+        ctx.audit(instance.id, "reject", row, opinion)
+
+    run_command(rt, "reject", actor, body, task_id)
+
+
+def withdraw_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str = "") -> None:
+    """Let the applicant take back a pending application where every open step allows it (撤回)."""
+
+    def body(ctx: CommandContext) -> None:
+        instance, workflow = ctx.load(instance_id)
+        if instance.initiator_id != actor.id:
+            raise TaskNotFound(instance_id)
+        if instance.status != "running":
+            raise InvalidCommand("Only a pending application can be withdrawn.")
+        rows = open_rows(ctx.db, instance_id)
+        if not rows or any("withdraw" not in r.allowed_actions.split(",") for r in rows):
+            raise NotAllowed("This application can no longer be withdrawn at its current step.")
+        _end_instance(ctx, instance, workflow, "withdrawn")
+        ctx.audit(instance_id, "withdraw", None, opinion)
+
+    run_command(rt, "withdraw", actor, body)
+
+
+def terminate_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str) -> None:
+    """End a process at once (administrators only), with the reason recorded."""
+
+    def body(ctx: CommandContext) -> None:
+        if not actor.is_admin:
+            raise NotAllowed("Only an administrator can terminate a process.")
+        require_opinion(opinion, "终止")
+        instance, workflow = ctx.load(instance_id)
+        if instance.status != "running":
+            raise InvalidCommand("This process has already ended.")
+        _end_instance(ctx, instance, workflow, "terminated")
+        ctx.audit(instance_id, "terminate", None, opinion)
+
+    run_command(rt, "terminate", actor, body)
+
+
+def _start_values(actor: Actor | None, data: dict | None) -> dict:
+    """Return the start data with who started the process filled in."""
+    values = dict(data or {})
+    if actor is not None:
+        values.setdefault("initiator_id", actor.id)
+        values.setdefault("initiator_name", actor.name)
+        values.setdefault("region_code", actor.region_code)
+    return values
+
+
+def _submit_first_step(workflow, data: dict) -> str:
+    """Complete the applicant's first step with what they filled in, in the start's transaction."""
+    first = next(workflow.get_tasks_iterator(state=TaskState.READY, manual=True), None)
+    if first is None:
+        raise InvalidCommand("This process has no first step to submit.")
+    first.data.update(data)
+    first.data["decision"] = "approve"
+    first.run()
+    workflow.do_engine_steps()
+    return first.task_spec.bpmn_id
+
+
+def newest_version(db, process_key: str) -> tuple[int, str]:
+    """Return the id and name of a process key's newest version, reading no diagram text."""
+    found = db.first(_NEWEST, {"process_key": process_key})
+    if found is None:
+        raise UnknownProcess(process_key)
+    return found[0], found[1]
+
+
+def _rewind(workflow, target, data: dict) -> None:
+    """Reset the workflow to an earlier task; drop the removed waiting events SpiffWorkflow keeps tracking."""
+    for removed in workflow.reset_from_task_id(target.id, data):
+        workflow.event_manager.remove_task(removed)
+    workflow.do_engine_steps()
+
+
+def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
+    workflow.cancel()
+    for row in open_rows(ctx.db, instance.id):
+        close_task_row(ctx, row, "cancelled")
+    instance.status = status
+    instance.ended_at = ctx.now
+    hook = ctx.rt.end_hooks.get(instance.process_key)
+    if hook is not None:
+        hook(ctx.session, dict(workflow.last_task.data if workflow.last_task else {}), status, now=ctx.now)
+    ctx.save(instance, workflow)
+
+
+def _return_target(workflow, to_step: str | None):
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, manual=True)]
+    if not done:
+        raise InvalidCommand("There is no earlier step to return to.")
+    if to_step is None:
+        return done[0]
+    matches = [t for t in done if t.task_spec.bpmn_id == to_step]
+    if not matches:
+        steps = ", ".join(dict.fromkeys(t.task_spec.bpmn_id for t in done))
+        raise InvalidCommand(f"'{to_step}' is not an earlier step of this process (earlier steps: {steps}).")
+    return matches[-1]
