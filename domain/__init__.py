@@ -1,1 +1,1 @@
-"""Business records and rules of CE Flow; imports nothing else of the project."""
+"""Business records and rules of CE Flow, one package per bounded context; imports only infra."""

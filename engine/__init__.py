@@ -1,1 +1,1 @@
-"""engine layer of CE Flow (see ARCHITECTURE.md)."""
+"""The workflow engine: runs BPMN processes on SpiffWorkflow, keeps their state, tasks and timers."""

@@ -1,0 +1,1 @@
+"""Infrastructure below the domain: database factory, bulk row writer, mail, clock, keyset pagination."""

@@ -1,0 +1,1 @@
+"""Generated populations: the Pingdingshan demo data and the province-sized benchmark data."""

@@ -1,0 +1,1 @@
+"""Time rules: the working-day holiday calendar, China-date deadlines and the yearly policy calendar."""

@@ -1,0 +1,1 @@
+"""The in-app notice centre: notices to users and groups, and which of them were read."""

@@ -1,0 +1,1 @@
+"""Regions and organisations: HRSS offices, authorities, employers, institutions; jurisdiction (R15)."""

@@ -1,0 +1,1 @@
+"""Professionals (专业技术人员): their records and the directory of those an actor may see."""

@@ -1,0 +1,1 @@
+"""The scripting sandbox: restricted compilation, run-time guards, and the script engine of a command."""
