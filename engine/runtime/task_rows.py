@@ -47,7 +47,7 @@ class TaskRow:
     outcome: str | None
 
 
-# Built once and run as prepared statements (engine/prepared.py): through SQLAlchemy's execute
+# Built once and run as prepared statements (engine/runtime/statements.py): through SQLAlchemy's execute
 # each would cost more Python than the database takes to run it.
 TASK_COLUMNS = tuple(TASKS.c[f.name] for f in fields(TaskRow))
 _ONE = Prepared(select(*TASK_COLUMNS).where(TASKS.c.id == bindparam("task_id")))
