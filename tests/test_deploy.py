@@ -344,3 +344,56 @@ def test_a_task_whose_id_is_also_an_operation_name_is_refused_saying_so(rt):
         "also the id of spiffworkflow:serviceTaskOperator" in reason
         and "give the BPMN element another id" in reason
     )
+
+
+def timer_event(expression: str, kind: str = "timeDate") -> bytes:
+    return diagram(
+        '<bpmn:intermediateCatchEvent id="x"><bpmn:timerEventDefinition>'
+        f"<bpmn:{kind}>{expression}</bpmn:{kind}></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("[1 for i in range(10**12)]", "cannot be evaluated"),
+        ("working_days(10**9)", "cannot be evaluated: a deadline is 0 to 25,000 working days ahead"),
+        ("'x' * 10**10", "cannot be evaluated: This would build a sequence"),
+        ("1 + 1", "gives 2, not an ISO 8601 duration or date-time"),
+    ],
+)
+def test_a_timer_expression_that_runs_away_is_refused_at_deploy_not_at_start(
+    rt, session_factory, expression, expected
+):
+    """Finding (hardening probe): `[1 for i in range(10**12)]` and `working_days(10**9)` deployed."""
+    before = stored_versions(session_factory)
+    problems = refusal(rt, timer_event(expression))
+    assert any(element == "x" and expected in reason for element, reason in problems), problems
+    assert stored_versions(session_factory) == before
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [("working_days(5)", "timeDate"), ("'P3D'", "timeDuration"), ("days_from_task_data", "timeDuration")],
+)
+def test_a_timer_expression_that_is_sound_or_needs_task_data_deploys(rt, expression, kind):
+    deploy(rt, timer_event(expression, kind), "timer.bpmn", "test")
+
+
+def test_a_date_expression_in_a_duration_timer_is_refused_at_deploy(rt):
+    [(element, reason)] = refusal(rt, timer_event("working_days(5)", "timeDuration"))
+    assert element == "x" and "is not an ISO 8601 duration" in reason
+
+
+@pytest.mark.parametrize(
+    ("due", "expected"),
+    [("working_days(10**9)", "cannot be evaluated"), ("'soon'", "gives 'soon', not a date-time")],
+)
+def test_a_due_rule_that_runs_away_or_gives_no_date_is_refused_at_deploy(rt, due, expected):
+    properties = (
+        '<spiffworkflow:property name="formKey" value="review" />'
+        f'<spiffworkflow:property name="due" value="{due}" />'
+    )
+    problems = refusal(rt, diagram(user_task_with(properties)))
+    assert any(element == "x" and expected in reason for element, reason in problems), problems

@@ -331,3 +331,69 @@ def test_spiffworkflow_runs_scripts_and_conditions_in_the_sandbox(x, end, y):
 def test_spiffworkflow_reports_a_refused_script():
     with pytest.raises(WorkflowTaskException, match="Import statements are not allowed"):
         run_diagram("import os", 1)
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("'%5s|%-3d|%.2f' % ('a', 7, 3.14159)", "    a|7  |3.14"),
+        ("f'{x:>4}{name!r:.3}{3.14159:08.3f}'", "   3'  0003.142"),
+        (
+            "'-'.join(str(i) for i in items) + 'a'.ljust(3) + 'b'.zfill(2) + 'ab'.replace('b', 'cd')",
+            "1-2a  0bacd",
+        ),
+        ("str.center('x', 3) + 'a\\tb'.expandtabs(2) + 'abc'.translate({97: 'xy'})", " x a bxybc"),
+        ("sorted({*items, *pair} | {9}) + [*items][1:]", [1, 2, 4, 5, 9, 2]),
+        ("{**data, 'k': [i for i in range(3)]}", {"k": [0, 1, 2]}),
+    ],
+)
+def test_bounded_operations_still_work_at_ordinary_sizes(environment, task_data, expression, value):
+    assert environment.evaluate(expression, task_data) == value
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "s = 'a'.ljust(2 * 10**9)",
+        "s = str.rjust('a', 10**9)",
+        "s = 'x' * 10**6\nt = s.join([s] * 1000)",
+        "s = 'ab'.replace('', 'x' * 10**6)",
+        "s = ('\\t' * 10**5).expandtabs(10**5)",
+        "s = 'ab'.translate({97: 'y' * 10**6})",
+        "s = '%0*d' % (10**9, 1)",
+        "s = '%.1000000000f' % 1.0",
+        "s = f'{1:>{10**9}}'",
+        "s = f'{1.0:.{10**9}f}'",
+        "s = [1]\nfor i in range(40):\n    s.extend(s)",
+    ],
+)
+def test_c_methods_and_formats_that_allocate_are_checked_from_their_arguments(environment, task_data, script):
+    """Finding: allocation inside C string methods and format widths escaped the size guard."""
+    before = dict(task_data)
+    started = time.monotonic()
+
+    with pytest.raises(MemoryError, match="scripts may build at most 1,000,000"):
+        environment.execute(script, task_data)
+
+    assert time.monotonic() - started < BUDGET + 0.5
+    assert_nothing_escaped(task_data, before)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "s = ['a' * 10**6 for i in range(100)]",
+        "b = [0] * 10**6\ns = [b[:] for i in range(100)]",
+        "b = [0] * 10**6\ns = [[*b, *b] for i in range(100)]",
+        "b = [0] * 10**6\ns = [list(b) for i in range(100)]",
+        "s = [f'{i:>999999}' for i in range(100)]",
+    ],
+)
+def test_many_moderate_values_stop_at_the_runs_allocation_budget(environment, task_data, script):
+    with pytest.raises(MemoryError, match="scripts may build at most that much in one run"):
+        environment.execute(script, task_data)
+
+
+def test_a_script_may_not_leave_more_than_a_megabyte_of_task_data(environment, task_data):
+    with pytest.raises(MemoryError, match="scripts may keep at most that much"):
+        environment.execute("a = 'x' * 600000\nb = ['y' * 1000] * 500", task_data)

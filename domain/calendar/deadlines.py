@@ -18,10 +18,19 @@ def china_day(moment: datetime) -> date:
     return moment.astimezone(CHINA).date()
 
 
+MAX_WORKING_DAYS = 25_000  # about 100 years, the longest timer a diagram may set
+
+
+class DayCountOutOfRange(ValueError):
+    """A count of working days outside 0..MAX_WORKING_DAYS: no deadline is that far, or behind."""
+
+
 def working_days_deadline(calendar: WorkingCalendar, now: datetime, days: int) -> datetime:
     """Return the end of the `days`-th working day after today (Beijing time) as an aware datetime."""
-    if days < 0:
-        raise ValueError("a deadline counts forward: days must not be negative")
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise DayCountOutOfRange(f"working days are counted in whole numbers, not {days!r}")
+    if not 0 <= days <= MAX_WORKING_DAYS:
+        raise DayCountOutOfRange(f"a deadline is 0 to {MAX_WORKING_DAYS:,} working days ahead, not {days:,}")
     today = china_day(now)
     return datetime.combine(calendar.add_working_days(today, int(days)), END_OF_DAY, CHINA)
 

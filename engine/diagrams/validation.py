@@ -2,6 +2,7 @@
 
 import ast
 import re
+from collections.abc import Callable
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
@@ -24,19 +25,24 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask as ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
+from domain.calendar.deadlines import DayCountOutOfRange
 from engine.diagrams.parsing import ParsedDiagram
 from engine.diagrams.settings import DEFAULT_ACTIONS
+from engine.scripting.guards import ScriptTimeout
+from engine.scripting.sandbox import RestrictedEnvironment
 from engine.scripting.sandbox import check_expression
 from engine.scripting.sandbox import check_script
 from engine.scripting.script_engine import iso_literal
 
 
 class Registries(Protocol):
-    """What a deploy checks names against: the registered operations, form keys and candidate rules."""
+    """What a deploy checks against: registered operations, form keys, candidate rules, script functions."""
 
     operations: Mapping
     form_keys: frozenset[str]
     candidate_rules: Mapping
+    script_functions: Mapping
+    clock: Callable
 
 
 BUILTIN_OPERATIONS = frozenset({"remind", "escalate"})
@@ -48,6 +54,7 @@ UNSUPPORTED_TASKS = {
     "EventBasedGateway": "event-based gateways are not supported",
 }
 LONGEST_TIMER = timedelta(days=366 * 100)
+DEPLOY_BUDGET = 0.5  # seconds a timer expression may take when tried at deploy time
 # A bare name that looks like an ISO 8601 duration or cycle (PXYZ, P5X, R3): a typo, not a variable.
 _ISO_LOOKALIKE = re.compile(r"^[PR][0-9A-Z.,]*$")
 
@@ -96,7 +103,7 @@ def _check_task_spec(task_spec, rt: Registries) -> Problems:
                 found += _text_problems(element, f"loop {attribute}", text, check_expression)
     definition = getattr(task_spec, "event_definition", None)
     if definition is not None:
-        found += _check_event(element, task_spec, definition)
+        found += _check_event(element, task_spec, definition, rt)
     return found
 
 
@@ -121,7 +128,9 @@ def _check_user_task(task_spec, rt: Registries) -> Problems:
     if actions - ACTIONS:
         found.append((element, f"unknown actions: {', '.join(sorted(actions - ACTIONS))}"))
     if properties.get("due"):
-        found += _text_problems(element, "due", properties["due"], check_expression)
+        found += _text_problems(element, "due", properties["due"], check_expression) or _try_due(
+            element, properties["due"], rt
+        )
     if not _whole_number(properties.get("priority", "50")):
         found.append((element, f"priority '{properties['priority']}' is not a whole number"))
     return found
@@ -154,11 +163,11 @@ def _check_service_task(task_spec, rt: Registries) -> Problems:
     return found
 
 
-def _check_event(element: str, task_spec, definition) -> Problems:
+def _check_event(element: str, task_spec, definition, rt: Registries) -> Problems:
     if isinstance(definition, CycleTimerEventDefinition):
         return [(element, "cycle timers are not supported; use a duration or a date")]
     if isinstance(definition, TimerEventDefinition):
-        return _check_timer(element, definition)
+        return _check_timer(element, definition, rt)
     if isinstance(definition, MultipleEventDefinition):
         return [(element, "multiple-event definitions are not supported")]
     if isinstance(definition, ConditionalEventDefinition):
@@ -173,7 +182,7 @@ def _check_event(element: str, task_spec, definition) -> Problems:
     return []
 
 
-def _check_timer(element: str, definition) -> Problems:
+def _check_timer(element: str, definition, rt: Registries) -> Problems:
     expression = (definition.expression or "").strip()
     if not expression:
         return [(element, "timer has no time expression")]
@@ -187,11 +196,59 @@ def _check_timer(element: str, definition) -> Problems:
         except (ValueError, SyntaxError):
             if _ISO_LOOKALIKE.match(expression):
                 return [(element, f"timer {expression} is not an ISO 8601 duration (such as P5D or PT2H)")]
-            return []  # an expression such as working_days(5): evaluated when the timer is armed
+            return _try_timer_expression(element, definition, expression, rt)
         if not isinstance(value, str) or iso_literal(value) is None:
             return [(element, f"timer expression {expression} is not an ISO 8601 duration or date-time")]
         literal = iso_literal(value)
     return _check_timer_literal(element, definition, literal)
+
+
+# What a timer expression must not do even before it sees task data: run away, or count absurd days.
+_TIMER_FAULTS = (ScriptTimeout, MemoryError, RecursionError, OverflowError, DayCountOutOfRange)
+
+
+def _tried(expression: str, rt: Registries):
+    """Evaluate an expression now, without task data, under a short budget; return (fault, value).
+
+    A fault is kept only when the expression runs away or asks for an absurd day count; one that
+    needs task data (a NameError) or a policy calendar not yet set is judged when it runs.
+    """
+    now = rt.clock()
+    functions = {name: factory(now) for name, factory in rt.script_functions.items()}
+    try:
+        return None, RestrictedEnvironment(functions, time_budget=DEPLOY_BUDGET).evaluate(expression, {})
+    except _TIMER_FAULTS as fault:
+        return fault, None
+    except Exception:  # needs task data, or data a later day supplies: checked when it runs
+        return None, None
+
+
+def _try_timer_expression(element: str, definition, expression: str, rt: Registries) -> Problems:
+    """Refuse a timer expression that runs away, or gives no ISO 8601 duration or date-time."""
+    fault, value = _tried(expression, rt)
+    if fault is not None:
+        return [(element, f"timer expression {expression} cannot be evaluated: {fault}")]
+    if value is None:
+        return []
+    literal = iso_literal(value) if isinstance(value, str) else None
+    if literal is None:
+        gives = f"gives {repr(value)[:80]}"
+        return [(element, f"timer expression {expression} {gives}, not an ISO 8601 duration or date-time")]
+    return _check_timer_literal(element, definition, literal)
+
+
+def _try_due(element: str, expression: str, rt: Registries) -> Problems:
+    """Refuse a due-date rule that runs away or gives no date-time."""
+    fault, value = _tried(expression, rt)
+    if fault is not None:
+        return [(element, f"due {expression} cannot be evaluated: {fault}")]
+    if value is None or isinstance(value, datetime):
+        return []
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return [(element, f"due {expression} gives {repr(value)[:80]}, not a date-time")]
+    return []
 
 
 def _check_timer_literal(element: str, definition, literal: str) -> Problems:

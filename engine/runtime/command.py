@@ -59,6 +59,12 @@ def _record_incident(rt: Runtime, instance_id: int, command: str, reason: str) -
 
 
 def describe_fault(fault: Exception) -> str:
-    """Return an engine fault as one readable line: its kind and its message."""
+    """Return an engine fault as one readable line: its kind and its message, and the cause it wraps.
+
+    SpiffWorkflow wraps a script's own error ("Error evaluating expression ..."): the cause says why.
+    """
     text = str(fault).strip() or type(fault).__name__
+    cause = fault.__cause__ or fault.__context__
+    if cause is not None and str(cause).strip() and str(cause) not in text:
+        text = f"{text}: {type(cause).__name__}: {str(cause).strip()}"
     return f"{type(fault).__name__}: {text}"

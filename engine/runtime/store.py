@@ -60,6 +60,18 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 SERIALIZER = _make_serializer()
 FORMAT_KEY = "ceflow_state_format"
 FORMAT = 1
+MAX_STATE_BYTES = 1_000_000  # a registration's state is a few kilobytes; large content is an attachment
+
+
+class StateTooLarge(ValueError):
+    """A workflow's state grew past MAX_STATE_BYTES; the step is refused and becomes an incident."""
+
+    def __init__(self, size: int):
+        self.size = size
+        super().__init__(
+            f"The process data would take {size:,} bytes; at most {MAX_STATE_BYTES:,} are kept per "
+            "instance. Store large content as an attachment."
+        )
 
 
 def dump_workflow(workflow: BpmnWorkflow) -> str:
@@ -71,7 +83,10 @@ def dump_workflow(workflow: BpmnWorkflow) -> str:
     finally:
         serializer.registry._encoder_mode = False
     dct[FORMAT_KEY] = FORMAT
-    return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+    if len(text) * 3 > MAX_STATE_BYTES and len(text.encode()) > MAX_STATE_BYTES:  # encode only when near
+        raise StateTooLarge(len(text.encode()))
+    return text
 
 
 def load_workflow(state: str, spec, subprocess_specs, script_engine) -> BpmnWorkflow:

@@ -2,8 +2,8 @@
 
 RestrictedPython compiles the text under a stricter policy (no imports, classes or introspection
 builtins) that also puts a deadline check at the top of every loop body, function, lambda, comprehension
-step and exception handler, and routes `+`, `*`, `**` and `<<` through size checks. The checks
-themselves, and the builtins scripts see, are in engine.scripting.guards.
+step and exception handler, and routes every call, f-string and the operators that build large values
+through size checks. The checks themselves, and the builtins scripts see, are in engine.scripting.guards.
 """
 
 import ast
@@ -19,7 +19,11 @@ from RestrictedPython import compile_restricted_exec
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.scripting.guards import BUDGET_CHECK
+from engine.scripting.guards import CALL_GUARD
+from engine.scripting.guards import COUNTED
 from engine.scripting.guards import OPERATOR_GUARDS
+from engine.scripting.guards import SPEC_CHECK
+from engine.scripting.guards import check_data_size
 from engine.scripting.guards import make_builtins
 from engine.scripting.guards import run_within
 
@@ -47,6 +51,10 @@ def _budget_check() -> ast.Call:
     return ast.Call(ast.Name(BUDGET_CHECK, ast.Load()), [], [])
 
 
+def _guarded(guard: str, node: ast.expr, *more: ast.expr) -> ast.Call:
+    return ast.copy_location(ast.Call(ast.Name(guard, ast.Load()), [node, *more], []), node)
+
+
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's policy, minus imports, classes and introspection, plus budget and size checks."""
 
@@ -70,7 +78,48 @@ class _Policy(RestrictingNodeTransformer):
         guard = OPERATOR_GUARDS.get(type(node.op))
         if guard is None:
             return node
-        return ast.copy_location(ast.Call(ast.Name(guard, ast.Load()), [node.left, node.right], []), node)
+        return _guarded(guard, node.left, node.right)
+
+    def visit_Call(self, node):
+        # Every call goes through the call guard: C methods that allocate (ljust, join...) are checked
+        # from their arguments first, and whatever a call returns is counted.
+        node = super().visit_Call(node)
+        call = ast.Call(ast.Name(CALL_GUARD, ast.Load()), [node.func, *node.args], node.keywords)
+        return ast.copy_location(call, node)
+
+    def visit_JoinedStr(self, node):
+        return _guarded(COUNTED, self.node_contents_visit(node))
+
+    def visit_FormattedValue(self, node):
+        # A format spec is an f-string of its own that must stay one: check it inside, not around it.
+        node.value = self.visit(node.value)
+        if node.format_spec is not None:
+            spec = node.format_spec
+            spec.values = [self.visit(value) for value in spec.values]
+            checked = ast.FormattedValue(_guarded(SPEC_CHECK, spec), -1, None)
+            node.format_spec = ast.copy_location(ast.JoinedStr([checked]), spec)
+        return node
+
+    def visit_List(self, node):
+        return self._count_unpacking(super().visit_List(node))
+
+    def visit_Tuple(self, node):
+        return self._count_unpacking(super().visit_Tuple(node))
+
+    def visit_Set(self, node):
+        return self._count_unpacking(super().visit_Set(node))
+
+    def visit_Dict(self, node):
+        node = super().visit_Dict(node)
+        return _guarded(COUNTED, node) if None in node.keys else node
+
+    @staticmethod
+    def _count_unpacking(node):
+        """Count a display that unpacks (`[*a, *a]`): it copies whole sequences in C."""
+        loading = isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
+        if loading and any(isinstance(element, ast.Starred) for element in node.elts):
+            return _guarded(COUNTED, node)
+        return node
 
     def visit_For(self, node):
         node = super().visit_For(node)
@@ -93,6 +142,15 @@ class _Policy(RestrictingNodeTransformer):
         node = super().visit_Lambda(node)
         node.body = ast.BoolOp(ast.And(), [_budget_check(), node.body])
         return node
+
+    def visit_ListComp(self, node):
+        return _guarded(COUNTED, super().visit_ListComp(node))
+
+    def visit_SetComp(self, node):
+        return _guarded(COUNTED, super().visit_SetComp(node))
+
+    def visit_DictComp(self, node):
+        return _guarded(COUNTED, super().visit_DictComp(node))
 
     def visit_comprehension(self, node):
         node = super().visit_comprehension(node)
@@ -187,7 +245,14 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             {**self._builtins, **external_context} if external_context else self._builtins
         )
         try:
-            run_within(self.time_budget, exec, compiled.code, context)
+            run_within(self.time_budget, _run_and_measure, compiled.code, context)
         finally:
             _remove_code_objects(context)
         return True
+
+
+def _run_and_measure(code: CodeType, context: dict) -> None:
+    """Run a script, then measure the data it leaves: both inside its time budget."""
+    exec(code, context)  # noqa: S102  (restricted code, compiled above)
+    _remove_code_objects(context)
+    check_data_size(context)
