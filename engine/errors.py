@@ -95,7 +95,6 @@ class OpinionRequired(InvalidCommand):
         super().__init__(f"An opinion is required to {action} (请填写审批意见).")
 
 
-
 class NotAColleague(InvalidCommand):
     """A task may be transferred or delegated only to another active user of one's own organisation."""
 

@@ -9,7 +9,6 @@ from sqlalchemy import update
 
 from domain.accounts.users import User
 from domain.notices.records import Notice
-from engine.errors import InvalidCommand
 from engine.errors import NotAColleague
 from engine.errors import NotAllowed
 from engine.errors import StepFailed

@@ -17,7 +17,6 @@ from engine.runtime.models import ProcessInstance
 from engine.runtime.models import TaskCc
 
 
-
 def may_act(row, actor: Actor) -> bool:
     """Say whether the actor may work the task: an administrator, its holder or owner, or a candidate.
 
