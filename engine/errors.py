@@ -109,6 +109,8 @@ class NotAColleague(InvalidCommand):
 class AlreadyUrgedToday(InvalidCommand):
     """The task was urged today already."""
 
+    code = "already_urged_today"
+
     def __init__(self):
         super().__init__(
             "This task was already urged today; please try again tomorrow (此事项今天已催办过，请明天再试)."
