@@ -20,6 +20,7 @@ REASONS = {
     "already_claimed": "You hold this task already.",
     "not_involved": "Only the applicant, an earlier approver or an administrator can urge this step.",
     "no_earlier_step": "There is no earlier step to return to.",
+    "holder_only": "Only the person working this open task can do this.",
 }
 
 

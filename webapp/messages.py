@@ -46,6 +46,7 @@ REFUSALS = {
     "process_ended": _l("This process has already ended."),
     "already_claimed": _l("You hold this task already."),
     "no_earlier_step": _l("There is no earlier step to return to."),
+    "holder_only": _l("Only the person working this open task can do this."),
     "opinion_required": _l("Please write an opinion for this action."),
     "own_form": _l("This step has its own form: open it."),
 }
