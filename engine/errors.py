@@ -1,5 +1,28 @@
 """Errors the engine raises; each carries a message a person can act on."""
 
+# Why an action is refused (engine.tasks.permissions): the code the caller translates, and the English
+# sentence the error says when nobody translates it. webapp.messages holds the same codes for users.
+REASONS = {
+    "read_only": "You may only read this task; it is not yours to work.",
+    "delegate_hands_back": "A delegated task is only handled and handed back to its owner, who decides.",
+    "delegated_away": "You delegated this task; it comes back to you once handled.",
+    "countersign_agree_only": "An approver added before the holder can only agree; the holder decides.",
+    "countersigning": "You hold this task as a countersigning approver: approve it, or ask the requester.",
+    "not_your_turn": "This countersign is someone else's turn.",
+    "claim_first": "Claim the task first: only its holder can do this.",
+    "not_holder": "Only the person holding a task can release it.",
+    "no_queue": "This task is yours alone; there is no queue to release it to.",
+    "step_disallows": "This step does not allow '%(action)s'.",
+    "admin_only": "Only an administrator can %(action)s.",
+    "own_step": "You hold this task yourself; there is nobody to urge.",
+    "initiator_only": "Only the applicant can withdraw the application.",
+    "process_ended": "This process has already ended.",
+    "already_claimed": "You hold this task already.",
+    "not_involved": "Only the applicant, an earlier approver or an administrator can urge this step.",
+    "no_earlier_step": "There is no earlier step to return to.",
+    "holder_only": "Only the person working this open task can do this.",
+}
+
 
 class EngineError(Exception):
     """Base of every refusal the engine explains to its caller."""
@@ -21,12 +44,16 @@ class UnknownProcess(EngineError):
 
 
 class TaskNotFound(EngineError):
+    code = "not_found"
+
     def __init__(self, task_id):
         super().__init__(f"Task {task_id} does not exist or is not visible to you.")
 
 
 class TaskAlreadyHandled(EngineError):
     """Someone else acted on the task first."""
+
+    code = "task_closed"
 
     def __init__(self, by: str | None, at=None):
         self.by = by
@@ -38,6 +65,8 @@ class TaskAlreadyHandled(EngineError):
 class TaskHeldByOther(TaskAlreadyHandled):
     """Someone else has claimed (or been given) the task."""
 
+    code = "held_by_other"
+
     def __init__(self, by: str | None):
         EngineError.__init__(self, f"This task is being handled by {by or 'someone else'}.")
         self.by = by
@@ -45,11 +74,26 @@ class TaskHeldByOther(TaskAlreadyHandled):
 
 
 class NotAllowed(EngineError):
-    """The actor may not do this to this task or instance."""
+    """The actor may not do this to this task or instance; `code` says why (a key of REASONS)."""
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(REASONS.get(code, code) % params)
 
 
 class InvalidCommand(EngineError):
     """The command's input does not fit the task (missing opinion, unknown target step…)."""
+
+
+class OpinionRequired(InvalidCommand):
+    """The action needs an opinion (审批意见) on this step and none was given."""
+
+    code = "opinion_required"
+
+    def __init__(self, action: str):
+        self.params = {"action": action}
+        super().__init__(f"An opinion is required to {action} (请填写审批意见).")
 
 
 class NotAColleague(InvalidCommand):
@@ -65,6 +109,8 @@ class NotAColleague(InvalidCommand):
 
 class AlreadyUrgedToday(InvalidCommand):
     """The task was urged today already."""
+
+    code = "already_urged_today"
 
     def __init__(self):
         super().__init__(

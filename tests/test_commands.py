@@ -9,7 +9,6 @@ from sqlalchemy import update
 
 from domain.accounts.users import User
 from domain.notices.records import Notice
-from engine.errors import InvalidCommand
 from engine.errors import NotAColleague
 from engine.errors import NotAllowed
 from engine.errors import StepFailed
@@ -73,8 +72,9 @@ def test_delegated_task_comes_back_to_the_delegator(rt, actor, session_factory):
     reviewer, helper = actor("410422-reviewer"), actor("410422-approver")
     claim_task(rt, reviewer, county.id)
     delegate_task(rt, reviewer, county.id, helper.id, "请先核对学时")
-    with pytest.raises(InvalidCommand):
+    with pytest.raises(NotAllowed) as refused:  # the delegate hands back; the owner decides
         delegate_task(rt, helper, county.id, reviewer.id)
+    assert refused.value.code == "delegate_hands_back"
     complete_task(rt, helper, county.id, {}, "学时核对无误")
     back = only_open_task(session_factory, iid)
     assert back.spec_name == "county_review" and back.assignee_id == reviewer.id and back.owner_id is None

@@ -119,8 +119,9 @@ def test_the_holder_cannot_urge_themselves(rt, actor, session_factory):
     county = only_open_task(session_factory, iid)
     return_task(rt, actor("410422-reviewer"), county.id, "请补充")
     back = only_open_task(session_factory, iid)
-    with pytest.raises(InvalidCommand, match="yourself"):
+    with pytest.raises(NotAllowed, match="yourself") as refused:
         urge_task(rt, actor("applicant"), back.id)
+    assert refused.value.code == "own_step"
 
 
 # --- reassign ----------------------------------------------------------------------------

@@ -28,27 +28,32 @@ from engine.inbox import queries as inbox
 from engine.inbox import saved_filters
 from engine.runtime import unit_of_work
 from engine.tasks import copies
+from engine.tasks import permissions
+from engine.tasks import visibility
 from forms.catalog import form_catalog
-from webapp import task_actions
+from forms.task_actions import ACTION_FORMS
+from services import tasks as tasks_service
+from services.tasks import BULK_ACTIONS
 from webapp.api_spec import openapi_document
 from webapp.extensions import csrf
 from webapp.extensions import db
-from webapp.inbox import act
 from webapp.inbox import now
 from webapp.inbox import runtime
-from webapp.inbox_bulk import BULK_ACTIONS
 from webapp.inbox_bulk import MAX_BULK
 from webapp.inbox_bulk import run_bulk
 from webapp.messages import explain
+from webapp.tasks_page import form_input
 
 api = Blueprint("inbox_api", __name__, url_prefix="/api")
 ACTIONS = {
     "claim": "claim",
-    "unclaim": "unclaim",
+    "unclaim": "release",
     "complete": "approve",
     "return": "return",
     "reject": "reject",
-} | {name: name for name in task_actions.ACTIONS}
+} | {name: name for name in ("transfer", "delegate", "countersign", "reassign", "terminate", "urge")}
+# refusals that are about the input or the process's state rather than the actor: 422, not 403
+_UNPROCESSABLE = frozenset({"process_ended", "no_earlier_step"})
 _STATUS = (
     (TaskNotFound, 404),
     (TaskAlreadyHandled, 409),
@@ -95,12 +100,10 @@ def refused(error):
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 422)
     if isinstance(error, StepFailed):
         status = 500
-    return _error(status, type(error).__name__, explain(error))
-
-
-@api.errorhandler(task_actions.Refused)
-def refused_input(error):
-    return _error(422, "refused", str(error))
+    reason = getattr(error, "code", None)
+    if reason in _UNPROCESSABLE:
+        status = 422
+    return _error(status, type(error).__name__, explain(error), reason)
 
 
 @api.route("/openapi.json")
@@ -133,6 +136,13 @@ def task(task_id: int):
     detail = inbox.task_detail(runtime(), db.session, current_user.actor, task_id)
     found = _json(detail)
     found["item"]["due_status"] = inbox.due_status(detail.item.due_at, now())
+    perms = permissions.task_permissions(db.session, current_user.actor, task_id, now())
+    found["actions"] = {
+        "allowed": sorted(perms.allowed),
+        "refused": dict(perms.refused),
+        "opinion_required": sorted(perms.opinion_required),
+        "return_steps": [_json(step) for step in perms.return_steps],
+    }
     return jsonify(found)
 
 
@@ -141,20 +151,37 @@ def task_action(task_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     body = _body()
-    if action in task_actions.ACTIONS:
-        task_actions.run_task_action(current_user.actor, action, task_id, body)
-        return jsonify(ok=True, task_id=task_id, action=action)
-    opinion = str(body.get("opinion") or "").strip()
-    data = _form_data(task_id, body.get("data") or {}) if action == "complete" else None
-    act(current_user.actor, ACTIONS[action], task_id, opinion, data)
+    name = ACTIONS[action]
+    if name in ACTION_FORMS:
+        given = _action_input(task_id, name, body)
+    else:
+        opinion = str(body.get("opinion") or "")
+        data = _form_data(task_id, body.get("data") or {}) if action == "complete" else None
+        given = tasks_service.TaskInput(opinion=opinion, data=data)
+    tasks_service.act_on_task(runtime(), current_user.actor, name, task_id, given)
     return jsonify(ok=True, task_id=task_id, action=action)
+
+
+def _action_input(task_id: int, action: str, body: dict) -> tasks_service.TaskInput:
+    """Parse an action's JSON body with the page's form class; 404 before any complaint about the input."""
+    values = MultiDict()
+    for key, value in body.items():
+        for each in value if isinstance(value, list) else [value]:
+            values.add(key, "" if each is None else str(each))
+    form = ACTION_FORMS[action](formdata=values, meta={"csrf": False})
+    if not form.validate():
+        visibility.viewable_task_instance(db.session, current_user.actor, task_id)
+        problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        raise Refused(problems)
+    return form_input(form)
 
 
 @api.route("/inbox/tasks/<int:task_id>/cc", methods=["POST"])
 def copy_task(task_id: int):
     body = _body()
     note = str(body.get("note") or "")
-    result = copies.copy_task(runtime(), current_user.actor, task_id, body.get("user_ids"), note)
+    given = tasks_service.TaskInput(user_ids=body.get("user_ids"), note=note)  # the engine checks the ids
+    result = tasks_service.act_on_task(runtime(), current_user.actor, "copy", task_id, given)
     return jsonify(_json(result))
 
 
@@ -261,5 +288,16 @@ def _json(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _error(status: int, code: str, message: str):
-    return jsonify(error=code, message=message), status
+def _error(status: int, code: str, message: str, reason: str | None = None):
+    if reason is None:
+        return jsonify(error=code, message=message), status
+    return jsonify(error=code, message=message, reason=reason), status
+
+
+class Refused(Exception):
+    """An action's input did not parse; the message lists the form's errors."""
+
+
+@api.errorhandler(Refused)
+def refused_input(error):
+    return _error(422, "refused", str(error))

@@ -1,5 +1,10 @@
 """The OpenAPI 3 description of the JSON API under /api, built from one table of routes."""
 
+from engine.tasks.permissions import ACTIONS as PERMISSION_ACTIONS
+from webapp.messages import REFUSALS
+
+REASON_CODES = sorted(REFUSALS)
+
 LIST_PARAMS = {
     "view": ("string", "mine (default), queue, done, started or cc"),
     "sort": ("string", "due (default), created or priority; done: completed; started: created; cc: copied"),
@@ -35,7 +40,14 @@ ROUTES = (  # method, path, summary, query parameters, request body
     ("get", "/api/inbox/csrf", "A CSRF token to send as the X-CSRFToken header of every POST", None, None),
     ("get", "/api/inbox/tasks", "One page of an inbox list, filtered and sorted", LIST_PARAMS, None),
     ("get", "/api/inbox/counts", "Badge counts of every list; a count above `cap` means more", None, None),
-    ("get", "/api/inbox/tasks/{task_id}", "A task you may see, with its data", None, None),
+    (
+        "get",
+        "/api/inbox/tasks/{task_id}",
+        "A task you may see, with its data and `actions`: what you may do with it now, as the engine"
+        " decides (`allowed`, `refused` action -> reason code, `opinion_required`, `return_steps`)",
+        None,
+        None,
+    ),
     (
         "post",
         "/api/inbox/tasks/{task_id}/{action}",
@@ -76,13 +88,32 @@ def openapi_document(actions: list[str]) -> dict:
     paths: dict = {}
     for method, path, summary, params, body in ROUTES:
         paths.setdefault(path, {})[method] = _operation(method, path, summary, params, body, actions)
-    error = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+    reason = {"type": "string", "description": "why an action was refused: " + ", ".join(REASON_CODES)}
+    error = {
+        "type": "object",
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "reason": reason},
+    }
+    actions_schema = {
+        "type": "object",
+        "properties": {
+            "allowed": {"type": "array", "items": {"type": "string", "enum": list(PERMISSION_ACTIONS)}},
+            "refused": {"type": "object", "additionalProperties": {"type": "string", "enum": REASON_CODES}},
+            "opinion_required": {"type": "array", "items": {"type": "string"}},
+            "return_steps": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"bpmn_id": {"type": "string"}, "name": {"type": "string"}},
+                },
+            },
+        },
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "CE Flow API", "version": "1"},
         "paths": paths,
         "components": {
-            "schemas": {"Error": error},
+            "schemas": {"Error": error, "TaskActions": actions_schema},
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
@@ -106,6 +137,9 @@ def _operation(
     if "{action}" in path:
         failing["429"] = "urge: the task was already urged today"
     responses = {"201" if path.endswith("/filters") and method == "post" else "200": {"description": "done"}}
+    if path == "/api/inbox/tasks/{task_id}" and method == "get":
+        task = {"type": "object", "properties": {"actions": {"$ref": "#/components/schemas/TaskActions"}}}
+        responses["200"]["content"] = {"application/json": {"schema": task}}
     responses |= {code: _error_response(text) for code, text in failing.items()}
     found = {"summary": summary, "parameters": parameters, "responses": responses}
     if method != "get":

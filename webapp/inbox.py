@@ -24,10 +24,11 @@ from engine.inbox import queries as inbox
 from engine.inbox import saved_filters
 from engine.runtime import unit_of_work
 from engine.runtime.definitions import list_definitions
-from engine.tasks import assignment
-from engine.tasks import commands
 from engine.tasks import copies
+from engine.tasks import permissions
 from forms.catalog import form_catalog
+from services import tasks as tasks_service
+from webapp import task_view
 from webapp.extensions import db
 from webapp.messages import explain
 
@@ -73,8 +74,16 @@ def my_tasks():
         now=now(),
         sort_choices=lambda view: list_query.SORTS[view],
         action_labels=action_labels(),
+        urged=_urged(actor, page) if query.view == "started" else set(),
         **list_labels(),
     )
+
+
+def _urged(actor, page) -> set[int]:
+    """Return which open steps of the listed applications were urged today (the "started" list)."""
+    step_ids = [step.task_id for item in page.items for step in item.steps]
+    found = permissions.permissions_for(db.session, actor, step_ids, now())
+    return {task_id for task_id, perms in found.items() if perms.reason("urge") == "already_urged_today"}
 
 
 def list_labels() -> dict[str, dict[str, str]]:
@@ -156,17 +165,10 @@ def read_copy(cc_id: int):
     return redirect(url_for("inbox.my_tasks", view="cc"))
 
 
-def act(actor, action: str, task_id: int, opinion: str = "", data: dict | None = None) -> None:
-    """Run one task command by its action name."""
-    rt = runtime()
-    table = {
-        "claim": lambda: assignment.claim_task(rt, actor, task_id),
-        "unclaim": lambda: assignment.unclaim_task(rt, actor, task_id),
-        "approve": lambda: commands.complete_task(rt, actor, task_id, data or {}, opinion),
-        "return": lambda: commands.return_task(rt, actor, task_id, opinion),
-        "reject": lambda: commands.reject_task(rt, actor, task_id, opinion),
-    }
-    table[action]()
+def act(actor, action: str, task_id: int, opinion: str = "", data: dict | None = None, to_step=None) -> None:
+    """Run one task action through the tasks service."""
+    given = tasks_service.TaskInput(opinion=opinion, data=data, to_step=to_step)
+    tasks_service.act_on_task(runtime(), actor, action, task_id, given)
 
 
 @blueprint.route("/tasks/<int:task_id>")
@@ -188,6 +190,7 @@ def task(task_id: int):
         form=form,
         history=inbox.audit_trail(db.session, detail.item.instance_id),  # task_detail proved visibility
         action_labels=action_labels(),
+        **task_view.task_page(runtime(), db.session, actor, detail, now()),
     )
 
 
@@ -200,7 +203,7 @@ def claim(task_id: int):
 @blueprint.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
 @login_required
 def unclaim(task_id: int):
-    return _act(task_id, lambda: act(current_user.actor, "unclaim", task_id), _("Released."))
+    return _act(task_id, lambda: act(current_user.actor, "release", task_id), _("Released."))
 
 
 @blueprint.route("/tasks/<int:task_id>/complete", methods=["POST"])

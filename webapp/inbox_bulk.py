@@ -13,28 +13,27 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from engine.errors import EngineError
-from engine.inbox import queries as inbox
-from forms.catalog import form_catalog
-from webapp.extensions import db
-from webapp.inbox import act
+from services import tasks as tasks_service
+from services.tasks import BULK_ACTIONS
+from webapp.inbox import runtime
 from webapp.inbox import safe_list_back
 from webapp.messages import explain
+from webapp.messages import explain_reason
 
 blueprint = Blueprint("inbox_bulk", __name__)
 
-BULK_ACTIONS = ("approve", "return")
 MAX_BULK = 100
 
 
 @dataclass(frozen=True)
 class BulkResult:
-    """What happened to one task of a bulk action."""
+    """What happened to one task of a bulk action, said in the user's language; `reason` is the code."""
 
     task_id: int
     label: str
     ok: bool
     message: str
+    reason: str | None = None
 
 
 @blueprint.route("/tasks/bulk", methods=["POST"])
@@ -59,24 +58,14 @@ def bulk():
 
 
 def run_bulk(actor, action: str, task_ids: list[int], opinion: str) -> list[BulkResult]:
-    """Act on each task in its own command: own transaction, own audit event; a failure undoes no other."""
-    known = inbox.workable_summaries(db.session, actor, task_ids)
-    results = []
-    for task_id in dict.fromkeys(task_ids):
-        label, form_key = known.get(task_id, (f"#{task_id}", None))
-        if action == "approve" and form_key is not None and not opinion_only(form_key):
-            results.append(BulkResult(task_id, label, False, _("This step has its own form: open it.")))
-            continue
-        try:
-            act(actor, action, task_id, opinion.strip())
-        except EngineError as error:
-            results.append(BulkResult(task_id, label, False, explain(error)))
-            continue
-        results.append(BulkResult(task_id, label, True, _("Done.")))
-    return results
+    """Act on each task through the tasks service and say what became of each."""
+    outcomes = tasks_service.act_in_bulk(runtime(), actor, action, task_ids, opinion.strip())
+    return [
+        BulkResult(o.task_id, o.label, o.ok, _message(o), o.reason if not o.ok else None) for o in outcomes
+    ]
 
 
-def opinion_only(form_key: str) -> bool:
-    """Say whether a step's form asks for nothing but an opinion, so it may be approved in bulk."""
-    form_class = form_catalog().get(form_key)
-    return form_class is not None and set(form_class(meta={"csrf": False})._fields) <= {"opinion"}
+def _message(outcome: tasks_service.BulkOutcome) -> str:
+    if outcome.ok:
+        return _("Done.")
+    return explain(outcome.error) if outcome.error is not None else explain_reason(outcome.reason)

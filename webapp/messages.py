@@ -3,6 +3,7 @@
 from flask_babel import format_datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from domain.identity import MESSAGES_ZH
 from domain.identity import IdentifierError
@@ -14,14 +15,52 @@ from engine.errors import EngineError
 from engine.errors import InvalidCommand
 from engine.errors import NotAColleague
 from engine.errors import NotAllowed
+from engine.errors import OpinionRequired
 from engine.errors import StepFailed
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
 
+# Why an action is refused (engine.tasks.permissions reason codes): the one table users read them from.
+REFUSALS = {
+    "not_found": _l("This task does not exist or is not yours to see."),
+    "not_involved": _l("Only the applicant, an earlier approver or an administrator can urge this step."),
+    "read_only": _l("You may only read this task; it is not yours to work."),
+    "task_closed": _l("This task has already been handled."),
+    "held_by_other": _l("Someone else is handling this task."),
+    "delegate_hands_back": _l("A delegated task is only handled and handed back to its owner, who decides."),
+    "delegated_away": _l("You delegated this task; it comes back to you once handled."),
+    "countersign_agree_only": _l("An approver added before the holder can only agree; the holder decides."),
+    "countersigning": _l(
+        "You hold this task as a countersigning approver: approve it, or ask the requester."
+    ),
+    "not_your_turn": _l("This countersign is someone else's turn."),
+    "claim_first": _l("Claim the task first: only its holder can do this."),
+    "not_holder": _l("Only the person holding a task can release it."),
+    "no_queue": _l("This task is yours alone; there is no queue to release it to."),
+    "step_disallows": _l("This step does not allow this action."),
+    "admin_only": _l("Only an administrator can do this."),
+    "own_step": _l("You hold this task yourself; there is nobody to urge."),
+    "already_urged_today": _l("This task was already urged today; please try again tomorrow."),
+    "initiator_only": _l("Only the applicant can withdraw the application."),
+    "process_ended": _l("This process has already ended."),
+    "already_claimed": _l("You hold this task already."),
+    "no_earlier_step": _l("There is no earlier step to return to."),
+    "holder_only": _l("Only the person working this open task can do this."),
+    "opinion_required": _l("Please write an opinion for this action."),
+    "own_form": _l("This step has its own form: open it."),
+}
+
+
+def explain_reason(code: str | None) -> str:
+    """Return a refusal's reason code in the user's language."""
+    return str(REFUSALS.get(code or "", code or ""))
+
 
 def explain(error: EngineError) -> str:
     """Return a message a person can act on, translated where the kind of error is known."""
+    if isinstance(error, NotAllowed | OpinionRequired) and error.code in REFUSALS:
+        return explain_reason(error.code)
     if isinstance(error, TaskNotFound):
         return _("This task does not exist or is not yours to see.")
     if isinstance(error, AlreadyUrgedToday):

@@ -13,7 +13,6 @@ from domain.accounts.users import Actor
 from engine.diagrams.parsing import read_untrusted_xml
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
-from engine.runtime.models import DONE
 from engine.runtime.models import AuditEvent
 from engine.runtime.models import HumanTask
 from engine.runtime.models import ProcessDefinition
@@ -23,7 +22,6 @@ from engine.tasks.visibility import may_view_instance
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 USER_STEPS = frozenset({"userTask", "manualTask"})
-ALWAYS_WITH_OPINION = frozenset({"return", "reject"})
 
 
 @dataclass(frozen=True)
@@ -33,20 +31,6 @@ class DiagramView:
     xml: str
     completed: tuple[str, ...]
     current: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Step:
-    bpmn_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class TaskFacts:
-    """What the task page offers beyond the task itself: return targets and where an opinion is needed."""
-
-    return_steps: tuple[Step, ...]
-    opinion_required: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -71,7 +55,7 @@ def held_open_task(session: Session, actor: Actor, task_id: int) -> HeldTask:
     if row is None or not may_view(session, row, actor):
         raise TaskNotFound(task_id)
     if row.state != "open" or row.assignee_id != actor.id:
-        raise NotAllowed("Only the person working this open task can do this.")
+        raise NotAllowed("holder_only")
     return HeldTask(row.id, row.instance_id)
 
 
@@ -88,27 +72,6 @@ def instance_diagram(session: Session, actor: Actor, instance_id: int) -> Diagra
     done, current, fired = _recorded_steps(session, instance_id)
     completed = _completed(graph, done, current, fired, ended=status == "completed")
     return DiagramView(xml, tuple(sorted(completed - current)), tuple(sorted(current)))
-
-
-def task_facts(session: Session, actor: Actor, task_id: int) -> TaskFacts:
-    """Return the earlier user steps a task can be returned to (first done first) and its opinion rules."""
-    row = session.get(HumanTask, task_id)
-    if row is None or not may_view(session, row, actor):
-        raise TaskNotFound(task_id)
-    xml = session.scalar(
-        select(ProcessDefinition.bpmn_xml)
-        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
-        .where(ProcessInstance.id == row.instance_id)
-    )
-    graph = _graph(xml)
-    earlier = _upstream(graph, row.spec_name) - {row.spec_name}
-    steps = {}
-    for bpmn_id, name in _done_user_steps(session, row.instance_id):
-        if bpmn_id in earlier and graph.kinds.get(bpmn_id) in USER_STEPS:
-            steps.setdefault(bpmn_id, Step(bpmn_id, name or graph.names.get(bpmn_id) or bpmn_id))
-    listed = graph.properties.get(row.spec_name, {}).get("opinionRequired", "")
-    required = ALWAYS_WITH_OPINION | {a.strip() for a in listed.split(",") if a.strip()}
-    return TaskFacts(tuple(steps.values()), frozenset(required))
 
 
 def _recorded_steps(session: Session, instance_id: int) -> tuple[set[str], set[str], set[str]]:
@@ -136,20 +99,6 @@ def _events(session: Session, instance_id: int, actions: Iterable[str]) -> list[
     return [(action, details or {}, at) for action, details, at in rows]
 
 
-def _done_user_steps(session: Session, instance_id: int) -> list[tuple[str, str | None]]:
-    """Return (bpmn id, name) of finished user steps, in the order they were first finished."""
-    rows = session.execute(
-        select(HumanTask.completed_at, HumanTask.id, HumanTask.spec_name, HumanTask.name).where(
-            HumanTask.instance_id == instance_id, HumanTask.state == DONE
-        )
-    ).all()
-    finished = [tuple(row) for row in rows]
-    for _action, details, at in _events(session, instance_id, ("submit",)):
-        if details.get("step"):  # a first step submitted with the start has no row
-            finished.append((at, 0, details["step"], None))
-    return [(spec, name) for _at, _id, spec, name in sorted(finished, key=lambda f: (f[0], f[1]))]
-
-
 def _completed(graph: _Graph, done: set, current: set, fired: set, ended: bool) -> set[str]:
     """Add to the recorded steps the events, gateways and service steps the process must have passed."""
     origins = done | fired | graph.starts
@@ -171,18 +120,6 @@ def _reach(graph: _Graph, edges: dict[str, list[str]], seeds: set[str]) -> set[s
             continue
         seen.add(node)
         stack.extend(edges.get(node, ()))
-    return seen
-
-
-def _upstream(graph: _Graph, node: str) -> set[str]:
-    """Return every node from which the process can come to this one."""
-    seen: set[str] = set()
-    stack = list(graph.incoming.get(node, ()))
-    while stack:
-        each = stack.pop()
-        if each not in seen:
-            seen.add(each)
-            stack.extend(graph.incoming.get(each, ()))
     return seen
 
 

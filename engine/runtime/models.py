@@ -94,6 +94,10 @@ class HumanTask(Base):
     candidate_rule: Mapped[str] = mapped_column(String(64))
     candidates: Mapped[str] = mapped_column(Text, default="")
     allowed_actions: Mapped[str] = mapped_column(String(255), default="")
+    # the actions that need an opinion on this step (engine.diagrams.settings.opinion_required)
+    opinion_required: Mapped[str] = mapped_column(
+        String(255), server_default="return,reject,countersign,reassign"
+    )
     state: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[int | None]
     owner_id: Mapped[int | None]

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.diagrams.settings import DEFAULT_ACTIONS
+from engine.diagrams.settings import allowed_actions
+from engine.diagrams.settings import opinion_required
 from engine.runtime import Candidates
 from engine.runtime.task_rows import CLOSE_COUNTERSIGNS
 from engine.runtime.task_rows import INSERT_TASK
@@ -73,7 +74,8 @@ def _insert_row(ctx, instance, task) -> int:
         "candidate_rule": rule,
         "candidates": " ".join(candidates.principals()),
         "assignee_id": sole_user(candidates),
-        "allowed_actions": properties.get("actions", DEFAULT_ACTIONS),
+        "allowed_actions": allowed_actions(properties),
+        "opinion_required": opinion_required(properties),
         "subject": instance.subject,
         "region_code": instance.region_code,
         "priority": int(properties.get("priority", 50)),

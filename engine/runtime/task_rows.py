@@ -36,6 +36,7 @@ class TaskRow:
     candidate_rule: str
     candidates: str
     allowed_actions: str
+    opinion_required: str
     state: str
     assignee_id: int | None
     owner_id: int | None

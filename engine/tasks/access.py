@@ -1,12 +1,8 @@
-"""Who may see and work a task: the checks every task command starts with."""
+"""The checks every task command starts with, and closing a task row."""
 
 from sqlalchemy import bindparam
 from sqlalchemy import update
 
-from engine.errors import InvalidCommand
-from engine.errors import NotAllowed
-from engine.errors import TaskAlreadyHandled
-from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
 from engine.runtime.context import CommandContext
 from engine.runtime.models import OPEN
@@ -14,51 +10,22 @@ from engine.runtime.statements import Prepared
 from engine.runtime.store import VersionConflict
 from engine.runtime.task_rows import TASKS
 from engine.runtime.task_rows import TaskRow
-from engine.runtime.task_rows import assignee_name
 from engine.runtime.task_rows import unqueue
-from engine.tasks.visibility import READ_ONLY
-from engine.tasks.visibility import may_act
-from engine.tasks.visibility import may_view
+from engine.tasks import permissions
 
 _FINISH = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == OPEN))
 
 
-def acting_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:
-    """Return a task the actor works (holder, owner, candidate, administrator), open or not.
+def checked_task(ctx: CommandContext, task_id: int, action: str, with_instance: bool = False):
+    """Refuse the action unless the actor may take it now (engine.tasks.permissions); return (row, standing).
 
-    A reader (a copy's, the initiator, an earlier handler) gets NotAllowed; anyone else TaskNotFound.
+    `with_instance` reads the instance with the row, for `ctx.load`.
     """
+    standing = permissions.enforce(ctx.session, ctx.actor, task_id, action, ctx.now)
     row = ctx.task_row(task_id, with_instance)
-    if row is not None and may_act(row, ctx.actor):
-        return row
-    if row is not None and may_view(ctx.session, row, ctx.actor):
-        raise NotAllowed(READ_ONLY)
-    raise TaskNotFound(task_id)
-
-
-def visible_open_task(ctx: CommandContext, task_id: int, with_instance: bool = False) -> TaskRow:
-    """Return an open task the actor works; raise TaskNotFound, NotAllowed or TaskAlreadyHandled otherwise."""
-    row = acting_task(ctx, task_id, with_instance)
-    if row.state != "open":
-        raise TaskAlreadyHandled(row.completed_by_name, row.completed_at)
-    return row
-
-
-def workable_task(ctx: CommandContext, task_id: int, action: str, with_instance: bool = False) -> TaskRow:
-    """Return an open task the actor may work with this action, or raise why not; see `ctx.task_row`."""
-    row = visible_open_task(ctx, task_id, with_instance)
-    actor = ctx.actor
-    if row.assignee_id is not None and row.assignee_id != actor.id:
-        raise TaskHeldByOther(assignee_name(ctx.session, row.assignee_id))
-    if action not in row.allowed_actions.split(",") and action != "approve":
-        raise NotAllowed(f"This step does not allow '{action}'.")
-    return row
-
-
-def require_opinion(opinion: str, action: str) -> None:
-    """Refuse an empty opinion where the action needs one."""
-    if not (opinion or "").strip():
-        raise InvalidCommand(f"An opinion is required to {action} (请填写审批意见).")
+    if row is None:  # gone between the two reads: only a concurrent delete could do that
+        raise TaskNotFound(task_id)
+    return row, standing
 
 
 def finish_row(ctx: CommandContext, row: TaskRow, state: str, outcome: str) -> None:

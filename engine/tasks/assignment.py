@@ -7,7 +7,6 @@ from domain.accounts.colleagues import is_colleague
 from domain.accounts.users import Actor
 from engine.errors import InvalidCommand
 from engine.errors import NotAColleague
-from engine.errors import NotAllowed
 from engine.errors import TaskHeldByOther
 from engine.runtime import Runtime
 from engine.runtime.command import run_command
@@ -20,11 +19,9 @@ from engine.runtime.task_rows import change_task
 from engine.runtime.task_rows import load_task
 from engine.runtime.task_rows import sync_queue
 from engine.runtime.task_rows import unqueue
-from engine.tasks.access import require_opinion
-from engine.tasks.access import visible_open_task
-from engine.tasks.access import workable_task
+from engine.tasks import permissions
+from engine.tasks.access import checked_task
 from engine.tasks.countersign import move_active_turn
-from engine.tasks.countersign import refuse_if_countersigning
 
 _CLAIM = (
     update(TASKS)
@@ -37,9 +34,10 @@ def claim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
     """Take a queued task as one's own."""
 
     def body(ctx: CommandContext) -> None:
-        row = visible_open_task(ctx, task_id)
-        if row.assignee_id == actor.id:
-            return
+        row = ctx.task_row(task_id)
+        if row is not None and row.state == "open" and row.assignee_id == actor.id:
+            return  # claiming one's own task again changes nothing
+        row, _standing = checked_task(ctx, task_id, "claim")
         if ctx.db.execute(_CLAIM, {"task_id": row.id, "claimant": actor.id}).rowcount != 1:
             winner = load_task(ctx.db, row.id)
             raise TaskHeldByOther(assignee_name(ctx.session, winner.assignee_id if winner else None))
@@ -54,12 +52,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
     """Put one's claimed task back into its group queue."""
 
     def body(ctx: CommandContext) -> None:
-        row = visible_open_task(ctx, task_id)
-        if row.assignee_id != actor.id:
-            raise NotAllowed("Only the person holding a task can release it.")
-        if row.candidates == f"u:{actor.id}":
-            raise NotAllowed("This task is yours alone; there is no queue to release it to.")
-        refuse_if_countersigning(ctx, row, "release")
+        row, _standing = checked_task(ctx, task_id, "release")
         change_task(ctx.db, row, assignee_id=None)
         sync_queue(ctx.db, row)
         ctx.audit(row.instance_id, "unclaim", row)
@@ -71,8 +64,8 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
     """Hand a task over to another approver for good (转办)."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "transfer")
-        refuse_if_countersigning(ctx, row, "transfer")
+        row, standing = checked_task(ctx, task_id, "transfer")
+        permissions.require_opinion(standing, "transfer", opinion)
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be transferred to yourself.")
         _require_colleague(ctx, actor, to_user_id)
@@ -91,10 +84,8 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
     """Ask another approver to work a task; it comes back to the delegator afterwards (委派)."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "delegate")
-        refuse_if_countersigning(ctx, row, "delegate")
-        if row.owner_id is not None:
-            raise InvalidCommand("A delegated task cannot be delegated again; resolve it first.")
+        row, standing = checked_task(ctx, task_id, "delegate")
+        permissions.require_opinion(standing, "delegate", opinion)
         if to_user_id == actor.id:
             raise InvalidCommand("A task cannot be delegated to yourself.")
         _require_colleague(ctx, actor, to_user_id)
@@ -113,10 +104,8 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
     """Give a task to another approver, whoever holds it now (administrators only, 改派)."""
 
     def body(ctx: CommandContext) -> None:
-        row = visible_open_task(ctx, task_id)
-        if not actor.is_admin:
-            raise NotAllowed("Only an administrator can reassign a task.")
-        require_opinion(opinion, "改派")
+        row, standing = checked_task(ctx, task_id, "reassign")
+        permissions.require_opinion(standing, "reassign", opinion)
         if to_user_id == row.assignee_id:
             raise InvalidCommand("This user already holds the task.")
         to_name = assignee_name(ctx.session, to_user_id, required=True)

@@ -8,20 +8,21 @@ from sqlalchemy import select
 
 from domain.accounts.users import Actor
 from engine.errors import InvalidCommand
-from engine.errors import NotAllowed
+from engine.errors import OpinionRequired
 from engine.errors import TaskNotFound
 from engine.errors import UnknownProcess
 from engine.runtime import Runtime
 from engine.runtime.command import run_command
 from engine.runtime.context import CommandContext
 from engine.runtime.models import ProcessDefinition
+from engine.runtime.models import ProcessInstance
 from engine.runtime.projection import close_task_row
 from engine.runtime.statements import Prepared
 from engine.runtime.store import InstanceRecord
 from engine.runtime.task_rows import open_rows
+from engine.tasks import permissions
+from engine.tasks.access import checked_task
 from engine.tasks.access import finish_row
-from engine.tasks.access import require_opinion
-from engine.tasks.access import workable_task
 from engine.tasks.assignment import resolve_delegation
 from engine.tasks.countersign import approve_in_turn
 from engine.tasks.countersign import close_countersigns
@@ -84,7 +85,8 @@ def complete_task(
     """Finish a task with its form data and an opinion (通过, or the step's own decision)."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "approve", with_instance=True)
+        row, standing = checked_task(ctx, task_id, "approve", with_instance=True)
+        permissions.require_opinion(standing, "approve", opinion)
         if row.owner_id is not None:
             resolve_delegation(ctx, row, opinion)
             return
@@ -111,9 +113,9 @@ def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: 
     """Send the process back to an earlier step (the applicant's by default), with a reason (退回)."""
 
     def body(ctx: CommandContext) -> str:
-        row = workable_task(ctx, task_id, "return", with_instance=True)
+        row, standing = checked_task(ctx, task_id, "return", with_instance=True)
+        permissions.require_opinion(standing, "return", opinion)
         close_countersigns(ctx, row)
-        require_opinion(opinion, "退回")
         instance, workflow = ctx.load(row.instance_id)
         target = _return_target(workflow, to_step)
         data = dict(target.data)
@@ -131,9 +133,9 @@ def reject_task(rt: Runtime, actor: Actor, task_id: int, opinion: str) -> None:
     """Refuse the application (不通过): the process ends here."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "reject", with_instance=True)
+        row, standing = checked_task(ctx, task_id, "reject", with_instance=True)
+        permissions.require_opinion(standing, "reject", opinion)
         close_countersigns(ctx, row)
-        require_opinion(opinion, "不通过")
         instance, workflow = ctx.load(row.instance_id)
         finish_row(ctx, row, "done", "reject")
         _end_instance(ctx, instance, workflow, "rejected")
@@ -147,13 +149,11 @@ def withdraw_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str 
 
     def body(ctx: CommandContext) -> None:
         instance, workflow = ctx.load(instance_id)
-        if instance.initiator_id != actor.id:
-            raise TaskNotFound(instance_id)
-        if instance.status != "running":
-            raise InvalidCommand("Only a pending application can be withdrawn.")
         rows = open_rows(ctx.db, instance_id)
-        if not rows or any("withdraw" not in r.allowed_actions.split(",") for r in rows):
-            raise NotAllowed("This application can no longer be withdrawn at its current step.")
+        withdrawable = bool(rows) and all("withdraw" in r.allowed_actions.split(",") for r in rows)
+        reason = permissions.withdraw_refusal(actor, instance.initiator_id, instance.status, withdrawable)
+        if reason is not None:
+            permissions.refuse(reason, "withdraw", instance_id)
         _end_instance(ctx, instance, workflow, "withdrawn")
         ctx.audit(instance_id, "withdraw", None, opinion)
 
@@ -164,12 +164,15 @@ def terminate_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str
     """End a process at once (administrators only), with the reason recorded."""
 
     def body(ctx: CommandContext) -> None:
-        if not actor.is_admin:
-            raise NotAllowed("Only an administrator can terminate a process.")
-        require_opinion(opinion, "终止")
+        status = ctx.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
+        if status is None:
+            raise TaskNotFound(instance_id)
+        reason = permissions.terminate_refusal(actor, status)
+        if reason is not None:
+            permissions.refuse(reason, "terminate", instance_id)
+        if not (opinion or "").strip():  # a process ends for a stated reason, whatever its steps say
+            raise OpinionRequired("terminate")
         instance, workflow = ctx.load(instance_id)
-        if instance.status != "running":
-            raise InvalidCommand("This process has already ended.")
         _end_instance(ctx, instance, workflow, "terminated")
         ctx.audit(instance_id, "terminate", None, opinion)
 

@@ -23,7 +23,7 @@ from engine.runtime.context import CommandContext
 from engine.runtime.models import HumanTask
 from engine.runtime.models import TaskCc
 from engine.runtime.task_rows import TaskRow
-from engine.tasks.access import acting_task
+from engine.tasks.access import checked_task
 
 MAX_RECIPIENTS = 20
 MAX_NOTE = 1000
@@ -50,7 +50,7 @@ def copy_task(rt: Runtime, actor: Actor, task_id: int, user_ids: list[int], note
     note = (note or "").strip()
 
     def body(ctx: CommandContext) -> CopyResult:
-        row = acting_task(ctx, task_id)
+        row, _standing = checked_task(ctx, task_id, "copy")
         if len(note) > MAX_NOTE:
             raise InvalidCommand(f"A note can be at most {MAX_NOTE} characters.")
         recipients = _recipients(ctx.session, actor, _task_region(ctx.session, row.id), user_ids)

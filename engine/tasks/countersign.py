@@ -26,8 +26,8 @@ from engine.runtime.task_rows import TaskRow
 from engine.runtime.task_rows import assignee_name
 from engine.runtime.task_rows import change_task
 from engine.runtime.task_rows import unqueue
-from engine.tasks.access import require_opinion
-from engine.tasks.access import workable_task
+from engine.tasks import permissions
+from engine.tasks.access import checked_task
 
 POSITIONS = ("before", "after")
 TABLE = TaskCountersign.__table__
@@ -106,17 +106,11 @@ def countersign_task(
     """Add an approver before me (the task comes back to me) or after me (they decide after I approve)."""
 
     def body(ctx: CommandContext) -> None:
-        row = workable_task(ctx, task_id, "countersign")
+        row, standing = checked_task(ctx, task_id, "countersign")
         if position not in POSITIONS:
             raise InvalidCommand(f"Countersign before or after you, not '{position}'.")
-        if row.assignee_id != actor.id:
-            raise NotAllowed("Claim the task first: only its holder can add an approver (请先认领).")
-        if row.owner_id is not None:
-            raise NotAllowed("A delegated task cannot be countersigned; resolve the delegation first.")
-        require_opinion(opinion, "加签")
+        permissions.require_opinion(standing, "countersign", opinion)
         current = open_countersigns(ctx.db, row.id)
-        if active_of(current, actor.id) is not None:
-            raise NotAllowed("You are a countersigning approver here: approve, or ask the requester.")
         to_name = _check_added(ctx, row, to_user_id, current)
         _insert(ctx, row, to_user_id, position, opinion)
         if position == "before":
@@ -203,7 +197,7 @@ def _added_approves(
 ) -> bool:
     """Record an added approver's agreement; pass the task on, or let the step complete (False)."""
     if active.user_id != ctx.actor.id:
-        raise NotAllowed("This countersign is someone else's turn.")
+        raise NotAllowed("not_your_turn")
     _move(ctx, active, "active", state="done", opinion=opinion or "", done_at=ctx.now, open_user_id=None)
     ctx.audit(row.instance_id, "countersign_approve", row, opinion, position=active.position)
     if active.position == "before":
@@ -254,23 +248,9 @@ def _keep_form_data(ctx: CommandContext, row: TaskRow, data: dict | None) -> Non
 
 
 def close_countersigns(ctx: CommandContext, row: TaskRow) -> None:
-    """Before a return or reject: refuse one from a before-me approver, cancel the open countersigns."""
-    if not _may_have_countersigns(ctx, row):
-        return
-    current = open_countersigns(ctx.db, row.id)
-    mine = active_of(current, ctx.actor.id)
-    if mine is not None and mine.position == "before":
-        raise NotAllowed(
-            "An approver added before the holder can only agree; the holder decides (加签只能同意)."
-        )
-    if current:
+    """Before a return or reject (which the permissions allowed): cancel the open countersigns."""
+    if _may_have_countersigns(ctx, row) and open_countersigns(ctx.db, row.id):
         ctx.db.run(CLOSE_COUNTERSIGNS, {"task_id": row.id})
-
-
-def refuse_if_countersigning(ctx: CommandContext, row: TaskRow, what: str) -> None:
-    """Refuse handing over a task its holder only works as an added approver."""
-    if _may_have_countersigns(ctx, row) and active_of(open_countersigns(ctx.db, row.id), ctx.actor.id):
-        raise NotAllowed(f"You hold this task as a countersigning approver and cannot {what} it.")
 
 
 def move_active_turn(ctx: CommandContext, row: TaskRow, to_user_id: int) -> None:

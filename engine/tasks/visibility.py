@@ -7,7 +7,6 @@ Everyone else is told it does not exist (404), whatever id they guess.
 """
 
 from sqlalchemy import exists
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,6 @@ from engine.errors import TaskNotFound
 from engine.runtime.models import HumanTask
 from engine.runtime.models import ProcessInstance
 from engine.runtime.models import TaskCc
-
-READ_ONLY = "You may only read this task; it is not yours to work (您仅可查看此事项)."
 
 
 def may_act(row, actor: Actor) -> bool:
@@ -35,10 +32,48 @@ def may_view(session: Session, row, actor: Actor) -> bool:
     """Say whether the actor may read the task: who may act, a copy's reader, the initiator, a handler."""
     if may_act(row, actor) or row.completed_by_id == actor.id:
         return True
-    copied = exists().where(TaskCc.human_task_id == row.id, TaskCc.principal.in_(actor.principals))
-    started = exists().where(ProcessInstance.id == row.instance_id, ProcessInstance.initiator_id == actor.id)
-    handled = exists().where(HumanTask.instance_id == row.instance_id, HumanTask.completed_by_id == actor.id)
-    return bool(session.scalar(select(or_(copied, started, handled))))
+    return any(relations(session, row, actor))
+
+
+def relations(session: Session, row, actor: Actor) -> tuple[bool, bool, bool]:
+    """Return (copied to the actor, started by the actor, another step handled by the actor)."""
+    return relations_of(session, actor, [row])[row.id]
+
+
+def relations_of(session: Session, actor: Actor, rows) -> dict[int, tuple[bool, bool, bool]]:
+    """Return for each task row (id, instance_id): whether it was copied to the actor, whether the actor
+    started its instance, and whether the actor handled another step of it.
+
+    The readers' rule, shared by `may_view` and the urge rule (engine.tasks.permissions).
+    """
+    task_ids = [r.id for r in rows]
+    instance_ids = list({r.instance_id for r in rows})
+    copied = set(
+        session.scalars(
+            select(TaskCc.human_task_id).where(
+                TaskCc.human_task_id.in_(task_ids), TaskCc.principal.in_(actor.principals)
+            )
+        )
+    )
+    started = set(
+        session.scalars(
+            select(ProcessInstance.id).where(
+                ProcessInstance.id.in_(instance_ids), ProcessInstance.initiator_id == actor.id
+            )
+        )
+    )
+    handled: dict[int, set[int]] = {}
+    found = session.execute(
+        select(HumanTask.instance_id, HumanTask.id).where(
+            HumanTask.instance_id.in_(instance_ids), HumanTask.completed_by_id == actor.id
+        )
+    )
+    for instance_id, task_id in found:
+        handled.setdefault(instance_id, set()).add(task_id)
+    return {
+        r.id: (r.id in copied, r.instance_id in started, bool(handled.get(r.instance_id, set()) - {r.id}))
+        for r in rows
+    }
 
 
 def viewable_task_instance(session: Session, actor: Actor, task_id: int) -> int:

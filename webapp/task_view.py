@@ -1,0 +1,73 @@
+"""What the task page shows, computed in the view and handed to the template: no queries from templates."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from domain import attachments
+from domain.accounts import colleagues
+from engine.inbox.queries import TaskDetail
+from engine.inbox.queries import due_status
+from engine.runtime.definitions import specs_for
+from engine.runtime.models import ProcessInstance
+from engine.tasks import countersign as countersign_records
+from engine.tasks.approvers import Approver
+from engine.tasks.approvers import reassign_choices
+from engine.tasks.permissions import TaskPermissions
+from engine.tasks.permissions import task_permissions
+from webapp.application_view import application_rows
+
+
+@dataclass(frozen=True)
+class TaskExtras:
+    """What the task page shows besides the task and its permissions: files, people, due state."""
+
+    attachments: list[attachments.AttachmentView]
+    may_upload: bool
+    accept: str
+    max_mb: str
+    colleagues: list[colleagues.Colleague]  # whom the task can be handed over to, countersigned or copied
+    reassign_choices: list[Approver]
+    countersigns: list[countersign_records.CountersignView]
+    assignee_name: str | None
+    owner_name: str | None
+    due: str  # "overdue", "soon" or ""
+    application: list[tuple[str, str]]  # the application's fields as (label, value)
+
+
+def task_page(rt, session, actor, detail: TaskDetail, now) -> dict:
+    """Return the task page's permissions and extras for `render_template` (task_detail proved visibility)."""
+    item = detail.item
+    perms = task_permissions(session, actor, item.id, now, _step_namer(rt, session))
+    offers = perms.allowed & {"transfer", "delegate", "countersign", "copy"}
+    names = colleagues.display_names(session, (item.assignee_id, detail.owner_id))
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    is_open = detail.state == "open"
+    extras = TaskExtras(
+        attachments=attachments.attachments_of(session, item.instance_id),
+        may_upload=is_open and item.assignee_id == actor.id,
+        accept=",".join(f".{extension}" for extension in attachments.ALLOWED_EXTENSIONS),
+        max_mb=f"{limit / 2**20:g}",
+        colleagues=colleagues.colleagues_of(session, actor) if offers else [],
+        reassign_choices=reassign_choices(session, item.id) if perms.may("reassign") else [],
+        countersigns=countersign_records.countersigns_of(session, item.id) if is_open else [],
+        assignee_name=names.get(item.assignee_id),
+        owner_name=names.get(detail.owner_id),
+        due=(due_status(item.due_at, now) or "") if is_open else "",
+        application=application_rows(session, detail.data),
+    )
+    return {"perms": perms, "extras": extras}
+
+
+def _step_namer(rt, session):
+    """Name a step from its instance's parsed diagram (cached per version): a first step has no row."""
+
+    def name(instance_id: int, bpmn_id: str) -> str | None:
+        definition_id = session.get(ProcessInstance, instance_id).definition_id
+        spec = specs_for(rt, session, definition_id).spec.task_specs.get(bpmn_id)
+        return getattr(spec, "bpmn_name", None) if spec is not None else None
+
+    return name
+
+
+__all__ = ["TaskExtras", "TaskPermissions", "task_page"]
