@@ -1,8 +1,13 @@
-"""Errors the engine raises; each carries a message a person can act on."""
+"""Errors the engine raises: a code naming the rule and the values of its message, never a sentence.
+
+Pages, the API and the CLI word them from the Babel catalogs (``webapp.messages.explain``).
+"""
+
+from domain.refusals import CodedError
 
 
-class EngineError(Exception):
-    """Base of every refusal the engine explains to its caller."""
+class EngineError(CodedError):
+    """Base of every refusal the engine explains to its caller: ``EngineError(code, /, **params)``."""
 
 
 class DiagramRefused(EngineError):
@@ -11,35 +16,37 @@ class DiagramRefused(EngineError):
     def __init__(self, source: str, problems: list[tuple[str, str]]):
         self.source = source
         self.problems = problems
-        lines = [f"{element or '-'}: {reason}" for element, reason in problems]
-        super().__init__(f"{source} was not deployed:\n" + "\n".join(lines))
+        listed = "; ".join(f"{element or '-'}: {reason}" for element, reason in problems)
+        super().__init__("diagram_refused", source=source, problems=listed)
 
 
 class UnknownProcess(EngineError):
     def __init__(self, key: str):
-        super().__init__(f"No deployed process has the key '{key}'.")
+        super().__init__("unknown_process", key=key)
 
 
 class TaskNotFound(EngineError):
     def __init__(self, task_id):
-        super().__init__(f"Task {task_id} does not exist or is not visible to you.")
+        super().__init__("task_not_found", task_id=task_id)
 
 
 class TaskAlreadyHandled(EngineError):
-    """Someone else acted on the task first."""
+    """Someone else acted on the task first; `by` is who (None when unknown), `at` when."""
 
     def __init__(self, by: str | None, at=None):
         self.by = by
         self.at = at
-        when = f" at {at:%Y-%m-%d %H:%M}" if at else ""
-        super().__init__(f"This task was already handled by {by or 'someone else'}{when}.")
+        if at is None:
+            super().__init__("task_already_handled", who=by)
+        else:
+            super().__init__("task_already_handled_at", who=by, when=at)
 
 
 class TaskHeldByOther(TaskAlreadyHandled):
     """Someone else has claimed (or been given) the task."""
 
     def __init__(self, by: str | None):
-        EngineError.__init__(self, f"This task is being handled by {by or 'someone else'}.")
+        EngineError.__init__(self, "task_held_by_other", who=by)
         self.by = by
         self.at = None
 
@@ -57,19 +64,14 @@ class NotAColleague(InvalidCommand):
 
     def __init__(self, user_id: int):
         self.user_id = user_id
-        super().__init__(
-            f"User {user_id} is not an active colleague of your organisation; "
-            "choose an active colleague (请选择本单位在职的同事)."
-        )
+        super().__init__("not_a_colleague", user_id=user_id)
 
 
 class AlreadyUrgedToday(InvalidCommand):
     """The task was urged today already."""
 
     def __init__(self):
-        super().__init__(
-            "This task was already urged today; please try again tomorrow (此事项今天已催办过，请明天再试)."
-        )
+        super().__init__("already_urged_today")
 
 
 class StepFailed(EngineError):
@@ -78,5 +80,4 @@ class StepFailed(EngineError):
     def __init__(self, instance_id: int | None, reason: str):
         self.instance_id = instance_id
         self.reason = reason
-        where = f"Instance {instance_id}" if instance_id else "The process"
-        super().__init__(f"{where} could not continue: {reason}")
+        super().__init__("step_failed", instance_id=instance_id, reason=reason)

@@ -95,7 +95,7 @@ def refused(error):
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 422)
     if isinstance(error, StepFailed):
         status = 500
-    return _error(status, type(error).__name__, explain(error))
+    return _error(status, type(error).__name__, explain(error), code=error.code)
 
 
 @api.errorhandler(task_actions.Refused)
@@ -261,5 +261,5 @@ def _json(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _error(status: int, code: str, message: str):
-    return jsonify(error=code, message=message), status
+def _error(status: int, kind: str, message: str, **detail):
+    return jsonify(error=kind, message=message, **detail), status

@@ -71,7 +71,7 @@ def held_open_task(session: Session, actor: Actor, task_id: int) -> HeldTask:
     if row is None or not may_view(session, row, actor):
         raise TaskNotFound(task_id)
     if row.state != "open" or row.assignee_id != actor.id:
-        raise NotAllowed("Only the person working this open task can do this.")
+        raise NotAllowed("not_working_task")
     return HeldTask(row.id, row.instance_id)
 
 

@@ -16,7 +16,6 @@ from engine.runtime.task_rows import TASKS
 from engine.runtime.task_rows import TaskRow
 from engine.runtime.task_rows import assignee_name
 from engine.runtime.task_rows import unqueue
-from engine.tasks.visibility import READ_ONLY
 from engine.tasks.visibility import may_act
 from engine.tasks.visibility import may_view
 
@@ -32,7 +31,7 @@ def acting_task(ctx: CommandContext, task_id: int, with_instance: bool = False) 
     if row is not None and may_act(row, ctx.actor):
         return row
     if row is not None and may_view(ctx.session, row, ctx.actor):
-        raise NotAllowed(READ_ONLY)
+        raise NotAllowed("read_only")
     raise TaskNotFound(task_id)
 
 
@@ -51,14 +50,14 @@ def workable_task(ctx: CommandContext, task_id: int, action: str, with_instance:
     if row.assignee_id is not None and row.assignee_id != actor.id:
         raise TaskHeldByOther(assignee_name(ctx.session, row.assignee_id))
     if action not in row.allowed_actions.split(",") and action != "approve":
-        raise NotAllowed(f"This step does not allow '{action}'.")
+        raise NotAllowed("action_not_allowed", action=action)
     return row
 
 
 def require_opinion(opinion: str, action: str) -> None:
     """Refuse an empty opinion where the action needs one."""
     if not (opinion or "").strip():
-        raise InvalidCommand(f"An opinion is required to {action} (请填写审批意见).")
+        raise InvalidCommand("opinion_required", action=action)
 
 
 def finish_row(ctx: CommandContext, row: TaskRow, state: str, outcome: str) -> None:

@@ -56,9 +56,9 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
     def body(ctx: CommandContext) -> None:
         row = visible_open_task(ctx, task_id)
         if row.assignee_id != actor.id:
-            raise NotAllowed("Only the person holding a task can release it.")
+            raise NotAllowed("release_not_holder")
         if row.candidates == f"u:{actor.id}":
-            raise NotAllowed("This task is yours alone; there is no queue to release it to.")
+            raise NotAllowed("release_no_queue")
         refuse_if_countersigning(ctx, row, "release")
         change_task(ctx.db, row, assignee_id=None)
         sync_queue(ctx.db, row)
@@ -74,7 +74,7 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         row = workable_task(ctx, task_id, "transfer")
         refuse_if_countersigning(ctx, row, "transfer")
         if to_user_id == actor.id:
-            raise InvalidCommand("A task cannot be transferred to yourself.")
+            raise InvalidCommand("transfer_to_self")
         _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         change_task(ctx.db, row, assignee_id=to_user_id, owner_id=None)
@@ -94,9 +94,9 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         row = workable_task(ctx, task_id, "delegate")
         refuse_if_countersigning(ctx, row, "delegate")
         if row.owner_id is not None:
-            raise InvalidCommand("A delegated task cannot be delegated again; resolve it first.")
+            raise InvalidCommand("delegate_again")
         if to_user_id == actor.id:
-            raise InvalidCommand("A task cannot be delegated to yourself.")
+            raise InvalidCommand("delegate_to_self")
         _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         change_task(ctx.db, row, owner_id=actor.id, assignee_id=to_user_id)
@@ -115,10 +115,10 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
     def body(ctx: CommandContext) -> None:
         row = visible_open_task(ctx, task_id)
         if not actor.is_admin:
-            raise NotAllowed("Only an administrator can reassign a task.")
-        require_opinion(opinion, "改派")
+            raise NotAllowed("reassign_admin_only")
+        require_opinion(opinion, "reassign")
         if to_user_id == row.assignee_id:
-            raise InvalidCommand("This user already holds the task.")
+            raise InvalidCommand("reassign_same_holder")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         from_id = row.assignee_id
         move_active_turn(ctx, row, to_user_id)

@@ -113,7 +113,7 @@ def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: 
     def body(ctx: CommandContext) -> str:
         row = workable_task(ctx, task_id, "return", with_instance=True)
         close_countersigns(ctx, row)
-        require_opinion(opinion, "退回")
+        require_opinion(opinion, "return")
         instance, workflow = ctx.load(row.instance_id)
         target = _return_target(workflow, to_step)
         data = dict(target.data)
@@ -133,7 +133,7 @@ def reject_task(rt: Runtime, actor: Actor, task_id: int, opinion: str) -> None:
     def body(ctx: CommandContext) -> None:
         row = workable_task(ctx, task_id, "reject", with_instance=True)
         close_countersigns(ctx, row)
-        require_opinion(opinion, "不通过")
+        require_opinion(opinion, "reject")
         instance, workflow = ctx.load(row.instance_id)
         finish_row(ctx, row, "done", "reject")
         _end_instance(ctx, instance, workflow, "rejected")
@@ -150,10 +150,10 @@ def withdraw_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str 
         if instance.initiator_id != actor.id:
             raise TaskNotFound(instance_id)
         if instance.status != "running":
-            raise InvalidCommand("Only a pending application can be withdrawn.")
+            raise InvalidCommand("withdraw_not_pending")
         rows = open_rows(ctx.db, instance_id)
         if not rows or any("withdraw" not in r.allowed_actions.split(",") for r in rows):
-            raise NotAllowed("This application can no longer be withdrawn at its current step.")
+            raise NotAllowed("withdraw_too_late")
         _end_instance(ctx, instance, workflow, "withdrawn")
         ctx.audit(instance_id, "withdraw", None, opinion)
 
@@ -165,11 +165,11 @@ def terminate_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str
 
     def body(ctx: CommandContext) -> None:
         if not actor.is_admin:
-            raise NotAllowed("Only an administrator can terminate a process.")
-        require_opinion(opinion, "终止")
+            raise NotAllowed("terminate_admin_only")
+        require_opinion(opinion, "terminate")
         instance, workflow = ctx.load(instance_id)
         if instance.status != "running":
-            raise InvalidCommand("This process has already ended.")
+            raise InvalidCommand("process_ended")
         _end_instance(ctx, instance, workflow, "terminated")
         ctx.audit(instance_id, "terminate", None, opinion)
 
@@ -190,7 +190,7 @@ def _submit_first_step(workflow, data: dict) -> str:
     """Complete the applicant's first step with what they filled in, in the start's transaction."""
     first = next(workflow.get_tasks_iterator(state=TaskState.READY, manual=True), None)
     if first is None:
-        raise InvalidCommand("This process has no first step to submit.")
+        raise InvalidCommand("no_first_step")
     first.data.update(data)
     first.data["decision"] = "approve"
     first.run()
@@ -228,11 +228,11 @@ def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
 def _return_target(workflow, to_step: str | None):
     done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, manual=True)]
     if not done:
-        raise InvalidCommand("There is no earlier step to return to.")
+        raise InvalidCommand("no_earlier_step")
     if to_step is None:
         return done[0]
     matches = [t for t in done if t.task_spec.bpmn_id == to_step]
     if not matches:
         steps = ", ".join(dict.fromkeys(t.task_spec.bpmn_id for t in done))
-        raise InvalidCommand(f"'{to_step}' is not an earlier step of this process (earlier steps: {steps}).")
+        raise InvalidCommand("not_an_earlier_step", step=to_step, steps=steps)
     return matches[-1]

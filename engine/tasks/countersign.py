@@ -108,15 +108,15 @@ def countersign_task(
     def body(ctx: CommandContext) -> None:
         row = workable_task(ctx, task_id, "countersign")
         if position not in POSITIONS:
-            raise InvalidCommand(f"Countersign before or after you, not '{position}'.")
+            raise InvalidCommand("countersign_position", position=position)
         if row.assignee_id != actor.id:
-            raise NotAllowed("Claim the task first: only its holder can add an approver (请先认领).")
+            raise NotAllowed("countersign_claim_first")
         if row.owner_id is not None:
-            raise NotAllowed("A delegated task cannot be countersigned; resolve the delegation first.")
-        require_opinion(opinion, "加签")
+            raise NotAllowed("countersign_delegated")
+        require_opinion(opinion, "countersign")
         current = open_countersigns(ctx.db, row.id)
         if active_of(current, actor.id) is not None:
-            raise NotAllowed("You are a countersigning approver here: approve, or ask the requester.")
+            raise NotAllowed("countersign_by_approver")
         to_name = _check_added(ctx, row, to_user_id, current)
         _insert(ctx, row, to_user_id, position, opinion)
         if position == "before":
@@ -144,15 +144,15 @@ def countersign_task(
 def _check_added(ctx: CommandContext, row: TaskRow, to_user_id: int, current: list[Countersign]) -> str:
     """Refuse oneself, an unknown or inactive user, one outside the task's reach, or one already asked."""
     if to_user_id == ctx.actor.id:
-        raise InvalidCommand("You cannot add yourself as a countersigning approver.")
+        raise InvalidCommand("countersign_self")
     added = actor_for(ctx.session, to_user_id)
     if added is None:
-        raise InvalidCommand(f"User {to_user_id} does not exist or is not active.")
+        raise InvalidCommand("no_active_user", user_id=to_user_id)
     colleague = ctx.actor.organisation_id is not None and added.organisation_id == ctx.actor.organisation_id
     if not colleague and not set(added.principals) & set(row.candidates.split()):
-        raise InvalidCommand(f"{added.name} is neither your colleague nor a candidate of this task.")
+        raise InvalidCommand("countersign_stranger", name=added.name)
     if any(c.user_id == to_user_id for c in current):
-        raise InvalidCommand(f"{added.name} already has a pending countersign on this task.")
+        raise InvalidCommand("countersign_pending", name=added.name)
     return added.name
 
 
@@ -162,7 +162,7 @@ def _insert(ctx: CommandContext, row: TaskRow, to_user_id: int, position: str, o
         with ctx.session.begin_nested():
             ctx.db.execute(INSERT, _new_row(ctx, row, to_user_id, position, opinion))
     except IntegrityError as lost:
-        raise InvalidCommand("This approver already has a pending countersign on this task.") from lost
+        raise InvalidCommand("countersign_pending_race") from lost
 
 
 def _new_row(ctx: CommandContext, row: TaskRow, to_user_id: int, position: str, opinion: str) -> dict:
@@ -203,7 +203,7 @@ def _added_approves(
 ) -> bool:
     """Record an added approver's agreement; pass the task on, or let the step complete (False)."""
     if active.user_id != ctx.actor.id:
-        raise NotAllowed("This countersign is someone else's turn.")
+        raise NotAllowed("countersign_not_your_turn")
     _move(ctx, active, "active", state="done", opinion=opinion or "", done_at=ctx.now, open_user_id=None)
     ctx.audit(row.instance_id, "countersign_approve", row, opinion, position=active.position)
     if active.position == "before":
@@ -260,9 +260,7 @@ def close_countersigns(ctx: CommandContext, row: TaskRow) -> None:
     current = open_countersigns(ctx.db, row.id)
     mine = active_of(current, ctx.actor.id)
     if mine is not None and mine.position == "before":
-        raise NotAllowed(
-            "An approver added before the holder can only agree; the holder decides (加签只能同意)."
-        )
+        raise NotAllowed("countersign_before_agrees_only")
     if current:
         ctx.db.run(CLOSE_COUNTERSIGNS, {"task_id": row.id})
 
@@ -270,7 +268,7 @@ def close_countersigns(ctx: CommandContext, row: TaskRow) -> None:
 def refuse_if_countersigning(ctx: CommandContext, row: TaskRow, what: str) -> None:
     """Refuse handing over a task its holder only works as an added approver."""
     if _may_have_countersigns(ctx, row) and active_of(open_countersigns(ctx.db, row.id), ctx.actor.id):
-        raise NotAllowed(f"You hold this task as a countersigning approver and cannot {what} it.")
+        raise NotAllowed("countersign_hand_over", action=what)
 
 
 def move_active_turn(ctx: CommandContext, row: TaskRow, to_user_id: int) -> None:
@@ -280,9 +278,7 @@ def move_active_turn(ctx: CommandContext, row: TaskRow, to_user_id: int) -> None
     if active is None:
         return
     if any(c.user_id == to_user_id for c in current):
-        raise InvalidCommand(
-            f"{assignee_name(ctx.session, to_user_id)} already has a countersign on this task."
-        )
+        raise InvalidCommand("countersign_already", name=assignee_name(ctx.session, to_user_id))
     _move(ctx, active, "active", user_id=to_user_id, open_user_id=to_user_id)
 
 

@@ -39,7 +39,7 @@ def urge_task(rt: Runtime, actor: Actor, task_id: int, note: str = "") -> None:
         if row.state != "open":
             raise TaskAlreadyHandled(row.completed_by_name, row.completed_at)
         if row.assignee_id == actor.id:
-            raise InvalidCommand("You hold this task yourself; there is nobody to urge.")
+            raise InvalidCommand("urge_own_task")
         _record_once_today(ctx, row)
         recipients = holders(row)
         body_text = note.strip() or row.subject

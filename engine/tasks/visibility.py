@@ -17,8 +17,6 @@ from engine.runtime.models import HumanTask
 from engine.runtime.models import ProcessInstance
 from engine.runtime.models import TaskCc
 
-READ_ONLY = "You may only read this task; it is not yours to work (您仅可查看此事项)."
-
 
 def may_act(row, actor: Actor) -> bool:
     """Say whether the actor may work the task: an administrator, its holder or owner, or a candidate.
