@@ -67,6 +67,17 @@ DOMAIN_MESSAGES = {
     "organisation_not_active": _l("Only an active organisation can hand its admin over."),
     "no_such_colleague": _l("The successor must be another active user of the same organisation."),
     "name_missing": _l("Give the successor's username and name."),
+    # domain.calendar.policy: a field's problem shows next to the field, so it does not name it
+    "policy_not_saved": _l("The %(year)s policy calendar of %(region)s was not saved."),
+    "policy_unknown_setting": _l("%(name)s is not a policy setting."),
+    "policy_missing": _l("Give this value."),
+    "policy_not_a_date": _l("%(value)s is not a date."),
+    "policy_not_a_number": _l("%(value)s is not a whole number."),
+    "policy_not_in_year": _l("%(value)s is not in %(year)s."),
+    "policy_hours_not_positive": _l("Hours must be more than 0, not %(value)s."),
+    "policy_review_days": _l("%(value)s is not between %(low)s and %(high)s working days."),
+    "policy_before": _l("%(value)s is before “%(setting)s” (%(other)s)."),
+    "policy_saved_meanwhile": _l("Someone saved this calendar at the same moment; reload the page."),
     # domain.attachments
     "file_empty": _l("The file %(name)s is empty."),
     "file_too_big": _l("The file %(name)s is larger than %(limit)s MB."),

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from domain.refusals import CodedError
 from forms.messages import DOMAIN_MESSAGES
+from forms.policy import LABELS as POLICY_SETTINGS
 
 ENGINE_MESSAGES = {
     "diagram_refused": _l("The diagram was not deployed: %(problems)s"),
@@ -110,6 +111,8 @@ def _shown(name: str, value):
         return _("someone else")
     if name == "action":
         return str(ACTIONS.get(value, value))
+    if name == "setting":
+        return str(POLICY_SETTINGS.get(value, value))
     if isinstance(value, datetime):
         return format_datetime(value)
     return value
