@@ -23,6 +23,7 @@ from sqlalchemy.orm import mapped_column
 
 from domain.accounts.users import Actor
 from domain.base import Base
+from domain.refusals import Refusal
 
 MAX_BYTES = 10 * 1024 * 1024
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
@@ -73,13 +74,8 @@ class Upload:
     sha256: str
 
 
-class AttachmentRefused(ValueError):
-    """An upload broke a rule; `code` is empty, too_big, type or content, `params` fill the message."""
-
-    def __init__(self, code: str, message: str, **params):
-        self.code = code
-        self.params = params
-        super().__init__(message % params if params else message)
+class AttachmentRefused(Refusal):
+    """An upload broke a rule; `code` is file_empty, file_too_big, file_type or file_content."""
 
 
 class AttachmentNotFound(LookupError):
@@ -139,28 +135,20 @@ def check_upload(raw_name: str, data: bytes, max_bytes: int = MAX_BYTES) -> Uplo
     """Return the upload if it is not empty, not too big, of an allowed type and really of that type."""
     filename = clean_filename(raw_name)
     if not data:
-        raise AttachmentRefused("empty", "The file %(name)s is empty.", name=filename)
+        raise AttachmentRefused("file_empty", name=filename)
     if len(data) > max_bytes:
         limit = f"{max_bytes / 2**20:g}"
-        raise AttachmentRefused(
-            "too_big", "The file %(name)s is larger than %(limit)s MB.", name=filename, limit=limit
-        )
+        raise AttachmentRefused("file_too_big", name=filename, limit=limit)
     extension = PurePosixPath(filename).suffix.lower().lstrip(".")
     if extension not in KINDS:
         raise AttachmentRefused(
-            "type",
-            "%(name)s is not an allowed type; allowed are %(allowed)s.",
+            "file_type",
             name=filename,
             allowed=", ".join(ALLOWED_EXTENSIONS),
         )
     content_type, matches = KINDS[extension]
     if not matches(data):
-        raise AttachmentRefused(
-            "content",
-            "%(name)s is not really a %(kind)s file; its content does not match its name.",
-            name=filename,
-            kind=extension.upper(),
-        )
+        raise AttachmentRefused("file_content", name=filename, kind=extension.upper())
     return Upload(filename, content_type, data, hashlib.sha256(data).hexdigest())
 
 

@@ -40,8 +40,7 @@ allows (e.g. N for 农业 registrations), which ``stdnum.cn.uscc.validate`` woul
 Messages never reveal the expected check character: a wrong check usually means a typing error
 elsewhere, and "fixing" the last character would store a wrong number that looks valid.
 
-Every code has an English template in `MESSAGES_EN` (used for ``str(error)``) and a Chinese one in
-`MESSAGES_ZH`, filled with ``MESSAGES_ZH[error.code] % error.params``.
+Every code has its message in the Babel catalogs (``forms.messages.DOMAIN_MESSAGES``).
 """
 
 from dataclasses import dataclass
@@ -56,67 +55,6 @@ from domain.refusals import Refusal
 
 AREA_CODE_UNKNOWN = "area_code_unknown"
 
-MESSAGES_EN: dict[str, str] = {
-    "empty": "Please type the ID card number.",
-    "characters": (
-        "Character %(position)d of the ID card number ('%(char)s') is not allowed: type only half-width "
-        "digits 0-9, and a capital X as the last character if your card has one "
-        "(switch the input method to half-width)."
-    ),
-    "lowercase_x": "The last character of the ID card number is a capital X: please type X, not x.",
-    "length": (
-        "An ID card number has 18 characters, you typed %(length)d. Old 15-digit numbers are no "
-        "longer used: please type the 18-digit number on your current card."
-    ),
-    "checksum": (
-        "The ID card number does not add up (its last character is a check digit): "
-        "please check each digit for a typing error."
-    ),
-    "birth_date": (
-        "The birth date in the ID card number (%(birth_date)s) is not possible: "
-        "it must be a real date between 1900-01-01 and today."
-    ),
-    AREA_CODE_UNKNOWN: (
-        "The first 6 digits of the ID card number are not a known area code: "
-        "please check them (a recently changed code may be correct)."
-    ),
-    "credit_empty": "Please type the unified social credit code.",
-    "credit_characters": (
-        "Character %(position)d of the unified social credit code ('%(char)s') is not allowed: it uses "
-        "half-width digits and capital letters except I, O, Z, S and V, and positions 3-8 are digits."
-    ),
-    "credit_lowercase": (
-        "The unified social credit code uses capital letters: character %(position)d ('%(char)s') "
-        "is lowercase."
-    ),
-    "credit_length": "A unified social credit code has 18 characters, you typed %(length)d.",
-    "credit_checksum": (
-        "The unified social credit code does not add up (its last character is a check character): "
-        "please check each character for a typing error."
-    ),
-}
-
-MESSAGES_ZH: dict[str, str] = {
-    "empty": "请输入身份证号码",
-    "characters": (
-        "身份证号码第%(position)d位“%(char)s”无效：只能填写半角数字0–9，最后一位可以是大写字母X"
-        "（如使用全角输入，请切换为半角）"
-    ),
-    "lowercase_x": "身份证号码最后一位请输入大写字母X，不要输入小写x",
-    "length": "身份证号码应为18位，您输入了%(length)d位；旧的15位号码已停用，请填写现用身份证上的18位号码",
-    "checksum": "身份证号码校验位错误，请逐位核对号码（包括最后一位）",
-    "birth_date": "身份证号码中的出生日期%(birth_date)s无效：须为1900年1月1日至今天之间的真实日期",
-    AREA_CODE_UNKNOWN: "身份证号码前6位不是已知的行政区划代码，请核对（区划调整后的新代码可能尚未收录）",
-    "credit_empty": "请输入统一社会信用代码",
-    "credit_characters": (
-        "统一社会信用代码第%(position)d位“%(char)s”无效：只能使用半角数字和大写英文字母"
-        "（不使用I、O、Z、S、V），第3至8位必须是数字"
-    ),
-    "credit_lowercase": "统一社会信用代码中的字母请使用大写（第%(position)d位“%(char)s”是小写）",
-    "credit_length": "统一社会信用代码应为18位，您输入了%(length)d位",
-    "credit_checksum": "统一社会信用代码校验码错误，请逐位核对代码（包括最后一位）",
-}
-
 _DIGITS = frozenset("0123456789")
 _CREDIT_ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
 _EARLIEST_BIRTH = date(1900, 1, 1)
@@ -124,8 +62,6 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 
 class IdentifierError(Refusal):
     """A typed identifier that is refused; `code` names the rule, `params` fill its message."""
-
-    MESSAGES_EN = MESSAGES_EN
 
 
 class IdNumberError(IdentifierError):

@@ -4,6 +4,7 @@ The form checks only that each value is present and of its type; the rules betwe
 the year, order of the steps, ranges) are the domain's, so save_policy's problems are the ones shown.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 
@@ -14,6 +15,7 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired
 
 from domain.calendar.policy import EDITABLE
+from domain.calendar.policy import PolicyProblem
 from domain.calendar.policy import PolicyView
 
 LABELS = {
@@ -54,15 +56,17 @@ class PolicyForm(FlaskForm):
         """Return the entered values keyed as save_policy expects."""
         return {name: self[name].data for name in EDITABLE}
 
-    def show_problems(self, problems: list[str]) -> list[str]:
-        """Put each "field: message" problem next to its field; return the ones no field owns."""
+    def show_problems(
+        self, problems: list[PolicyProblem], explain: Callable[[PolicyProblem], str]
+    ) -> list[str]:
+        """Put each problem, worded by `explain`, next to its field; return the words no field owns."""
         unplaced = []
         for problem in problems:
-            name, sep, message = problem.partition(": ")
-            if sep and name in self._fields and name != "csrf_token":
+            name, message = problem.params.get("field"), explain(problem)
+            if name in self._fields and name != "csrf_token":
                 self[name].errors = [*self[name].errors, message]
             else:
-                unplaced.append(problem)
+                unplaced.append(message)
         return unplaced
 
 

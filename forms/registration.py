@@ -14,16 +14,11 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
-from domain.identity import MESSAGES_ZH
 from domain.identity import CreditCodeError
 from domain.identity import parse_credit_code
 from forms.choices import APPLYING_KINDS
 from forms.choices import TITLE_LEVELS
-
-
-def _identity_message(error) -> str:
-    template = MESSAGES_ZH.get(error.code)
-    return template % error.params if template else str(error)
+from forms.messages import DOMAIN_MESSAGES
 
 
 def valid_credit_code(form, field) -> None:
@@ -32,7 +27,7 @@ def valid_credit_code(form, field) -> None:
         try:
             parse_credit_code(field.data)
         except CreditCodeError as error:
-            raise ValidationError(_identity_message(error)) from error
+            raise ValidationError(DOMAIN_MESSAGES[error.code] % error.params) from error
 
 
 class AccountFields(FlaskForm):

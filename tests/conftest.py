@@ -193,3 +193,24 @@ def rt(session_factory, world, clock):
     for path in sorted(BPMN_DIR.glob("*.bpmn")):
         deploy(runtime, path.read_bytes(), path.name, "test")
     return runtime
+
+
+@pytest.fixture(scope="session")
+def explain_in():
+    """Return `explain_in(error, lang)`: the message a page shows for a domain or engine error."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    from webapp.messages import explain
+
+    app = Flask("messages")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "webapp" / "translations")
+    chosen = {}
+    Babel(app, locale_selector=lambda: chosen["lang"])
+
+    def explain_in(error, lang: str = "zh") -> str:
+        chosen["lang"] = lang
+        with app.test_request_context():
+            return explain(error)
+
+    return explain_in

@@ -54,7 +54,7 @@ def test_allowed_types_are_accepted_when_their_content_matches(name, data, conte
     "name", ["run.exe", "page.html", "notes.txt", "archive.zip", "no_extension", "x.pdf.exe"]
 )
 def test_other_extensions_are_refused(name):
-    assert refusal(name, PDF) == "type"
+    assert refusal(name, PDF) == "file_type"
 
 
 @pytest.mark.parametrize(
@@ -69,23 +69,26 @@ def test_other_extensions_are_refused(name):
     ],
 )
 def test_content_that_does_not_match_the_extension_is_refused(name, data):
-    assert refusal(name, data) == "content"
+    assert refusal(name, data) == "file_content"
 
 
 def test_an_empty_file_is_refused():
-    assert refusal("empty.pdf", b"") == "empty"
+    assert refusal("empty.pdf", b"") == "file_empty"
 
 
 def test_a_file_over_the_limit_is_refused_and_one_at_the_limit_accepted():
     limit = 1024
     at_limit = PDF + b"0" * (limit - len(PDF))
     assert check_upload("ok.pdf", at_limit, limit).filename == "ok.pdf"
-    assert refusal("big.pdf", at_limit + b"0", limit) == "too_big"
+    assert refusal("big.pdf", at_limit + b"0", limit) == "file_too_big"
 
 
-def test_a_refusal_names_the_file_and_the_rule():
-    with pytest.raises(AttachmentRefused, match=r"big\.pdf is larger than 10 MB"):
+def test_a_refusal_names_the_file_and_the_rule(explain_in):
+    with pytest.raises(AttachmentRefused) as refused:
         check_upload("big.pdf", PDF + b"0" * attachments.MAX_BYTES)
+
+    assert (refused.value.code, refused.value.params) == ("file_too_big", {"name": "big.pdf", "limit": "10"})
+    assert "big.pdf is larger than 10 MB" in explain_in(refused.value, "en")
 
 
 @pytest.mark.parametrize(

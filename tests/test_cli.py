@@ -38,7 +38,7 @@ def test_demo_data_loads_once(ceflow):
 def test_start_an_unknown_process_exits_2_with_the_reason(ceflow):
     result = ceflow("start", "no_such_process")
     assert result.returncode == 2
-    assert "No deployed process has the key 'no_such_process'" in result.stderr
+    assert "没有已部署的流程使用标识“no_such_process”" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -52,7 +52,7 @@ def test_start_whose_first_steps_fail_exits_2(ceflow):
     # no initiator: the applicant step has nobody to go to
     result = ceflow("start", "demo_approval", "--data", '{"region_code": "410422"}')
     assert result.returncode == 2
-    assert "could not continue" in result.stderr and "without an applicant" in result.stderr
+    assert "流程无法继续" in result.stderr and "without an applicant" in result.stderr
     assert "Traceback" not in result.stderr
 
 

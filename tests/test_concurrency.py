@@ -51,7 +51,7 @@ def test_two_approvers_completing_one_task_exactly_one_wins(rt, actor, session_f
     errors = [o for o in outcomes if isinstance(o, Exception)]
     assert len(errors) == 1, outcomes
     assert isinstance(errors[0], TaskAlreadyHandled), errors[0]
-    assert "already handled by" in str(errors[0])
+    assert errors[0].code == "task_closed"
     with session_factory() as s:
         approvals = s.scalar(
             select(func.count()).where(AuditEvent.instance_id == iid, AuditEvent.action == "approve")

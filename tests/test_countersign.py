@@ -160,22 +160,22 @@ def test_the_holder_returning_cancels_pending_countersigns(rt, actor, session_fa
 def test_countersign_refusals(rt, actor, session_factory, world):
     iid, city = at_city(rt, actor, session_factory)
     approver, colleague = actor("410400-approver"), actor("410400-reviewer")
-    with pytest.raises(InvalidCommand, match="yourself"):
+    with pytest.raises(InvalidCommand, match="countersign_self"):
         countersign_task(rt, approver, city.id, approver.id, "before", "加签")
-    with pytest.raises(InvalidCommand, match="not active"):
+    with pytest.raises(InvalidCommand, match="no_active_user"):
         countersign_task(rt, approver, city.id, 999999, "before", "加签")
-    with pytest.raises(InvalidCommand, match="neither your colleague"):
+    with pytest.raises(InvalidCommand, match="countersign_stranger"):
         countersign_task(rt, approver, city.id, world["410423-reviewer"], "before", "加签")
-    with pytest.raises(InvalidCommand, match="审批意见"):
+    with pytest.raises(InvalidCommand, match="opinion_required"):
         countersign_task(rt, approver, city.id, colleague.id, "before", "  ")
     with pytest.raises(InvalidCommand):
         countersign_task(rt, approver, city.id, colleague.id, "beside", "加签")
     countersign_task(rt, approver, city.id, colleague.id, "after", "加签")
-    with pytest.raises(InvalidCommand, match="already has a pending countersign"):
+    with pytest.raises(InvalidCommand, match="countersign_pending"):
         countersign_task(rt, approver, city.id, colleague.id, "before", "再加签")
     with session_factory() as s, s.begin():
         s.execute(update(User).where(User.id == colleague.id).values(active=False))
-    with pytest.raises(InvalidCommand, match="not active"):
+    with pytest.raises(InvalidCommand, match="no_active_user"):
         countersign_task(rt, approver, city.id, colleague.id, "before", "加签")
     with pytest.raises(TaskNotFound):
         countersign_task(rt, actor("410423-reviewer"), city.id, colleague.id, "before", "加签")
@@ -187,12 +187,12 @@ def test_only_the_holder_may_countersign_and_only_where_the_step_allows(rt, acto
     county = only_open_task(session_factory, iid)
     reviewer, colleague = actor("410422-reviewer"), actor("410422-approver")
     claim_task(rt, reviewer, county.id)
-    with pytest.raises(NotAllowed, match="does not allow 'countersign'"):
+    with pytest.raises(NotAllowed, match="step_disallows\\(action='countersign'\\)"):
         countersign_task(rt, reviewer, county.id, colleague.id, "before", "加签")
     complete_task(rt, reviewer, county.id, {}, "同意")
     city = only_open_task(session_factory, iid)
     approver = actor("410400-approver")
-    with pytest.raises(NotAllowed, match="Claim the task first"):
+    with pytest.raises(NotAllowed, match="claim_first"):
         countersign_task(rt, approver, city.id, actor("410400-reviewer").id, "before", "加签")
     claim_task(rt, approver, city.id)
     twin = approver.__class__(**{**approver.__dict__, "id": actor("410400-reviewer").id})

@@ -81,19 +81,30 @@ def test_invalid_values_are_refused_with_every_problem_listed_and_nothing_stored
     )
     with regions() as session, session.begin(), pytest.raises(PolicyError) as refused:
         save_policy(session, 2026, "410400", bad, "市人社局", NOW)
-    problems = "\n".join(refused.value.problems)
-    assert "shoe_size: not a policy setting" in problems
-    assert "org_registration_deadline: 2025-12-31 is not in 2026" in problems
-    assert "certificate_deadline_others: '2026-13-01' is not a date" in problems
-    assert "public_hours_senior: hours must be more than 0" in problems
-    assert "public_hours_junior: hours must be more than 0" in problems
-    assert "review_working_days: 61 is not between 1 and 60" in problems
+    problems = [(p.code, p.params) for p in refused.value.problems]
+    assert ("policy_unknown_setting", {"name": "shoe_size"}) in problems
     assert (
-        "certificate_deadline_applicants: 2026-07-01 is before online_training_deadline_applicants"
-        in problems
-    )
-    assert len(refused.value.problems) == 7
-    assert isinstance(refused.value, ValueError) and "was not saved" in str(refused.value)
+        "policy_not_in_year",
+        {"field": "org_registration_deadline", "value": date(2025, 12, 31), "year": 2026},
+    ) in problems
+    assert ("policy_not_a_date", {"field": "certificate_deadline_others", "value": "2026-13-01"}) in problems
+    assert ("policy_hours_not_positive", {"field": "public_hours_senior", "value": 0}) in problems
+    assert ("policy_hours_not_positive", {"field": "public_hours_junior", "value": -4}) in problems
+    assert (
+        "policy_review_days",
+        {"field": "review_working_days", "value": 61, "low": 1, "high": 60},
+    ) in problems
+    assert (
+        "policy_before",
+        {
+            "field": "certificate_deadline_applicants",
+            "value": date(2026, 7, 1),
+            "setting": "online_training_deadline_applicants",
+            "other": date(2026, 7, 30),
+        },
+    ) in problems
+    assert len(problems) == 7
+    assert isinstance(refused.value, ValueError) and refused.value.code == "policy_not_saved"
     with regions() as session:
         assert session.scalar(select(func.count()).select_from(PolicyYear)) == 0
 
@@ -101,10 +112,13 @@ def test_invalid_values_are_refused_with_every_problem_listed_and_nothing_stored
 def test_a_new_calendar_needs_every_value_and_a_known_region(regions):
     with regions() as session, session.begin(), pytest.raises(PolicyError) as refused:
         save_policy(session, 2026, "999999", {"review_working_days": "0"}, "admin", NOW)
-    problems = refused.value.problems
-    assert problems[0] == "region_code: no region '999999'"
-    assert "org_registration_deadline: missing" in problems
-    assert "review_working_days: 0 is not between 1 and 60 working days" in problems
+    problems = [(p.code, p.params) for p in refused.value.problems]
+    assert problems[0] == ("no_region", {"region": "999999"})
+    assert ("policy_missing", {"field": "org_registration_deadline"}) in problems
+    assert (
+        "policy_review_days",
+        {"field": "review_working_days", "value": 0, "low": 1, "high": 60},
+    ) in problems
 
 
 def test_a_change_keeps_the_values_it_does_not_name(regions):

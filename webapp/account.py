@@ -47,6 +47,7 @@ from engine.runtime import unit_of_work
 from webapp.auth import client_ip
 from webapp.auth import locked_message
 from webapp.extensions import db
+from webapp.messages import explain
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 NEW_ACCOUNT = 0  # the successor choice that creates an account
@@ -92,29 +93,6 @@ def change_own_password(rt: Runtime, user_id: int, username: str, ip: str, curre
         succeed_sign_in(session, attempt)
 
 
-def account_refusal(error: AccountRefused) -> str:
-    """Return a password refusal in the user's language."""
-    messages = {
-        "no_account": _("This account does not exist or is closed."),
-        "wrong_password": _("The current password is wrong."),
-        "too_short": _("The new password needs at least %(min)s characters.", min=MIN_PASSWORD_LENGTH),
-        "same_as_username": _("The new password must not be the username."),
-        "unchanged": _("The new password is the same as the current one."),
-    }
-    return messages.get(error.code, str(error))
-
-
-def handover_refusal(error: HandoverRefused) -> str:
-    """Return a handover refusal in the user's language."""
-    messages = {
-        "organisation_not_active": _("Only an active organisation can hand its admin over."),
-        "no_such_colleague": _("The successor must be another active user of the same organisation."),
-        "username_taken": _("The username %(username)s is taken.", username=error.params.get("username")),
-        "name_missing": _("Give the successor's username and name."),
-    }
-    return messages.get(error.code, str(error))
-
-
 def temporary_password_page(name: str, username: str, password: str):
     """Show a temporary password once, and keep it out of every cache."""
     response = make_response(
@@ -144,7 +122,7 @@ def password():
         except SignInLocked as locked:
             flash(locked_message(locked), "error")
         except AccountRefused as error:
-            flash(account_refusal(error), "error")
+            flash(explain(error), "error")
         else:
             flash(_("Your password was changed."), "success")
             return redirect(url_for("account.index"))
@@ -180,7 +158,7 @@ def handover(organisation_id: int | None = None):
         except NotUnitAdmin:
             abort(403)  # someone else handed over first
         except HandoverRefused as error:
-            flash(handover_refusal(error), "error")
+            flash(explain(error), "error")
         else:
             flash(_("%(name)s is now the unit admin.", name=done.successor_name), "success")
             if done.temporary_password:

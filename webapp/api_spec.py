@@ -1,9 +1,7 @@
 """The OpenAPI 3 description of the JSON API under /api, built from one table of routes."""
 
 from engine.tasks.permissions import ACTIONS as PERMISSION_ACTIONS
-from webapp.messages import REFUSALS
-
-REASON_CODES = sorted(REFUSALS)
+from engine.tasks.permissions import REASON_CODES
 
 LIST_PARAMS = {
     "view": ("string", "mine (default), queue, done, started or cc"),

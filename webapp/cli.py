@@ -24,6 +24,7 @@ from seed.demo import DEMO_LOGINS
 from seed.demo import load_demo_data
 from webapp.app import create_app
 from webapp.first_start import initialise_database
+from webapp.messages import explain
 from webapp.scheduler import run_scheduler_forever
 from webapp.scheduler import start_background_scheduler
 from webapp.scheduler import supervise
@@ -100,7 +101,7 @@ def start_command(key, data, as_user):
     try:
         instance_id = start_instance(rt, key, actor, values)
     except EngineError as error:
-        click.echo(f"refused: {error}", err=True)
+        click.echo(f"refused: {_worded(error)}", err=True)
         sys.exit(2)
     click.echo(f"started instance {instance_id}")
 
@@ -157,3 +158,9 @@ def main() -> None:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         click.echo(f"The database is not ready ({reason}). Run `ceflow init-db` first.", err=True)
         sys.exit(1)
+
+
+def _worded(error: EngineError) -> str:
+    """Word an engine refusal as a page would, in the site's default language."""
+    with current_app.test_request_context():
+        return explain(error)

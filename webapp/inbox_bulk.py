@@ -61,11 +61,14 @@ def run_bulk(actor, action: str, task_ids: list[int], opinion: str) -> list[Bulk
     """Act on each task through the tasks service and say what became of each."""
     outcomes = tasks_service.act_in_bulk(runtime(), actor, action, task_ids, opinion.strip())
     return [
-        BulkResult(o.task_id, o.label, o.ok, _message(o), o.reason if not o.ok else None) for o in outcomes
+        BulkResult(o.task_id, o.label, o.ok, _message(o, action), o.reason if not o.ok else None)
+        for o in outcomes
     ]
 
 
-def _message(outcome: tasks_service.BulkOutcome) -> str:
+def _message(outcome: tasks_service.BulkOutcome, action: str) -> str:
     if outcome.ok:
         return _("Done.")
-    return explain(outcome.error) if outcome.error is not None else explain_reason(outcome.reason)
+    if outcome.error is not None:
+        return explain(outcome.error)
+    return explain_reason(outcome.reason, action=action)

@@ -25,6 +25,7 @@ from forms.policy import LABELS
 from forms.policy import PolicyForm
 from forms.policy import initial_values
 from webapp.extensions import db
+from webapp.messages import explain
 
 blueprint = Blueprint("policy", __name__, url_prefix="/policy")
 
@@ -79,5 +80,5 @@ def _save(form: PolicyForm, year: int, city_code: str) -> list[str] | None:
         with unit_of_work(rt) as session:
             save_policy(session, year, city_code, form.policy_values(), actor.name, rt.clock())
     except PolicyError as error:
-        return form.show_problems(error.problems)
+        return form.show_problems(error.problems, explain)
     return None

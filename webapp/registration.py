@@ -19,8 +19,6 @@ from services.registration import apply_as_person
 from services.registration import apply_for_organisation
 from webapp.extensions import db
 from webapp.messages import explain
-from webapp.messages import explain_identity
-from webapp.messages import explain_refusal
 
 blueprint = Blueprint("registration", __name__, url_prefix="/register")
 
@@ -90,11 +88,7 @@ def _submitted(submit) -> bool:
     """Run a registration; show its refusal on the form and report whether it went through."""
     try:
         submit()
-    except IdentifierError as error:
-        flash(explain_identity(error), "error")
-    except registration.RegistrationRefused as error:
-        flash(explain_refusal(error), "error")
-    except EngineError as error:
+    except (IdentifierError, registration.RegistrationRefused, EngineError) as error:
         flash(explain(error), "error")
     else:
         return True

@@ -73,7 +73,7 @@ def upload(task_id: int):
                 session, attachment_dir(), checked, held.instance_id, held.id, actor, runtime().clock()
             )
     except attachments.AttachmentRefused as refused:
-        flash(explain_refusal(refused), "error")
+        flash(explain(refused), "error")
     else:
         flash(_("Attached %(name)s.", name=checked.filename), "success")
     return _back_to(task_id, "attachments")
@@ -202,15 +202,3 @@ def copy_message(result: copies.CopyResult) -> str:
 
 def _back_to(task_id: int, anchor: str | None = None):
     return redirect(url_for("inbox.task", task_id=task_id, _anchor=anchor))
-
-
-def explain_refusal(refused: attachments.AttachmentRefused) -> str:
-    """Return why an upload was refused, in the user's language."""
-    params = refused.params
-    if refused.code == "empty":
-        return _("The file %(name)s is empty.", **params)
-    if refused.code == "too_big":
-        return _("The file %(name)s is larger than %(limit)s MB.", **params)
-    if refused.code == "type":
-        return _("%(name)s is not an allowed type; allowed are %(allowed)s.", **params)
-    return _("%(name)s is not really a %(kind)s file; its content does not match its name.", **params)

@@ -30,12 +30,6 @@ from domain.refusals import Refusal
 
 ADMIN_ROLE = "admin"
 TEMPORARY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I
-HANDOVER_MESSAGES_EN = {
-    "organisation_not_active": "Only an active organisation can hand its admin over.",
-    "no_such_colleague": "The successor must be another active user of the same organisation.",
-    "username_taken": "The username %(username)s is taken.",
-    "name_missing": "Give the successor's username and name.",
-}
 
 
 class NotUnitAdmin(PermissionError):
@@ -43,9 +37,7 @@ class NotUnitAdmin(PermissionError):
 
 
 class HandoverRefused(Refusal):
-    """A handover that cannot be done; `code` and `params` say why, in either language."""
-
-    MESSAGES_EN = HANDOVER_MESSAGES_EN
+    """A handover that cannot be done; `code` and `params` say why."""
 
 
 @dataclass(frozen=True)

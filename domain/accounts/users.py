@@ -119,19 +119,10 @@ def actor_for(session: Session, user_id: int) -> Actor | None:
 
 
 MIN_PASSWORD_LENGTH = 8
-ACCOUNT_MESSAGES_EN = {
-    "no_account": "This account does not exist or is closed.",
-    "wrong_password": "The current password is wrong.",
-    "too_short": "The new password needs at least %(min)s characters.",
-    "same_as_username": "The new password must not be the username.",
-    "unchanged": "The new password is the same as the current one.",
-}
 
 
 class AccountRefused(Refusal):
-    """A password change the account rules refuse; `code` and `params` say why, in either language."""
-
-    MESSAGES_EN = ACCOUNT_MESSAGES_EN
+    """A password change the account rules refuse; `code` and `params` say why."""
 
 
 class SignInLocked(Exception):

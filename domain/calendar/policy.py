@@ -28,6 +28,7 @@ from domain.organisations.records import ancestors
 from domain.organisations.records import load_regions
 from domain.organisations.shipped_regions import PINGDINGSHAN
 from domain.persons.records import TitleLevel
+from domain.refusals import Refusal
 
 # deadline name (as diagrams call policy_deadline) -> column
 DEADLINES = {
@@ -62,12 +63,16 @@ NOTICE_2015 = {
 DEMO_YEARS = (2015, 2025, 2026)
 
 
-class PolicyError(ValueError):
+class PolicyProblem(Refusal):
+    """One thing to correct in a policy calendar; ``params["field"]``, when given, is the setting's name."""
+
+
+class PolicyError(Refusal):
     """A policy calendar that was not saved; `problems` says what to correct."""
 
-    def __init__(self, year: int, region_code: str, problems: list[str]):
+    def __init__(self, year: int, region_code: str, problems: list[PolicyProblem]):
         self.problems = problems
-        super().__init__(f"the {year} policy for {region_code} was not saved: " + "; ".join(problems))
+        super().__init__("policy_not_saved", year=year, region=region_code, problems=len(problems))
 
 
 class PolicyYear(Base):
@@ -150,7 +155,7 @@ def policy_for(session: Session, year: int, region_code: str) -> PolicyView | No
     return resolve_policy(policies_for_year(session, year), load_regions(session), region_code)
 
 
-def _coerce(name: str, value, problems: list[str]):
+def _coerce(name: str, value, problems: list[PolicyProblem]):
     if name in DEADLINES.values():
         if isinstance(value, str):
             try:
@@ -159,39 +164,45 @@ def _coerce(name: str, value, problems: list[str]):
                 pass
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
-        problems.append(f"{name}: {value!r} is not a date")
+        problems.append(PolicyProblem("policy_not_a_date", field=name, value=str(value)))
         return None
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    problems.append(f"{name}: {value!r} is not a whole number")
+    problems.append(PolicyProblem("policy_not_a_number", field=name, value=str(value)))
     return None
 
 
-def _check(year: int, values: dict, problems: list[str]) -> None:
+def _check(year: int, values: dict, problems: list[PolicyProblem]) -> None:
     for name in DEADLINES.values():
         if values[name] is not None and values[name].year != year:
-            problems.append(f"{name}: {values[name]} is not in {year}")
+            problems.append(PolicyProblem("policy_not_in_year", field=name, value=values[name], year=year))
     for name in HOURS:
         if values[name] is not None and values[name] <= 0:
-            problems.append(f"{name}: hours must be more than 0, not {values[name]}")
+            problems.append(PolicyProblem("policy_hours_not_positive", field=name, value=values[name]))
     low, high = REVIEW_DAYS_RANGE
     days = values[REVIEW_DAYS]
     if days is not None and not low <= days <= high:
-        problems.append(f"{REVIEW_DAYS}: {days} is not between {low} and {high} working days")
+        problems.append(
+            PolicyProblem("policy_review_days", field=REVIEW_DAYS, value=days, low=low, high=high)
+        )
     for first, then in ORDERED:
         if values[first] and values[then] and values[then] < values[first]:
-            problems.append(f"{then}: {values[then]} is before {first} {values[first]}")
+            problems.append(
+                PolicyProblem(
+                    "policy_before", field=then, value=values[then], setting=first, other=values[first]
+                )
+            )
 
 
-def validate_policy(year: int, values: dict) -> tuple[dict, list[str]]:
+def validate_policy(year: int, values: dict) -> tuple[dict, list[PolicyProblem]]:
     """Return the values coerced to their types and the problems found (empty when valid)."""
-    problems = [f"{name}: not a policy setting" for name in values if name not in EDITABLE]
+    problems = [PolicyProblem("policy_unknown_setting", name=name) for name in values if name not in EDITABLE]
     coerced = {}
     for name in EDITABLE:
         if values.get(name) in (None, ""):
-            problems.append(f"{name}: missing")
+            problems.append(PolicyProblem("policy_missing", field=name))
             coerced[name] = None
         else:
             coerced[name] = _coerce(name, values[name], problems)
@@ -210,7 +221,7 @@ def save_policy(session: Session, year: int, region_code: str, values: dict, by:
     current = {name: getattr(row, name) for name in EDITABLE} if row else {}
     coerced, problems = validate_policy(year, {**current, **values})
     if region_code not in load_regions(session):
-        problems.insert(0, f"region_code: no region {region_code!r}")
+        problems.insert(0, PolicyProblem("no_region", region=region_code))
     if problems:
         raise PolicyError(year, region_code, problems)
     row = row or PolicyYear(year=year, region_code=region_code)
@@ -221,9 +232,7 @@ def save_policy(session: Session, year: int, region_code: str, values: dict, by:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        raise PolicyError(
-            year, region_code, ["someone saved this calendar at the same moment; reload"]
-        ) from None
+        raise PolicyError(year, region_code, [PolicyProblem("policy_saved_meanwhile")]) from None
     return _view(row)
 
 

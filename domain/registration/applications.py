@@ -30,38 +30,8 @@ ROLES = {
 LOWER_LEVEL = {"province": "city", "city": "county"}
 
 
-MESSAGES_EN = {
-    "no_region": "Region %(region)s does not exist.",
-    "credit_code_taken": "An organisation with the credit code %(code)s is already registered.",
-    "hrss_by_level_above": "An HRSS is registered by the active HRSS of the level above it.",
-    "hrss_not_active": "The HRSS of %(region)s has not registered yet; it must be active first.",
-    "no_authority": "An employer names the industry authority it belongs to.",
-    "authority_not_active": "The authority %(name)s is not active yet.",
-    "username_taken": "The username %(username)s is taken.",
-    "id_number_taken": "This ID number is already registered; sign in with it instead.",
-    "no_employer": "Choose the employer you work for.",
-    "employer_not_active": "%(name)s is not active, so nobody can register with it.",
-    "unknown_title": "Unknown title level %(level)s.",
-}
-MESSAGES_ZH = {
-    "no_region": "地区 %(region)s 不存在。",
-    "credit_code_taken": "统一社会信用代码 %(code)s 已被注册。",
-    "hrss_by_level_above": "人社局由上一级已启用的人社局注册。",
-    "hrss_not_active": "%(region)s人社局尚未注册启用，请待其启用后再注册。",
-    "no_authority": "法人单位须选择所属的行业主管部门。",
-    "authority_not_active": "行业主管部门“%(name)s”尚未启用。",
-    "username_taken": "用户名 %(username)s 已被使用。",
-    "id_number_taken": "该身份证号已注册，请直接用身份证号登录。",
-    "no_employer": "请选择您所在的单位。",
-    "employer_not_active": "“%(name)s”尚未启用，暂不能在其下注册。",
-    "unknown_title": "未知的职称级别 %(level)s。",
-}
-
-
 class RegistrationRefused(Refusal):
-    """An application that cannot be accepted; `code` and `params` say why, in either language."""
-
-    MESSAGES_EN = MESSAGES_EN
+    """An application that cannot be accepted; `code` and `params` say why."""
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ class CommandContext:
         else:
             loaded = load_instance(self.db, instance_id)
         if loaded is None:
-            raise InvalidCommand(f"Process instance {instance_id} does not exist.")
+            raise InvalidCommand("no_instance", instance_id=instance_id)
         instance, state = loaded
         self.loaded_instance_id = instance_id
         parsed = specs_for(self.rt, self.session_on_demand, instance.definition_id)
@@ -173,11 +173,11 @@ class CommandContext:
         if name in ("remind", "escalate"):
             attached = attached_user_task(task)
             if attached is None:
-                raise InvalidCommand(f"'{name}' must follow a boundary timer on a user task")
+                raise InvalidCommand("rung_not_on_timer", operation=name)
             return self._escalation_rung(name, attached, params)
         handler = self.rt.operations.get(name)
         if handler is None:
-            raise InvalidCommand(f"service operation '{name}' is not registered")
+            raise InvalidCommand("unknown_operation", operation=name)
         return handler(self.session, dict(task.data), now=self.now, **params)
 
     def _escalation_rung(self, name: str, attached, params: dict) -> dict:

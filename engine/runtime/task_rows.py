@@ -127,5 +127,5 @@ def assignee_name(session: Session, user_id: int | None, required: bool = False)
     """Return a user's display name; with `required`, refuse an unknown or inactive user."""
     user = session.get(User, user_id) if user_id is not None else None
     if required and (user is None or not user.active):
-        raise InvalidCommand(f"User {user_id} does not exist or is not active.")
+        raise InvalidCommand("no_active_user", user_id=user_id)
     return user.display_name if user else None

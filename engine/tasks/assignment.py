@@ -67,7 +67,7 @@ def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         row, standing = checked_task(ctx, task_id, "transfer")
         permissions.require_opinion(standing, "transfer", opinion)
         if to_user_id == actor.id:
-            raise InvalidCommand("A task cannot be transferred to yourself.")
+            raise InvalidCommand("transfer_to_self")
         _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         change_task(ctx.db, row, assignee_id=to_user_id, owner_id=None)
@@ -87,7 +87,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         row, standing = checked_task(ctx, task_id, "delegate")
         permissions.require_opinion(standing, "delegate", opinion)
         if to_user_id == actor.id:
-            raise InvalidCommand("A task cannot be delegated to yourself.")
+            raise InvalidCommand("delegate_to_self")
         _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         change_task(ctx.db, row, owner_id=actor.id, assignee_id=to_user_id)
@@ -107,7 +107,7 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opin
         row, standing = checked_task(ctx, task_id, "reassign")
         permissions.require_opinion(standing, "reassign", opinion)
         if to_user_id == row.assignee_id:
-            raise InvalidCommand("This user already holds the task.")
+            raise InvalidCommand("reassign_same_holder")
         to_name = assignee_name(ctx.session, to_user_id, required=True)
         from_id = row.assignee_id
         move_active_turn(ctx, row, to_user_id)

@@ -193,7 +193,7 @@ def _submit_first_step(workflow, data: dict) -> str:
     """Complete the applicant's first step with what they filled in, in the start's transaction."""
     first = next(workflow.get_tasks_iterator(state=TaskState.READY, manual=True), None)
     if first is None:
-        raise InvalidCommand("This process has no first step to submit.")
+        raise InvalidCommand("no_first_step")
     first.data.update(data)
     first.data["decision"] = "approve"
     first.run()
@@ -231,11 +231,11 @@ def _end_instance(ctx: CommandContext, instance, workflow, status: str) -> None:
 def _return_target(workflow, to_step: str | None):
     done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, manual=True)]
     if not done:
-        raise InvalidCommand("There is no earlier step to return to.")
+        raise InvalidCommand("no_earlier_step")
     if to_step is None:
         return done[0]
     matches = [t for t in done if t.task_spec.bpmn_id == to_step]
     if not matches:
         steps = ", ".join(dict.fromkeys(t.task_spec.bpmn_id for t in done))
-        raise InvalidCommand(f"'{to_step}' is not an earlier step of this process (earlier steps: {steps}).")
+        raise InvalidCommand("not_an_earlier_step", step=to_step, steps=steps)
     return matches[-1]

@@ -52,7 +52,7 @@ def copy_task(rt: Runtime, actor: Actor, task_id: int, user_ids: list[int], note
     def body(ctx: CommandContext) -> CopyResult:
         row, _standing = checked_task(ctx, task_id, "copy")
         if len(note) > MAX_NOTE:
-            raise InvalidCommand(f"A note can be at most {MAX_NOTE} characters.")
+            raise InvalidCommand("copy_note_too_long", most=MAX_NOTE)
         recipients = _recipients(ctx.session, actor, _task_region(ctx.session, row.id), user_ids)
         had = _already_copied(ctx.session, row.id, recipients)
         new = tuple(r for r in recipients if r.id not in had)
@@ -90,30 +90,27 @@ def _recipients(session: Session, actor: Actor, region: str | None, user_ids) ->
     found = {row.id: row for row in rows}
     missing = [user_id for user_id in wanted if user_id not in found]
     if missing:
-        raise InvalidCommand(f"User {missing[0]} does not exist or is not active.")
+        raise InvalidCommand("no_active_user", user_id=missing[0])
     above = set(ancestors(load_regions(session), region)) | {region} if region else set()
     for row in rows:
         hrss_above = row.kind == OrganisationKind.HRSS and row.region_code in above
         colleague = row.organisation_id is not None and row.organisation_id == actor.organisation_id
         if not (row.is_admin or hrss_above or colleague):
-            raise InvalidCommand(
-                f"{row.display_name} may not see tasks of this region; copy it to a colleague "
-                "or to the HRSS of this region or above."
-            )
+            raise InvalidCommand("copy_outside_region", name=row.display_name)
     return tuple(Recipient(user_id, found[user_id].display_name) for user_id in wanted)
 
 
 def _wanted_ids(actor: Actor, user_ids) -> list[int]:
     """Return the distinct user ids asked for, in order; refuse none, too many, non-numbers and oneself."""
     if not isinstance(user_ids, list | tuple) or not user_ids:
-        raise InvalidCommand("Choose at least one person to copy the task to.")
+        raise InvalidCommand("copy_nobody")
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in user_ids):
-        raise InvalidCommand("User ids must be whole numbers.")
+        raise InvalidCommand("copy_bad_user_ids")
     wanted = list(dict.fromkeys(user_ids))
     if len(wanted) > MAX_RECIPIENTS:
-        raise InvalidCommand(f"A task can be copied to at most {MAX_RECIPIENTS} people at a time.")
+        raise InvalidCommand("copy_too_many", most=MAX_RECIPIENTS)
     if actor.id in wanted:
-        raise InvalidCommand("A task cannot be copied to yourself.")
+        raise InvalidCommand("copy_to_self")
     return wanted
 
 
@@ -143,7 +140,7 @@ def _insert_copies(ctx: CommandContext, row: TaskRow, recipients: tuple[Recipien
     try:
         ctx.db.execute(_INSERT_COPY, rows)
     except IntegrityError as clash:  # the unique (task, principal) index: someone copied it just now
-        raise InvalidCommand("This task was copied to the same person just now; please try again.") from clash
+        raise InvalidCommand("copy_clash") from clash
 
 
 def mark_copies_read(session: Session, actor: Actor, task_id: int, now: datetime) -> int:

@@ -108,7 +108,7 @@ def countersign_task(
     def body(ctx: CommandContext) -> None:
         row, standing = checked_task(ctx, task_id, "countersign")
         if position not in POSITIONS:
-            raise InvalidCommand(f"Countersign before or after you, not '{position}'.")
+            raise InvalidCommand("countersign_position", position=position)
         permissions.require_opinion(standing, "countersign", opinion)
         current = open_countersigns(ctx.db, row.id)
         to_name = _check_added(ctx, row, to_user_id, current)
@@ -138,15 +138,15 @@ def countersign_task(
 def _check_added(ctx: CommandContext, row: TaskRow, to_user_id: int, current: list[Countersign]) -> str:
     """Refuse oneself, an unknown or inactive user, one outside the task's reach, or one already asked."""
     if to_user_id == ctx.actor.id:
-        raise InvalidCommand("You cannot add yourself as a countersigning approver.")
+        raise InvalidCommand("countersign_self")
     added = actor_for(ctx.session, to_user_id)
     if added is None:
-        raise InvalidCommand(f"User {to_user_id} does not exist or is not active.")
+        raise InvalidCommand("no_active_user", user_id=to_user_id)
     colleague = ctx.actor.organisation_id is not None and added.organisation_id == ctx.actor.organisation_id
     if not colleague and not set(added.principals) & set(row.candidates.split()):
-        raise InvalidCommand(f"{added.name} is neither your colleague nor a candidate of this task.")
+        raise InvalidCommand("countersign_stranger", name=added.name)
     if any(c.user_id == to_user_id for c in current):
-        raise InvalidCommand(f"{added.name} already has a pending countersign on this task.")
+        raise InvalidCommand("countersign_pending", name=added.name)
     return added.name
 
 
@@ -156,7 +156,7 @@ def _insert(ctx: CommandContext, row: TaskRow, to_user_id: int, position: str, o
         with ctx.session.begin_nested():
             ctx.db.execute(INSERT, _new_row(ctx, row, to_user_id, position, opinion))
     except IntegrityError as lost:
-        raise InvalidCommand("This approver already has a pending countersign on this task.") from lost
+        raise InvalidCommand("countersign_pending_race") from lost
 
 
 def _new_row(ctx: CommandContext, row: TaskRow, to_user_id: int, position: str, opinion: str) -> dict:
@@ -260,9 +260,7 @@ def move_active_turn(ctx: CommandContext, row: TaskRow, to_user_id: int) -> None
     if active is None:
         return
     if any(c.user_id == to_user_id for c in current):
-        raise InvalidCommand(
-            f"{assignee_name(ctx.session, to_user_id)} already has a countersign on this task."
-        )
+        raise InvalidCommand("countersign_already", name=assignee_name(ctx.session, to_user_id))
     _move(ctx, active, "active", user_id=to_user_id, open_user_id=to_user_id)
 
 

@@ -54,6 +54,31 @@ ACTIONS = (
 STEP_GOVERNED = frozenset({"return", "reject", "transfer", "delegate", "countersign", "withdraw"})
 # refusals a command reports as "no such task" (404): one who may not see the task learns nothing of it
 HIDDEN = frozenset({"not_found", "not_involved", "initiator_only"})
+# Every reason an action may be refused for, as the task page, bulk results and the API name it.
+REASON_CODES = (
+    "admin_only",
+    "already_claimed",
+    "already_urged_today",
+    "claim_first",
+    "countersign_agree_only",
+    "countersigning",
+    "delegate_hands_back",
+    "delegated_away",
+    "held_by_other",
+    "initiator_only",
+    "no_earlier_step",
+    "no_queue",
+    "not_found",
+    "not_holder",
+    "not_involved",
+    "opinion_required",
+    "own_form",
+    "own_step",
+    "process_ended",
+    "read_only",
+    "step_disallows",
+    "task_closed",
+)
 
 
 @dataclass(frozen=True)
@@ -214,7 +239,6 @@ def withdraw_refusal(actor: Actor, initiator_id: int | None, instance_status: st
 # --- refusing ------------------------------------------------------------------------------
 
 _PARAMS = {"step_disallows": "action", "admin_only": "action"}
-ADMIN_WORDS = {"reassign": "reassign a task", "terminate": "terminate a process"}
 
 
 def refuse(reason: str, action: str, task_id: int | None = None, by: Callable[[], str | None] = lambda: None):
@@ -227,8 +251,6 @@ def refuse(reason: str, action: str, task_id: int | None = None, by: Callable[[]
         raise TaskHeldByOther(by())
     if reason == "already_urged_today":
         raise AlreadyUrgedToday()
-    if reason == "admin_only":
-        raise NotAllowed(reason, action=ADMIN_WORDS.get(action, action))
     if reason in _PARAMS:
         raise NotAllowed(reason, action=action)
     raise NotAllowed(reason)

@@ -89,7 +89,8 @@ def test_api_return_without_opinion_is_422_with_the_reason(login_as, session_fac
     task = open_task(session_factory, YEXIAN_SUBJECT)
     client, headers = signed_in_api(login_as, "yexian-reviewer")
     response = client.post(f"/api/inbox/tasks/{task.id}/return", json={}, headers=headers)
-    assert response.status_code == 422 and "请填写审批意见" in response.get_json()["message"]
+    assert response.status_code == 422 and response.get_json()["reason"] == "opinion_required"
+    assert response.get_json()["message"] == "退回前请填写审批意见。"
 
 
 def test_api_complete_checks_the_steps_form(app, login_as, session_factory):

@@ -95,8 +95,8 @@ def test_invalid_values_show_the_problems_and_store_nothing(app, login_as, sessi
     )
     page = text(refused)
     assert refused.status_code == 200 and 'id="policy-problems"' in page
-    assert "is before org_registration_deadline 2025-03-20" in page
-    assert "is not in 2025" in page and "hours must be more than 0" in page
+    assert "2025-03-01 早于“单位注册截止日期”（2025-03-20）。" in page
+    assert "2026-01-05 不在2025年内。" in page and "学时须大于0，不能是0。" in page
     assert page.count('class="field-error"') == 3
     assert 'value="2025-03-01"' in page  # the entered values stay in the form to be corrected
     assert stored(session_factory, 2025) == before

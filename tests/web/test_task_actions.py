@@ -232,7 +232,8 @@ def test_api_countersign_after_then_the_added_approver_completes(app, login_as, 
     response = approver.post(f"/api/inbox/tasks/{city.id}/countersign", json=body, headers=headers)
     assert response.status_code == 200 and response.get_json()["ok"] is True
     again = approver.post(f"/api/inbox/tasks/{city.id}/countersign", json=body, headers=headers)
-    assert again.status_code == 422 and "already" in again.get_json()["message"]
+    assert again.status_code == 422 and again.get_json()["reason"] == "countersign_pending"
+    assert "已有待办的加签" in again.get_json()["message"]
     approver.post(f"/api/inbox/tasks/{city.id}/complete", json={"opinion": "同意"}, headers=headers)
     added, added_headers = signed_in_api(login_as, "pds-reviewer", into=app.test_client())
     done = added.post(f"/api/inbox/tasks/{city.id}/complete", json={"opinion": "同意"}, headers=added_headers)

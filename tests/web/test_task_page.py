@@ -210,13 +210,13 @@ def test_only_the_holder_of_the_open_task_may_upload(app, client, login_as, sess
 @pytest.mark.parametrize(
     ("name", "data", "shown"),
     [
-        ("run.exe", b"MZ\x90", "run.exe"),
-        ("fake.pdf", b"MZ\x90 renamed", "fake.pdf"),
-        ("empty.pdf", b"", "empty.pdf"),
-        ("big.pdf", PDF + b"0" * 2048, "big.pdf"),
+        ("run.exe", b"MZ\x90", "run.exe 的文件类型不允许；允许的类型为 pdf"),
+        ("fake.pdf", b"MZ\x90 renamed", "fake.pdf 并非真正的 PDF 文件：内容与文件名不符。"),
+        ("empty.pdf", b"", "文件 empty.pdf 为空。"),
+        ("big.pdf", PDF + b"0" * 2048, "文件 big.pdf 超过 0.000976562 MB。"),
     ],
 )
-def test_a_refused_upload_says_why_and_stores_nothing(
+def test_a_refused_upload_says_why_in_chinese_and_stores_nothing(
     app, client, login_as, session_factory, files, name, data, shown
 ):
     app.config["ATTACHMENT_MAX_BYTES"] = 1024

@@ -1,0 +1,86 @@
+"""The words of every domain refusal, by code: the Babel msgids that pages and form validators show.
+
+They live here, not in webapp, because WTForms validators show domain refusals too and forms may
+import only the domain; ``webapp.messages`` adds the engine's codes and explains every error.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+DOMAIN_MESSAGES = {
+    # domain.identity: resident ID card numbers
+    "empty": _l("Please type the ID card number."),
+    "characters": _l(
+        "Character %(position)d of the ID card number ('%(char)s') is not allowed: type only half-width "
+        "digits 0-9, and a capital X as the last character if your card has one "
+        "(switch the input method to half-width)."
+    ),
+    "lowercase_x": _l("The last character of the ID card number is a capital X: please type X, not x."),
+    "length": _l(
+        "An ID card number has 18 characters, you typed %(length)d. Old 15-digit numbers are no "
+        "longer used: please type the 18-digit number on your current card."
+    ),
+    "checksum": _l(
+        "The ID card number does not add up (its last character is a check digit): "
+        "please check each digit for a typing error."
+    ),
+    "birth_date": _l(
+        "The birth date in the ID card number (%(birth_date)s) is not possible: "
+        "it must be a real date between 1900-01-01 and today."
+    ),
+    "area_code_unknown": _l(
+        "The first 6 digits of the ID card number are not a known area code: "
+        "please check them (a recently changed code may be correct)."
+    ),
+    # domain.identity: unified social credit codes
+    "credit_empty": _l("Please type the unified social credit code."),
+    "credit_characters": _l(
+        "Character %(position)d of the unified social credit code ('%(char)s') is not allowed: it uses "
+        "half-width digits and capital letters except I, O, Z, S and V, and positions 3-8 are digits."
+    ),
+    "credit_lowercase": _l(
+        "The unified social credit code uses capital letters: character %(position)d ('%(char)s') "
+        "is lowercase."
+    ),
+    "credit_length": _l("A unified social credit code has 18 characters, you typed %(length)d."),
+    "credit_checksum": _l(
+        "The unified social credit code does not add up (its last character is a check character): "
+        "please check each character for a typing error."
+    ),
+    # domain.registration
+    "no_region": _l("Region %(region)s does not exist."),
+    "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),
+    "hrss_by_level_above": _l("An HRSS is registered by the active HRSS of the level above it."),
+    "hrss_not_active": _l("The HRSS of %(region)s has not registered yet; it must be active first."),
+    "no_authority": _l("An employer names the industry authority it belongs to."),
+    "authority_not_active": _l("The authority %(name)s is not active yet."),
+    "username_taken": _l("The username %(username)s is taken."),
+    "id_number_taken": _l("This ID number is already registered; sign in with it instead."),
+    "no_employer": _l("Choose the employer you work for."),
+    "employer_not_active": _l("%(name)s is not active, so nobody can register with it."),
+    "unknown_title": _l("Unknown title level %(level)s."),
+    # domain.accounts: passwords and the unit admin's handover
+    "no_account": _l("This account does not exist or is closed."),
+    "wrong_password": _l("The current password is wrong."),
+    "too_short": _l("The new password needs at least %(min)s characters."),
+    "same_as_username": _l("The new password must not be the username."),
+    "unchanged": _l("The new password is the same as the current one."),
+    "organisation_not_active": _l("Only an active organisation can hand its admin over."),
+    "no_such_colleague": _l("The successor must be another active user of the same organisation."),
+    "name_missing": _l("Give the successor's username and name."),
+    # domain.calendar.policy: a field's problem shows next to the field, so it does not name it
+    "policy_not_saved": _l("The %(year)s policy calendar of %(region)s was not saved."),
+    "policy_unknown_setting": _l("%(name)s is not a policy setting."),
+    "policy_missing": _l("Give this value."),
+    "policy_not_a_date": _l("%(value)s is not a date."),
+    "policy_not_a_number": _l("%(value)s is not a whole number."),
+    "policy_not_in_year": _l("%(value)s is not in %(year)s."),
+    "policy_hours_not_positive": _l("Hours must be more than 0, not %(value)s."),
+    "policy_review_days": _l("%(value)s is not between %(low)s and %(high)s working days."),
+    "policy_before": _l("%(value)s is before “%(setting)s” (%(other)s)."),
+    "policy_saved_meanwhile": _l("Someone saved this calendar at the same moment; reload the page."),
+    # domain.attachments
+    "file_empty": _l("The file %(name)s is empty."),
+    "file_too_big": _l("The file %(name)s is larger than %(limit)s MB."),
+    "file_type": _l("%(name)s is not an allowed type; allowed are %(allowed)s."),
+    "file_content": _l("%(name)s is not really a %(kind)s file; its content does not match its name."),
+}
