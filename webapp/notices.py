@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 
 from domain.notices import centre as notice_centre
 from engine.runtime import unit_of_work
+from infra import keyset
 from webapp.extensions import db
 
 blueprint = Blueprint("notices", __name__, url_prefix="/notices")
@@ -33,8 +34,10 @@ def unread_badge() -> dict:
 @blueprint.route("")
 @login_required
 def index():
-    after = request.args.get("after", type=int)
-    page = notice_centre.notices_for(db.session, current_user.actor, after=after)
+    try:
+        page = notice_centre.notices_for(db.session, current_user.actor, after=request.args.get("after"))
+    except keyset.BadCursor:
+        abort(400)
     return render_template("notices.html", page=page)
 
 
@@ -49,4 +52,4 @@ def read(notice_id: int):
             notice_centre.mark_read(session, current_user.actor, notice_id, runtime.clock())
     except notice_centre.NoticeNotFound:
         abort(404)
-    return redirect(url_for("notices.index", after=request.args.get("after", type=int)))
+    return redirect(url_for("notices.index", after=request.args.get("after")))
