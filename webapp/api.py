@@ -33,9 +33,9 @@ from webapp import task_actions
 from webapp.api_spec import openapi_document
 from webapp.extensions import csrf
 from webapp.extensions import db
+from webapp.extensions import now
+from webapp.extensions import runtime
 from webapp.inbox import act
-from webapp.inbox import now
-from webapp.inbox import runtime
 from webapp.inbox_bulk import BULK_ACTIONS
 from webapp.inbox_bulk import MAX_BULK
 from webapp.inbox_bulk import run_bulk

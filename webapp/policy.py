@@ -5,7 +5,6 @@ Only the city HRSS edits it (R4, R16); everyone else, county HRSS included, sees
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -25,12 +24,9 @@ from forms.policy import LABELS
 from forms.policy import PolicyForm
 from forms.policy import initial_values
 from webapp.extensions import db
+from webapp.extensions import runtime
 
 blueprint = Blueprint("policy", __name__, url_prefix="/policy")
-
-
-def runtime():
-    return current_app.extensions["ceflow.runtime"]
 
 
 def _years() -> tuple[int, int]:
