@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
-from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_day
 from domain.calendar.policy import PolicyError
 from domain.calendar.policy import policy_for
 from domain.calendar.policy import save_policy
@@ -30,7 +30,7 @@ blueprint = Blueprint("policy", __name__, url_prefix="/policy")
 
 
 def _years() -> tuple[int, int]:
-    this_year = runtime().clock().astimezone(CHINA).year
+    this_year = china_day(runtime().clock()).year
     return this_year, this_year + 1
 
 

@@ -18,12 +18,17 @@ def china_day(moment: datetime) -> date:
     return moment.astimezone(CHINA).date()
 
 
+def china_time(moment: datetime) -> datetime:
+    """Return a moment in Beijing time; a naive one is read as a Beijing wall-clock time."""
+    return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment.astimezone(CHINA)
+
+
 def working_days_deadline(calendar: WorkingCalendar, now: datetime, days: int) -> datetime:
     """Return the end of the `days`-th working day after today (Beijing time) as an aware datetime."""
     if days < 0:
         raise ValueError("a deadline counts forward: days must not be negative")
     today = china_day(now)
-    return datetime.combine(calendar.add_working_days(today, int(days)), END_OF_DAY, CHINA)
+    return china_time(datetime.combine(calendar.add_working_days(today, int(days)), END_OF_DAY))
 
 
 def working_days_function(calendar_source: Callable[[], WorkingCalendar]):

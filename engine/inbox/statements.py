@@ -18,7 +18,7 @@ from sqlalchemy import union
 from sqlalchemy import union_all
 
 from domain.accounts.users import User
-from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_time
 from engine.inbox.list_query import Filters
 from engine.runtime.models import OPEN
 from engine.runtime.models import HumanTask
@@ -93,7 +93,7 @@ def _region(code: str) -> dict[str, str]:
 
 
 def _day_start(day) -> datetime:
-    return datetime.combine(day, time(0), CHINA)
+    return china_time(datetime.combine(day, time(0)))
 
 
 def where_tasks(names: tuple[str, ...], due=TASKS.c.due_sort) -> list:

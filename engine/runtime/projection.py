@@ -5,6 +5,7 @@ from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
 
+from domain.calendar.deadlines import china_time
 from engine.diagrams.settings import DEFAULT_ACTIONS
 from engine.runtime import Candidates
 from engine.runtime.task_rows import CLOSE_COUNTERSIGNS
@@ -129,4 +130,4 @@ def _due_at(ctx, task, expression: str | None) -> datetime | None:
         return None
     value = task.workflow.script_engine.evaluate(task, expression)
     due = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return due if due.tzinfo else due.astimezone()
+    return china_time(due)  # a naive time in a diagram is Beijing time, whatever the server's zone
