@@ -37,7 +37,7 @@ def time_directory(factory, hrss: dict[str, int], province: str, city: str, coun
             for who, actor in actors.items()
         }
         cases.update(
-            persons_next_page_city=lambda s: search_persons(s, actors["city"], after=city_page.next_after),
+            persons_next_page_city=lambda s: search_persons(s, actors["city"], after=city_page.next_cursor),
             persons_name_search_city=lambda s: search_persons(s, actors["city"], q=SURNAME),
             persons_name_search_province=lambda s: search_persons(s, actors["province"], q=SURNAME),
             persons_id_prefix_province=lambda s: search_persons(s, actors["province"], q=city[:4]),

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from bench.inbox_world import World
 from domain.accounts.users import Actor
 from domain.accounts.users import actor_for
-from engine.inbox.list_query import decode_cursor
 from engine.inbox.list_query import parse_query
 from engine.inbox.queries import CAP
 from engine.inbox.queries import ORDERS
 from engine.inbox.queries import inbox_counts
 from engine.inbox.queries import list_tasks
 from engine.runtime.models import HumanTask
+from infra.keyset import decode_cursor
 from seed.population import SURNAMES
 
 PAGE = 20
@@ -94,7 +94,7 @@ def _bare_queue(case: Case, now: datetime) -> tuple[str, dict]:
         )
         params["prefix"] = case.args["applicant"] + "%"
     if case.cursor:
-        due, task_id = decode_cursor(case.cursor, "due", ORDERS["due"])
+        due, task_id = decode_cursor(case.cursor, ORDERS["due"], "due")
         where.append(
             "c.due_sort >= :after_due AND (c.due_sort > :after_due"
             " OR (c.due_sort = :after_due AND c.human_task_id > :after_id))"

@@ -1,53 +1,169 @@
-"""Keyset-paged lists ordered by (name, id): a page, the cursor of the next one, and counts per status.
+"""Keyset pagination, the one way every list pages: an order of columns, its cursors, its seek, its page.
 
-`after` is the cursor "<id>:<name>" of the last row of the previous page, handed out with each page.
+An order is a tuple of (column, descending) pairs whose last column is unique (an id). A page reads
+one row more than it shows, with the order's columns appended; the cursor of the next page holds the
+last shown row's values of those columns, and `seek` is the condition "after (or before) that row".
+A cursor is URL-safe text: "<tag>_<value>_<value>…", times as microseconds, text with "%" and "_"
+escaped; the tag names the list (an inbox sort) so a cursor of another list is refused.
+
+`search` owns the sequence of a directory list (counts per status, the status filter, the planner's
+treatment, the cursor, the order, the page); callers give their query, order and conditions.
 Counts stop at COUNT_CAP + 1 ("more than COUNT_CAP"): a province HRSS sees some two million persons,
 and counting them all on every page view would cost far more than the page itself.
 """
 
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Generic
 from typing import TypeVar
+from urllib.parse import unquote
 
 from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
 from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 T = TypeVar("T")
+Order = tuple[tuple[object, bool], ...]  # (column, descending) pairs, the last one unique
 MAX_LIMIT = 200
 COUNT_CAP = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BadCursor(ValueError):
-    """The `after` cursor of a list is not one this directory handed out."""
+    """A cursor is not one this list handed out (another list's, or forged)."""
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list, the cursor of the next page (None on the last), and counts per status."""
+    """One page of a list, the cursor of the next page (None on the last), and its counts per status."""
 
     items: tuple[T, ...]
-    next_after: str | None
-    status_counts: dict[str, int]  # each at most count_cap + 1, which reads "more than count_cap"
-    count_cap: int
+    next_cursor: str | None
+    status_counts: dict[str, int] = field(default_factory=dict)  # each at most count_cap + 1
+    count_cap: int | None = None  # a count above it reads "more than count_cap"; None: not counted
 
 
-def after_cursor(after: str | None, name_column, id_column):
-    """Return the keyset condition for rows after the cursor "<id>:<name>"."""
-    if not after:
-        return true()
-    id_text, sep, name = after.partition(":")
-    if not sep or not id_text.isdigit():
-        raise BadCursor(f"{after!r} is not a list cursor")
-    return or_(name_column > name, and_(name_column == name, id_column > int(id_text)))
+def encode_cursor(values: Sequence, tag: str = "") -> str:
+    """Return the cursor after a row, given its values of the order's columns."""
+    return "_".join([tag, *(_encoded(value) for value in values)])
+
+
+def _encoded(value) -> str:
+    if isinstance(value, datetime):
+        return str((value - _EPOCH) // timedelta(microseconds=1))
+    if isinstance(value, str):
+        return value.replace("%", "%25").replace("_", "%5F")
+    return str(value)
+
+
+def decode_cursor(cursor: str | None, order: Order, tag: str = "") -> tuple | None:
+    """Return the values a cursor holds (None for no cursor); raise BadCursor for one of another list."""
+    if not cursor:
+        return None
+    parts = cursor.split("_")
+    if parts[0] != tag or len(parts) != len(order) + 1:
+        raise BadCursor(f"{cursor!r} is not a cursor of this list")
+    try:
+        return tuple(_decoded(column, raw) for (column, _), raw in zip(order, parts[1:], strict=True))
+    except (ValueError, OverflowError) as bad:
+        raise BadCursor(f"{cursor!r} is malformed") from bad
+
+
+def _decoded(column, raw: str):
+    if isinstance(column.type, DateTime) or isinstance(getattr(column.type, "impl_instance", None), DateTime):
+        return _EPOCH + timedelta(microseconds=int(raw))
+    if isinstance(column.type, Integer):
+        return int(raw)
+    return unquote(raw)
+
+
+def seek(order: Order, values: Sequence, *, before: bool = False, bounded: bool = False):
+    """Return the condition "after the row with these values" in the order (`before`: ahead of it).
+
+    `values` are plain values or bound parameters (a statement built once takes k0, k1, ...).
+    `bounded` leads with a bound on the first column, so an index on the order starts its range there.
+    """
+    steps = []
+    for i, (column, descending) in enumerate(order):
+        same = [c == value for (c, _), value in zip(order[:i], values, strict=False)]
+        steps.append(and_(*same, column < values[i] if descending != before else column > values[i]))
+    if not bounded:
+        return or_(*steps)
+    first, descending = order[0]
+    return and_(first <= values[0] if descending != before else first >= values[0], or_(*steps))
+
+
+def order_by(order: Order, *, reverse: bool = False) -> list:
+    """Return the ORDER BY terms of an order (`reverse`: read backwards, for a page before a cursor)."""
+    return [column.desc() if descending != reverse else column.asc() for column, descending in order]
+
+
+def ordered(statement, order: Order):
+    """Append the order's columns to a statement's columns, where `cut` reads the cursor from."""
+    return statement.add_columns(*(column for column, _ in order))
+
+
+def cut(rows: Sequence, limit: int, order: Order, make: Callable, tag: str = "") -> tuple[tuple, str | None]:
+    """Split the rows of an `ordered` statement read with LIMIT limit + 1 into a page's items and next cursor.
+
+    Each item is made by `make` from a row without the order's columns.
+    """
+    width = len(order)
+    next_cursor = encode_cursor(rows[limit - 1][-width:], tag) if len(rows) > limit else None
+    return tuple(make(row[:-width]) for row in rows[:limit]), next_cursor
+
+
+def clamp(limit: int, most: int = MAX_LIMIT) -> int:
+    """Return a page size between 1 and `most`."""
+    return max(1, min(limit, most))
+
+
+def search(
+    session: Session,
+    query,
+    order: Order,
+    conditions: Sequence,
+    *,
+    make: Callable,
+    status_column,
+    statuses: Sequence[str],
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+    plan: Callable[[list, dict[str, int]], list] | None = None,
+) -> Page:
+    """Return one page of a directory list, with its counts per status (which ignore `status`).
+
+    `plan(conditions, counts)` may rewrite the conditions for the planner once the counts are known
+    (see Common); the cursor's seek is added after it, as it is.
+    """
+    values = decode_cursor(after, order)
+    conditions = list(conditions)
+    counts = status_counts(session, status_column, conditions, statuses)
+    if status:
+        conditions.append(status_column == status)
+    if plan is not None:
+        conditions = plan(conditions, counts)
+    if values is not None:
+        conditions.append(seek(order, values))
+    limit = clamp(limit)
+    statement = ordered(query.where(*conditions), order).order_by(*order_by(order)).limit(limit + 1)
+    items, next_cursor = cut(session.execute(statement).all(), limit, order, make)
+    return Page(items, next_cursor, counts, COUNT_CAP)
 
 
 def status_counts(
@@ -77,14 +193,6 @@ def status_counts(
 def beyond_cap(counts: dict[str, int], status: str | None) -> bool:
     """Say whether more than COUNT_CAP rows match a list (all statuses, or the one it shows)."""
     return (counts.get(status, 0) if status else sum(counts.values())) > COUNT_CAP
-
-
-def fetch_page(session: Session, query, limit: int, make, counts: dict[str, int]) -> Page:
-    """Return the first `limit` rows of the query (capped at MAX_LIMIT), each made into an item by `make`."""
-    limit = max(1, min(limit, MAX_LIMIT))
-    rows = session.execute(query.limit(limit + 1)).all()
-    items = tuple(make(row) for row in rows[:limit])
-    return Page(items, f"{items[-1].id}:{items[-1].name}" if len(rows) > limit else None, counts, COUNT_CAP)
 
 
 class Common(ColumnElement):

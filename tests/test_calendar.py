@@ -13,6 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.base import Base
+from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_day
+from domain.calendar.deadlines import china_time
 from domain.calendar.holidays import CalendarDay
 from domain.calendar.holidays import CalendarError
 from domain.calendar.holidays import CalendarYear
@@ -203,3 +206,13 @@ def test_calendar_status_shows_source_counts_and_the_weekends_only_years(seeded)
         YearStatus(2025, "chinese-calendar", len(package_2025), 5, False),
         YearStatus(2027, None, 0, 0, True),
     ]
+
+
+def test_a_moment_after_16_utc_is_already_the_next_day_in_china():
+    late = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+    assert china_day(late) == date(2027, 1, 1)
+    assert china_time(late) == late and china_time(late).tzinfo is CHINA
+
+
+def test_a_naive_time_is_read_as_beijing_wall_clock_time():
+    assert china_time(datetime(2026, 5, 6, 9, 0)) == datetime(2026, 5, 6, 1, 0, tzinfo=UTC)

@@ -292,9 +292,9 @@ def test_pages_follow_the_keyset_without_gaps_or_repeats(session_factory, jurisd
             page = search_organisations(session, city, after=after, limit=2)
             assert len(page.items) <= 2
             seen += [row.id for row in page.items]
-            if page.next_after is None:
+            if page.next_cursor is None:
                 break
-            after = page.next_after
+            after = page.next_cursor
         with pytest.raises(BadCursor):
             search_organisations(session, city, after="not-a-cursor")
     assert seen == everything and len(seen) == 7

@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import make_response
 from flask import redirect
@@ -47,6 +46,7 @@ from engine.runtime import unit_of_work
 from webapp.auth import client_ip
 from webapp.auth import locked_message
 from webapp.extensions import db
+from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
@@ -71,10 +71,6 @@ class HandoverForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token."""
-
-
-def runtime() -> Runtime:
-    return current_app.extensions["ceflow.runtime"]
 
 
 def in_one_transaction(command: Callable):

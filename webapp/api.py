@@ -37,8 +37,8 @@ from services.tasks import BULK_ACTIONS
 from webapp.api_spec import openapi_document
 from webapp.extensions import csrf
 from webapp.extensions import db
-from webapp.inbox import now
-from webapp.inbox import runtime
+from webapp.extensions import now
+from webapp.extensions import runtime
 from webapp.inbox_bulk import MAX_BULK
 from webapp.inbox_bulk import run_bulk
 from webapp.messages import explain

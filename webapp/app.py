@@ -22,6 +22,7 @@ from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
 from webapp.config import load_config
+from webapp.extensions import RUNTIME_KEY
 from webapp.extensions import babel
 from webapp.extensions import csrf
 from webapp.extensions import db
@@ -60,7 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     with app.app_context():
-        app.extensions["ceflow.runtime"] = build_runtime(app.config, db.engine)
+        app.extensions[RUNTIME_KEY] = build_runtime(app.config, db.engine)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)

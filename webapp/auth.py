@@ -3,7 +3,6 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -31,6 +30,7 @@ from domain.accounts.users import succeed_sign_in
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
 from webapp.extensions import db
+from webapp.extensions import runtime
 
 blueprint = Blueprint("auth", __name__)
 
@@ -57,10 +57,6 @@ def install_user_loader(login_manager) -> None:
     def load(user_id: str):
         actor = actor_for(db.session, int(user_id))
         return SignedIn(actor) if actor else None
-
-
-def runtime() -> Runtime:
-    return current_app.extensions["ceflow.runtime"]
 
 
 def client_ip() -> str:

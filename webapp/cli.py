@@ -23,15 +23,12 @@ from engine.timers.sweep import sweep_timers
 from seed.demo import DEMO_LOGINS
 from seed.demo import load_demo_data
 from webapp.app import create_app
+from webapp.extensions import runtime
 from webapp.first_start import initialise_database
 from webapp.messages import explain
 from webapp.scheduler import run_scheduler_forever
 from webapp.scheduler import start_background_scheduler
 from webapp.scheduler import supervise
-
-
-def runtime():
-    return current_app.extensions["ceflow.runtime"]
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)

@@ -157,7 +157,7 @@ def _json(row) -> dict:
 def _page_json(page: keyset.Page) -> dict:
     return {
         "items": [_json(item) for item in page.items],
-        "next_after": page.next_after,
+        "next_after": page.next_cursor,
         "status_counts": page.status_counts,
         "count_cap": page.count_cap,  # a count above it reads "more than count_cap"
     }

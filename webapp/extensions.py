@@ -1,5 +1,8 @@
-"""Flask extensions, created unbound and attached in create_app."""
+"""Flask extensions, created unbound and attached in create_app, and the accessor of the engine runtime."""
 
+from datetime import datetime
+
+from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -7,9 +10,22 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 import schema
+from engine.runtime import Runtime
+
+RUNTIME_KEY = "ceflow.runtime"  # app.extensions entry: the runtime create_app builds
 
 db = SQLAlchemy(model_class=schema.Base)  # schema registers every table, so Alembic sees them all
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def runtime() -> Runtime:
+    """Return the current app's engine runtime."""
+    return current_app.extensions[RUNTIME_KEY]
+
+
+def now() -> datetime:
+    """Return the runtime clock's reading (a fake one in tests)."""
+    return runtime().clock()

@@ -5,7 +5,6 @@ Bulk actions on the lists are in webapp.inbox_bulk, on a blueprint of their own.
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -30,18 +29,11 @@ from forms.catalog import form_catalog
 from services import tasks as tasks_service
 from webapp import task_view
 from webapp.extensions import db
+from webapp.extensions import now
+from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("inbox", __name__)
-
-
-def runtime():
-    return current_app.extensions["ceflow.runtime"]
-
-
-def now():
-    """Return the runtime clock's reading (a fake one in tests)."""
-    return runtime().clock()
 
 
 @blueprint.route("/")

@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 
 from services import tasks as tasks_service
 from services.tasks import BULK_ACTIONS
-from webapp.inbox import runtime
+from webapp.extensions import runtime
 from webapp.inbox import safe_list_back
 from webapp.messages import explain
 from webapp.messages import explain_reason

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -13,28 +13,36 @@ from flask_wtf import FlaskForm
 
 from domain.notices import centre as notice_centre
 from engine.runtime import unit_of_work
+from infra import keyset
 from webapp.extensions import db
+from webapp.extensions import now
+from webapp.extensions import runtime
 
 blueprint = Blueprint("notices", __name__, url_prefix="/notices")
 
 
-@blueprint.app_context_processor
-def unread_badge() -> dict:
-    """Let every page ask for the signed-in user's unread count (queried only when a page shows it)."""
+JSON_BLUEPRINTS = ("inbox_api", "directory_api")  # their answers have no site layout, hence no badge
 
-    def unread_notice_count() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return notice_centre.unread_count(db.session, current_user.actor)
 
-    return {"unread_notice_count": unread_notice_count}
+@blueprint.before_app_request
+def count_unread() -> None:
+    """Count the signed-in user's unread notices once per page, for the layout's badge (g.unread_notices).
+
+    Templates run no queries: the layout reads the figure counted here.
+    """
+    if request.endpoint == "static" or request.blueprint in JSON_BLUEPRINTS:
+        return
+    if current_user.is_authenticated:
+        g.unread_notices = notice_centre.unread_count(db.session, current_user.actor)
 
 
 @blueprint.route("")
 @login_required
 def index():
-    after = request.args.get("after", type=int)
-    page = notice_centre.notices_for(db.session, current_user.actor, after=after)
+    try:
+        page = notice_centre.notices_for(db.session, current_user.actor, after=request.args.get("after"))
+    except keyset.BadCursor:
+        abort(400)
     return render_template("notices.html", page=page)
 
 
@@ -43,10 +51,9 @@ def index():
 def read(notice_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
-    runtime = current_app.extensions["ceflow.runtime"]
     try:
-        with unit_of_work(runtime) as session:
-            notice_centre.mark_read(session, current_user.actor, notice_id, runtime.clock())
+        with unit_of_work(runtime()) as session:
+            notice_centre.mark_read(session, current_user.actor, notice_id, now())
     except notice_centre.NoticeNotFound:
         abort(404)
-    return redirect(url_for("notices.index", after=request.args.get("after", type=int)))
+    return redirect(url_for("notices.index", after=request.args.get("after")))

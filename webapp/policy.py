@@ -5,7 +5,6 @@ Only the city HRSS edits it (R4, R16); everyone else, county HRSS included, sees
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -15,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
-from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_day
 from domain.calendar.policy import PolicyError
 from domain.calendar.policy import policy_for
 from domain.calendar.policy import save_policy
@@ -25,17 +24,14 @@ from forms.policy import LABELS
 from forms.policy import PolicyForm
 from forms.policy import initial_values
 from webapp.extensions import db
+from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("policy", __name__, url_prefix="/policy")
 
 
-def runtime():
-    return current_app.extensions["ceflow.runtime"]
-
-
 def _years() -> tuple[int, int]:
-    this_year = runtime().clock().astimezone(CHINA).year
+    this_year = china_day(runtime().clock()).year
     return this_year, this_year + 1
 
 

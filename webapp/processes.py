@@ -1,7 +1,6 @@
 """Deployed processes: the list, and starting one."""
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -16,6 +15,7 @@ from engine.inbox import queries as inbox
 from engine.runtime.definitions import list_definitions
 from engine.tasks import commands
 from webapp.extensions import db
+from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("processes", __name__, url_prefix="/processes")
@@ -37,7 +37,7 @@ def start(key: str):
         return redirect(url_for("processes.index"))
     actor = current_user.actor
     try:
-        instance_id = commands.start_instance(current_app.extensions["ceflow.runtime"], key, actor)
+        instance_id = commands.start_instance(runtime(), key, actor)
     except EngineError as error:
         flash(explain(error), "error")
         return redirect(url_for("processes.index"))

@@ -1,7 +1,6 @@
 """Public registration pages: an organisation applies to its HRSS, a person to an employer."""
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -18,13 +17,10 @@ from forms.registration import PersonRegistrationForm
 from services.registration import apply_as_person
 from services.registration import apply_for_organisation
 from webapp.extensions import db
+from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("registration", __name__, url_prefix="/register")
-
-
-def runtime():
-    return current_app.extensions["ceflow.runtime"]
 
 
 @blueprint.route("/organisation", methods=["GET", "POST"])

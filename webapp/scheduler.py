@@ -21,13 +21,14 @@ from engine.timers.sweep import sweep_timers
 from infra.mail import Mailer
 from infra.mail import SmtpMailer
 from infra.mail import parse_addresses
+from webapp.extensions import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _sweep(app: Flask) -> None:
-    result = sweep_timers(app.extensions["ceflow.runtime"])
+    result = sweep_timers(app.extensions[RUNTIME_KEY])
     if result.claimed:
         log.info("timer sweep: claimed %s, fired %s, failed %s", result.claimed, result.fired, result.failed)
 
@@ -43,7 +44,7 @@ def supervise(rt: Runtime, config, mailer: Mailer | None = None) -> list[int]:
 
 
 def _supervise(app: Flask) -> None:
-    produced = supervise(app.extensions["ceflow.runtime"], app.config)
+    produced = supervise(app.extensions[RUNTIME_KEY], app.config)
     log.info("supervision notices: produced %s", len(produced))
 
 

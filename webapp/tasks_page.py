@@ -27,7 +27,7 @@ from engine.tasks import visibility
 from forms.task_actions import ACTION_FORMS
 from services import tasks as tasks_service
 from webapp.extensions import db
-from webapp.inbox import runtime
+from webapp.extensions import runtime
 from webapp.inbox import safe_list_back
 from webapp.messages import explain
 

@@ -25,6 +25,11 @@ class DayCountOutOfRange(ValueError):
     """A count of working days outside 0..MAX_WORKING_DAYS: no deadline is that far, or behind."""
 
 
+def china_time(moment: datetime) -> datetime:
+    """Return a moment in Beijing time; a naive one is read as a Beijing wall-clock time."""
+    return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment.astimezone(CHINA)
+
+
 def working_days_deadline(calendar: WorkingCalendar, now: datetime, days: int) -> datetime:
     """Return the end of the `days`-th working day after today (Beijing time) as an aware datetime."""
     if not isinstance(days, int) or isinstance(days, bool):
@@ -32,7 +37,7 @@ def working_days_deadline(calendar: WorkingCalendar, now: datetime, days: int) -
     if not 0 <= days <= MAX_WORKING_DAYS:
         raise DayCountOutOfRange(f"a deadline is 0 to {MAX_WORKING_DAYS:,} working days ahead, not {days:,}")
     today = china_day(now)
-    return datetime.combine(calendar.add_working_days(today, int(days)), END_OF_DAY, CHINA)
+    return china_time(datetime.combine(calendar.add_working_days(today, int(days)), END_OF_DAY))
 
 
 def working_days_function(calendar_source: Callable[[], WorkingCalendar]):

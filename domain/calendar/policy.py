@@ -21,8 +21,9 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import sessionmaker
 
 from domain.base import Base
-from domain.calendar.deadlines import CHINA
 from domain.calendar.deadlines import END_OF_DAY
+from domain.calendar.deadlines import china_day
+from domain.calendar.deadlines import china_time
 from domain.organisations.records import RegionView
 from domain.organisations.records import ancestors
 from domain.organisations.records import load_regions
@@ -239,7 +240,7 @@ def save_policy(session: Session, year: int, region_code: str, values: dict, by:
 def seed_policy_2015(session: Session, now: datetime) -> int:
     """Add Pingdingshan's 2015 calendar, and the same dates in 2025, 2026 and this year; return how many."""
     present = set(session.scalars(select(PolicyYear.year).where(PolicyYear.region_code == PINGDINGSHAN)))
-    this_year = now.astimezone(CHINA).year
+    this_year = china_day(now).year
     added = 0
     for year in sorted({*DEMO_YEARS, this_year} - present):
         values = {
@@ -259,12 +260,12 @@ def policy_deadline_function(session_factory: sessionmaker, region_code: str = P
 
     def bind(now: datetime):
         def policy_deadline(name: str, region: str | None = None) -> str:
-            year = now.astimezone(CHINA).year
+            year = china_day(now).year
             with session_factory() as session:
                 policy = policy_for(session, year, region or region_code)
             if policy is None:
                 raise ValueError(f"no policy calendar is set for {year} in {region or region_code}")
-            return datetime.combine(policy.deadline(name), END_OF_DAY, CHINA).isoformat()
+            return china_time(datetime.combine(policy.deadline(name), END_OF_DAY)).isoformat()
 
         return policy_deadline
 
@@ -283,7 +284,7 @@ def review_days_function(
     def bind(now: datetime):
         def review_days(region: str | None = None) -> int:
             with session_factory() as session:
-                policy = policy_for(session, now.astimezone(CHINA).year, region or region_code)
+                policy = policy_for(session, china_day(now).year, region or region_code)
             return policy.review_working_days if policy is not None else default
 
         return review_days

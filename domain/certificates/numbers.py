@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_day
 from domain.certificates.records import MAX_SEQUENCE
 from domain.certificates.records import NUMBER_LENGTH
 from domain.certificates.records import SEQUENCE_DIGITS
@@ -84,7 +84,7 @@ def draw_number(session: Session, employer_id: int, person_id: int, now: datetim
     number_range.next_value = sequence + 1
     if number_range.next_value > number_range.last:
         number_range.exhausted_at = now
-    _record(session, person, number, NumberStatus.ASSIGNED, now.astimezone(CHINA).year, now, number_range.id)
+    _record(session, person, number, NumberStatus.ASSIGNED, china_day(now).year, now, number_range.id)
     return number
 
 

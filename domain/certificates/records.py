@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from domain.base import Base
-from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_day
 
 SEQUENCE_DIGITS = 6
 MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1
@@ -110,7 +110,7 @@ def range_prefix(region_code: str, now: datetime) -> str:
     """Return the prefix of ranges allocated by an HRSS of this region in the year of `now` (Beijing)."""
     if len(region_code) != 6 or not region_code.isdigit():
         raise RangeError(f"region code {region_code!r} is not six digits; it cannot prefix a number")
-    return f"{region_code}{now.astimezone(CHINA).year:04d}"
+    return f"{region_code}{china_day(now).year:04d}"
 
 
 def format_number(prefix: str, sequence: int) -> str:

@@ -20,6 +20,14 @@ from domain.accounts.users import Actor
 from domain.base import Base
 from domain.notices.records import Notice
 from infra.clock import system_clock
+from infra.keyset import Order
+from infra.keyset import Page
+from infra.keyset import clamp
+from infra.keyset import cut
+from infra.keyset import decode_cursor
+from infra.keyset import order_by
+from infra.keyset import ordered
+from infra.keyset import seek
 
 MAX_LIMIT = 100
 
@@ -50,10 +58,7 @@ class NoticeItem:
     read_at: datetime | None
 
 
-@dataclass(frozen=True)
-class NoticePage:
-    items: tuple[NoticeItem, ...]
-    next_after: int | None  # the id to pass as `after` for the next (older) page
+NEWEST_FIRST: Order = ((Notice.id, True),)
 
 
 def _read_by(actor: Actor):
@@ -64,9 +69,15 @@ def _addressed_to(actor: Actor):
     return Notice.recipient.in_(actor.principals)
 
 
-def notices_for(session: Session, actor: Actor, after: int | None = None, limit: int = 30) -> NoticePage:
-    """Return the notices addressed to any of the actor's principals, newest first, older than `after`."""
-    limit = max(1, min(limit, MAX_LIMIT))
+def notices_for(
+    session: Session, actor: Actor, after: str | None = None, limit: int = 30
+) -> Page[NoticeItem]:
+    """Return the notices addressed to any of the actor's principals, newest first, after the cursor.
+
+    Raise BadCursor for a cursor this list did not hand out.
+    """
+    values = decode_cursor(after, NEWEST_FIRST)
+    limit = clamp(limit, MAX_LIMIT)
     read_at = select(NoticeRead.at).where(_read_by(actor)).correlate(Notice).scalar_subquery()
     query = select(
         Notice.id,
@@ -78,11 +89,12 @@ def notices_for(session: Session, actor: Actor, after: int | None = None, limit:
         Notice.created_at,
         read_at,
     ).where(_addressed_to(actor))
-    if after is not None:
-        query = query.where(Notice.id < after)
-    rows = session.execute(query.order_by(Notice.id.desc()).limit(limit + 1)).all()
-    items = tuple(NoticeItem(*row) for row in rows[:limit])
-    return NoticePage(items, items[-1].id if len(rows) > limit else None)
+    if values is not None:
+        query = query.where(seek(NEWEST_FIRST, values))
+    rows = session.execute(
+        ordered(query, NEWEST_FIRST).order_by(*order_by(NEWEST_FIRST)).limit(limit + 1)
+    ).all()
+    return Page(*cut(rows, limit, NEWEST_FIRST, lambda row: NoticeItem(*row)))
 
 
 def unread_count(session: Session, actor: Actor) -> int:

@@ -1,7 +1,7 @@
 """The directory: the organisations an actor may see (R15), as plain rows for pages and the API.
 
 Every query here is filtered by the actor's jurisdiction; a record outside it raises NotVisible.
-Lists are keyset-paged on (name, id) as in infra.keyset; persons are in domain.persons.directory.
+Lists are keyset-paged on (name, id) by infra.keyset.search; persons are in domain.persons.directory.
 """
 
 from dataclasses import dataclass
@@ -28,10 +28,12 @@ from domain.organisations.records import load_regions
 from domain.organisations.records import region_at_level
 from domain.persons.records import Person
 from domain.persons.records import PersonStatus
+from infra.keyset import Order
 from infra.keyset import Page
-from infra.keyset import after_cursor
-from infra.keyset import fetch_page
+from infra.keyset import search
 from infra.keyset import status_counts
+
+BY_NAME: Order = ((Organisation.name, False), (Organisation.id, False))
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,18 @@ def search_organisations(
         conditions.append(Organisation.kind == kind)
     if region:
         conditions.append(Organisation.region_code.in_(region_and_below(session, region)))
-    counts = status_counts(session, Organisation.status, conditions, tuple(OrganisationStatus))
-    if status:
-        conditions.append(Organisation.status == status)
-    query = (
-        _organisation_query()
-        .where(*conditions, after_cursor(after, Organisation.name, Organisation.id))
-        .order_by(Organisation.name, Organisation.id)
+    return search(
+        session,
+        _organisation_query(),
+        BY_NAME,
+        conditions,
+        make=lambda row: OrganisationRow(*row),
+        status_column=Organisation.status,
+        statuses=tuple(OrganisationStatus),
+        status=status,
+        after=after,
+        limit=limit,
     )
-    return fetch_page(session, query, limit, lambda row: OrganisationRow(*row), counts)
 
 
 def organisation_detail(session: Session, actor: Actor, org_id: int) -> OrganisationDetail:

@@ -1,7 +1,7 @@
 """The persons an actor may see (R15), with the ID-number privacy rule: who reads a number in full.
 
 Every query here is filtered by the actor's jurisdiction; a person outside it raises NotVisible.
-Lists are keyset-paged on (name, id) as in infra.keyset.
+Lists are keyset-paged on (name, id) by infra.keyset.search.
 """
 
 import re
@@ -24,15 +24,20 @@ from domain.organisations.records import Region
 from domain.persons.records import Person
 from domain.persons.records import PersonStatus
 from infra.keyset import Common
+from infra.keyset import Order
 from infra.keyset import Page
-from infra.keyset import after_cursor
 from infra.keyset import beyond_cap
-from infra.keyset import fetch_page
-from infra.keyset import status_counts
+from infra.keyset import search
 
 ID_SHOWN = (6, 4)  # digits shown at the start (area code) and at the end of a masked ID number
 ID_LENGTH = 18
 ID_PREFIX = re.compile(r"[0-9]{1,17}[0-9Xx]?")  # a search of digits is an ID number's start, never a name
+
+BY_NAME: Order = ((Person.name, False), (Person.id, False))
+# A name search sorts its matches: read in name order, the names containing it cluster (by their
+# first character) far into the index, and PostgreSQL scanned 1.4 s of it for a city's page.
+# An expression of the name keeps the planner off that order (in the sort and in the cursor's seek).
+BY_NAME_SORTED: Order = ((Person.name + "", False), (Person.id, False))
 
 
 @dataclass(frozen=True)
@@ -133,26 +138,30 @@ def search_persons(
         conditions.append(Person.region_code.in_(region_and_below(session, region)))
     if title_level:
         conditions.append(Person.title_level == title_level)
-    counts = status_counts(session, Person.status, conditions, tuple(PersonStatus))
-    if status:
-        conditions.append(Person.status == status)
-    if by_number:
-        # the number's range is the narrow condition: the scope's regions must not look narrower
-        conditions[0] = Common(conditions[0])
-    elif beyond_cap(counts, status) and employer_id is None and not text:
-        # thousands match: the name index read in order finds a page at once; fetching every match
-        # by region and sorting them all took 400 ms for a province's two million persons
-        conditions = [Common(*conditions)]
-    # A name search sorts its matches: read in name order, the names containing it cluster (by their
-    # first character) far into the index, and PostgreSQL scanned 1.4 s of it for a city's page.
-    # An expression of the name keeps the planner off that order.
-    by_name = Person.name + "" if text and not by_number else Person.name
-    query = (
-        _person_query()
-        .where(*conditions, after_cursor(after, Person.name, Person.id))
-        .order_by(by_name, Person.id)
+
+    def plan(conditions: list, counts: dict[str, int]) -> list:
+        if by_number:
+            # the number's range is the narrow condition: the scope's regions must not look narrower
+            return [Common(conditions[0]), *conditions[1:]]
+        if beyond_cap(counts, status) and employer_id is None and not text:
+            # thousands match: the name index read in order finds a page at once; fetching every match
+            # by region and sorting them all took 400 ms for a province's two million persons
+            return [Common(*conditions)]
+        return conditions
+
+    return search(
+        session,
+        _person_query(),
+        BY_NAME_SORTED if text and not by_number else BY_NAME,
+        conditions,
+        make=lambda row: PersonRow(*_person_fields(actor, row)[0]),
+        status_column=Person.status,
+        statuses=tuple(PersonStatus),
+        status=status,
+        after=after,
+        limit=limit,
+        plan=plan,
     )
-    return fetch_page(session, query, limit, lambda row: PersonRow(*_person_fields(actor, row)[0]), counts)
 
 
 def _number_search(number: str, whole_only: bool) -> list:

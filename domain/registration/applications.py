@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from domain.accounts.opening import UsernameTaken
 from domain.accounts.opening import open_account
 from domain.accounts.users import User
+from domain.calendar.deadlines import china_day
 from domain.certificates.numbers import keep_existing_number
 from domain.identity import parse_credit_code
 from domain.identity import parse_id_number
@@ -150,7 +151,7 @@ def open_person_application(
     session: Session, application: PersonApplication, now: datetime
 ) -> tuple[int, int]:
     """Create a pending person with a login by ID number (R18: one ID, one account)."""
-    parsed = parse_id_number(application.id_number, now.date())
+    parsed = parse_id_number(application.id_number, china_day(now))
     if session.scalar(select(Person.id).where(Person.id_number == parsed.value)):
         raise RegistrationRefused("id_number_taken")
     employer = session.get(Organisation, application.employer_id)

@@ -1,16 +1,11 @@
-"""One inbox list as the user asks for it: view, filters, sort, and the keyset cursors of its pages."""
+"""One inbox list as the user asks for it: view, filters and sort (its pages' cursors are infra.keyset's)."""
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import fields
-from datetime import UTC
 from datetime import date
-from datetime import datetime
-from datetime import timedelta
-
-from domain.base import UtcDateTime
 
 VIEWS = ("mine", "queue", "done", "started", "cc")
 SORTS = {
@@ -105,36 +100,3 @@ def _date(args: Mapping[str, str], name: str) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError as bad:
         raise BadQuery(f"{name} must be a date as YYYY-MM-DD") from bad
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Order = tuple[tuple[object, bool], ...]  # (column, descending) pairs, the last one unique
-
-
-def encode_cursor(sort: str, values) -> str:
-    """Return the cursor after a row, given its sort keys; times as microseconds, so it is URL-safe."""
-    return "_".join([sort, *(str(_micros(v) if isinstance(v, datetime) else v) for v in values)])
-
-
-def _micros(value: datetime) -> int:
-    return (value - _EPOCH) // timedelta(microseconds=1)
-
-
-def decode_cursor(cursor: str | None, sort: str, order: Order) -> tuple | None:
-    """Return the sort-key values a cursor names, or raise BadQuery for one of another list or forged."""
-    if not cursor:
-        return None
-    parts = cursor.split("_")
-    if parts[0] != sort or len(parts) != len(order) + 1:
-        raise BadQuery("the cursor does not belong to this list")
-    try:
-        return tuple(_value(column, raw) for (column, _), raw in zip(order, parts[1:], strict=True))
-    except (ValueError, OverflowError) as bad:
-        raise BadQuery("the cursor is malformed") from bad
-
-
-def _value(column, raw: str):
-    number = int(raw)
-    if isinstance(column.type, UtcDateTime):
-        return _EPOCH + timedelta(microseconds=number)
-    return number

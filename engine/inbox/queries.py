@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from domain.accounts.users import Actor
 from engine.errors import TaskNotFound
 from engine.inbox import statements as inbox_sql
+from engine.inbox.list_query import BadQuery
 from engine.inbox.list_query import ListQuery
-from engine.inbox.list_query import decode_cursor
-from engine.inbox.list_query import encode_cursor
 from engine.inbox.principal_names import principal_names
 from engine.inbox.statements import CAP
 from engine.inbox.statements import ORDERS
@@ -26,6 +25,11 @@ from engine.runtime.models import HumanTask
 from engine.runtime.models import ProcessInstance
 from engine.runtime.store import load_workflow
 from engine.tasks import visibility
+from infra.keyset import BadCursor
+from infra.keyset import Page
+from infra.keyset import clamp
+from infra.keyset import cut
+from infra.keyset import decode_cursor
 
 SOON = timedelta(hours=48)
 MAX_LIMIT = 100
@@ -90,12 +94,6 @@ class CcItem:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
 class TaskDetail:
     item: TaskItem
     form_key: str
@@ -132,8 +130,7 @@ def list_tasks(
     limit: int = 20,
 ) -> Page:
     """Return one page of a view, filtered and sorted as asked; raise BadQuery for a bad cursor."""
-    limit = max(1, min(limit, MAX_LIMIT))
-    return _VIEWS[query.view](session, actor, query, now, cursor, limit)
+    return _VIEWS[query.view](session, actor, query, now, cursor, clamp(limit, MAX_LIMIT))
 
 
 def my_tasks(session: Session, actor: Actor, cursor: str | None = None, limit: int = 20) -> Page:
@@ -152,45 +149,51 @@ def due_status(due_at: datetime | None, now: datetime) -> str | None:
 
 def _mine(session, actor, query, now, cursor, limit) -> Page:
     build = partial(inbox_sql.task_list, "mine", query.sort)
-    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, query.sort, build)
-    return Page([TaskItem(*row) for row in rows], next_cursor)
+    return _scan(session, actor, query, now, cursor, limit, query.sort, build, _task_item)
 
 
 def _done(session, actor, query, now, cursor, limit) -> Page:
     build = partial(inbox_sql.task_list, "done", query.sort)
-    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, query.sort, build)
-    return Page([TaskItem(*row) for row in rows], next_cursor)
+    return _scan(session, actor, query, now, cursor, limit, query.sort, build, _task_item)
 
 
 def _queue(session, actor, query, now, cursor, limit) -> Page:
     build = partial(inbox_sql.queue_list, query.sort, len(actor.principals))
-    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, query.sort, build)
-    return Page([TaskItem(*row) for row in rows], next_cursor)
+    return _scan(session, actor, query, now, cursor, limit, query.sort, build, _task_item)
 
 
 def _cc(session, actor, query, now, cursor, limit) -> Page:
     build = partial(inbox_sql.copies_list, len(actor.principals))
-    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, "copied", build)
-    return Page([CcItem(*row[:4], TaskItem(*row[4:])) for row in rows], next_cursor)
+    return _scan(session, actor, query, now, cursor, limit, "copied", build, _cc_item)
 
 
 def _started(session, actor, query, now, cursor, limit) -> Page:
-    rows, next_cursor = _scan(session, actor, query, now, cursor, limit, "started", inbox_sql.started_list)
-    steps = current_steps(session, [row[0] for row in rows])
-    return Page([StartedItem(*row, steps.get(row[0], ())) for row in rows], next_cursor)
+    page = _scan(session, actor, query, now, cursor, limit, "started", inbox_sql.started_list, tuple)
+    steps = current_steps(session, [row[0] for row in page.items])
+    return Page(tuple(StartedItem(*row, steps.get(row[0], ())) for row in page.items), page.next_cursor)
 
 
-def _scan(session, actor, query, now, cursor, limit, order_key: str, build):
-    """Run one keyset page of a statement built once per shape; return its rows and the next cursor."""
+def _task_item(row) -> TaskItem:
+    return TaskItem(*row)
+
+
+def _cc_item(row) -> CcItem:
+    return CcItem(*row[:4], TaskItem(*row[4:]))
+
+
+def _scan(session, actor, query, now, cursor, limit, order_key: str, build, make) -> Page:
+    """Run one keyset page of a statement built once per shape; its cursors are tagged with the sort."""
     order = ORDERS[order_key]
-    values = decode_cursor(cursor, query.sort, order)
+    try:
+        values = decode_cursor(cursor, order, query.sort)
+    except BadCursor as bad:
+        raise BadQuery("the cursor does not belong to this list") from bad
     params = inbox_sql.filter_values(query.filters, now)
     statement = build(tuple(sorted(params)), values is not None, limit)
     params |= inbox_sql.cursor_values(values) | inbox_sql.principal_values(actor.principals)
     rows = session.execute(statement, {"actor": actor.id, **params}).all()
-    width = len(order)
-    next_cursor = encode_cursor(query.sort, rows[limit - 1][-width:]) if len(rows) > limit else None
-    return [row[:-width] for row in rows[:limit]], next_cursor
+    items, next_cursor = cut(rows, limit, order, make, query.sort)
+    return Page(items, next_cursor)
 
 
 _VIEWS = {"mine": _mine, "queue": _queue, "done": _done, "started": _started, "cc": _cc}

@@ -10,24 +10,25 @@ from datetime import time
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union
 from sqlalchemy import union_all
 
 from domain.accounts.users import User
-from domain.calendar.deadlines import CHINA
+from domain.calendar.deadlines import china_time
 from engine.inbox.list_query import Filters
-from engine.inbox.list_query import Order
 from engine.runtime.models import OPEN
 from engine.runtime.models import HumanTask
 from engine.runtime.models import HumanTaskCandidate
 from engine.runtime.models import ProcessInstance
 from engine.runtime.models import TaskCc
+from infra.keyset import Order
+from infra.keyset import order_by
+from infra.keyset import ordered
+from infra.keyset import seek
 
 CAP = 999  # badges say "999+" beyond this: counting further would scan a whole queue
 SHAPES = 512  # statements kept: views x sorts x filter sets x principal counts x page sizes in use
@@ -92,7 +93,7 @@ def _region(code: str) -> dict[str, str]:
 
 
 def _day_start(day) -> datetime:
-    return datetime.combine(day, time(0), CHINA)
+    return china_time(datetime.combine(day, time(0)))
 
 
 def where_tasks(names: tuple[str, ...], due=TASKS.c.due_sort) -> list:
@@ -145,20 +146,9 @@ def _where(names: tuple[str, ...], process, region, created, instance_id) -> lis
     return found
 
 
-def order_by(order: Order) -> list:
-    """Return the ORDER BY terms of an order."""
-    return [column.desc() if descending else column for column, descending in order]
-
-
 def after(order: Order):
     """Return "after the cursor" (parameters k0, k1, ...), led by a bound an index range starts at."""
-    keys = [bindparam(f"k{i}") for i in range(len(order))]
-    steps = []
-    for i, (column, descending) in enumerate(order):
-        same = [c == key for (c, _), key in zip(order[:i], keys, strict=False)]
-        steps.append(and_(*same, column < keys[i] if descending else column > keys[i]))
-    first, descending = order[0]
-    return and_(first <= keys[0] if descending else first >= keys[0], or_(*steps))
+    return seek(order, [bindparam(f"k{i}") for i in range(len(order))], bounded=True)
 
 
 def cursor_values(values: tuple | None) -> dict[str, object]:
@@ -175,7 +165,7 @@ def _page(statement, order: Order, with_cursor: bool, limit: int):
     """Finish a keyset page: sort keys last, ordered, one row more than the page to tell if more follow."""
     if with_cursor:
         statement = statement.where(after(order))
-    return statement.add_columns(*(c for c, _ in order)).order_by(*order_by(order)).limit(limit + 1)
+    return ordered(statement, order).order_by(*order_by(order)).limit(limit + 1)
 
 
 @lru_cache(maxsize=SHAPES)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
 
+from domain.calendar.deadlines import china_time
 from engine.diagrams.settings import allowed_actions
 from engine.diagrams.settings import opinion_required
 from engine.runtime import Candidates
@@ -131,4 +132,4 @@ def _due_at(ctx, task, expression: str | None) -> datetime | None:
         return None
     value = task.workflow.script_engine.evaluate(task, expression)
     due = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return due if due.tzinfo else due.astimezone()
+    return china_time(due)  # a naive time in a diagram is Beijing time, whatever the server's zone

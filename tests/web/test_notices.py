@@ -13,6 +13,7 @@ from domain.accounts.passwords import hash_password
 from domain.accounts.users import User
 from domain.accounts.users import actor_for
 from domain.notices.centre import NoticeRead
+from domain.notices.centre import notices_for
 from domain.notices.centre import unread_count
 from domain.notices.records import Notice
 from seed.demo import DEMO_PASSWORD
@@ -137,3 +138,18 @@ def test_notices_page_by_keyset_newest_first(app, login_as, session_factory):
 
 def test_not_signed_in_the_notice_centre_redirects(client, notices):
     assert client.get("/notices").status_code == 302
+
+
+def test_older_notices_page_by_the_cursor_and_a_forged_cursor_is_refused(
+    app, login_as, notices, session_factory
+):
+    reviewer = user(session_factory, "yexian-reviewer")
+    with session_factory() as session:
+        actor = actor_for(session, reviewer.id)
+        first = notices_for(session, actor, limit=2)
+        second = notices_for(session, actor, after=first.next_cursor, limit=2)
+    assert [n.id for n in first.items] == [notices["office"], notices["group"]]
+    assert [n.id for n in second.items] == [notices["mine"]] and second.next_cursor is None
+    browser = login_as("yexian-reviewer", into=app.test_client())
+    assert "您的申请已通过" in text(browser.get("/notices", query_string={"after": first.next_cursor}))
+    assert browser.get("/notices", query_string={"after": "12:forged"}).status_code == 400

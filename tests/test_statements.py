@@ -1,0 +1,113 @@
+"""Prepared statements: compiled once per dialect, run on the driver's cursor, values as SQLAlchemy's."""
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Column
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import bindparam
+from sqlalchemy import insert
+from sqlalchemy import literal_column
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain.base import UtcDateTime
+from engine.runtime.models import OPEN
+from engine.runtime.models import HumanTask
+from engine.runtime.statements import Database
+from engine.runtime.statements import Prepared
+
+PROBE = Table(
+    "prepared_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("state", String(10), nullable=False, default="open"),
+    Column("at", UtcDateTime, nullable=False),
+)
+AT = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
+INSERT = Prepared(insert(PROBE))
+BY_NAME = Prepared(select(PROBE.c.id, PROBE.c.state, PROBE.c.at).where(PROBE.c.name == bindparam("name")))
+EVERY = Prepared(select(PROBE.c.name).order_by(PROBE.c.id))
+CLOSE = Prepared(
+    update(PROBE).where(PROBE.c.state == literal_column("'open'"), PROBE.c.at < bindparam("before"))
+)
+
+
+@pytest.fixture
+def db(db_engine):
+    """A Database over a session of its own, on the probe table; rolled back at the end."""
+    PROBE.create(db_engine)
+    try:
+        with Session(db_engine) as session:
+            yield Database(session)
+            session.rollback()
+    finally:
+        PROBE.drop(db_engine)
+
+
+def test_a_statement_is_compiled_once_per_dialect_and_set_of_values():
+    prepared = Prepared(select(PROBE.c.id).where(PROBE.c.name == bindparam("name")))
+    on_sqlite, on_postgres = sqlite.dialect(), postgresql.dialect()
+    first = prepared.form(on_sqlite, ("name",))
+    assert prepared.form(on_sqlite, ("name",)) is first
+    assert prepared.form(on_postgres, ("name",)) is not first
+    assert "?" in first.sql and "%(name)s" in prepared.form(on_postgres, ("name",)).sql
+
+
+def test_inserted_rows_read_back_with_their_defaults_and_aware_times(db):
+    db.run(INSERT, {"name": "张三", "at": AT})
+    found = db.first(BY_NAME, {"name": "张三"})
+    assert found[1:] == ("open", AT) and found[2].tzinfo is not None
+    assert db.first(BY_NAME, {"name": "nobody"}) is None
+
+
+def test_run_many_writes_every_row_and_all_returns_them(db):
+    names = [f"p{n}" for n in range(5)]
+    db.run_many(INSERT, ({"name": name, "at": AT + timedelta(hours=n)} for n, name in enumerate(names)))
+    db.run_many(INSERT, [])  # nothing to write is no statement
+    assert [row[0] for row in db.all(EVERY, {})] == names
+
+
+def test_an_update_says_how_many_rows_it_changed(db):
+    db.run_many(INSERT, [{"name": f"p{n}", "at": AT + timedelta(hours=n)} for n in range(4)])
+    assert db.run(CLOSE, {"before": AT + timedelta(hours=2), "state": "closed"}) == 2
+    assert db.run(CLOSE, {"before": AT + timedelta(hours=2), "state": "closed"}) == 0
+
+
+def test_a_prepared_statement_sees_the_sessions_own_writes(db):
+    db.execute(insert(PROBE), {"name": "via core", "at": AT})  # the same connection and transaction
+    assert db.first(BY_NAME, {"name": "via core"})[1] == "open"
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys(db):
+    db.run(INSERT, {"name": "once", "at": AT})
+    with pytest.raises(IntegrityError):
+        db.run(INSERT, {"name": "once", "at": AT})
+
+
+def test_a_state_in_a_partial_index_condition_stays_a_literal():
+    """Partial indexes match only a condition written word for word: the state is no parameter."""
+    tasks = HumanTask.__table__
+    prepared = Prepared(
+        select(tasks.c.id).where(tasks.c.assignee_id == bindparam("actor"), tasks.c.state == OPEN)
+    )
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        form = prepared.form(dialect, ("actor",))
+        assert "state = 'open'" in form.sql
+        assert [name for name, *_ in form.binds] == ["actor"]
+
+
+def test_a_statement_that_needs_sqlalchemys_execution_is_refused():
+    expanding = Prepared(select(PROBE.c.id).where(PROBE.c.name.in_(["a", "b"])))
+    with pytest.raises(ValueError, match="cannot prepare"):
+        expanding.form(sqlite.dialect(), ())
