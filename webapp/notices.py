@@ -12,7 +12,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from domain.notices import centre as notice_centre
-from engine.runtime import unit_of_work
+from services.notices import mark_notice_read
 from webapp.extensions import db
 
 blueprint = Blueprint("notices", __name__, url_prefix="/notices")
@@ -43,10 +43,8 @@ def index():
 def read(notice_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
-    runtime = current_app.extensions["ceflow.runtime"]
     try:
-        with unit_of_work(runtime) as session:
-            notice_centre.mark_read(session, current_user.actor, notice_id, runtime.clock())
+        mark_notice_read(current_app.extensions["ceflow.runtime"], current_user.actor, notice_id)
     except notice_centre.NoticeNotFound:
         abort(404)
     return redirect(url_for("notices.index", after=request.args.get("after", type=int)))
