@@ -5,7 +5,6 @@ from stdnum.cn import ric
 
 from domain.accounts.passwords import hash_password
 from domain.accounts.users import User
-from domain.accounts.users import actor_for
 from domain.calendar.policy import seed_policy_2015
 from domain.certificates.numbers import allocate_range
 from domain.organisations.records import Organisation
@@ -13,19 +12,16 @@ from domain.organisations.shipped_regions import PINGDINGSHAN
 from domain.organisations.shipped_regions import PINGDINGSHAN_REGIONS
 from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
-from domain.supervision.notices import produce_supervision_notices
-from domain.supervision.notices import supervision_period
-from engine.inbox.queries import my_tasks
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
-from engine.tasks.commands import complete_task
-from engine.tasks.commands import start_instance
 from seed.population import PopulationPlan
 from seed.population import add_hrss_offices
 from seed.population import credit_code
 from seed.population import populate
+from services.processes import start_process
 from services.registration import apply_as_person
 from services.registration import apply_for_organisation
+from services.supervision import produce_weekly_notices
 
 DEMO_PASSWORD = "demo1234"
 SLUGS = {
@@ -71,8 +67,7 @@ def load_demo_data(rt: Runtime) -> str:
         report = populate(session, COUNTIES, hrss, PLAN, now, password)
         seed_policy_2015(session, now)
     pending = _pending_work(rt, named)
-    with unit_of_work(rt) as session:
-        notices = produce_supervision_notices(session, supervision_period(rt.clock()), rt.clock())
+    notices = produce_weekly_notices(rt)
     return (
         f"demo data loaded: {report.organisations + len(hrss) + len(named)} organisations, "
         f"{report.persons} persons ({report.late_employers} employers behind),"
@@ -196,12 +191,8 @@ def _valid(number: str) -> str:
 
 
 def _submit_demo_application(rt: Runtime, username: str, subject: str) -> None:
-    with rt.session_factory() as session:
+    """Start a demo approval as the organisation's user and submit its first step, as they would."""
+    with unit_of_work(rt, write=False) as session:
         user_id = session.scalar(select(User.id).where(User.username == username))
-        actor = actor_for(session, user_id)
-    instance_id = start_instance(rt, "demo_approval", actor, {"subject": subject})
-    with rt.session_factory() as session:
-        task = next(t for t in my_tasks(session, actor, limit=50).items if t.instance_id == instance_id)
-    complete_task(
-        rt, actor, task.id, {"subject": subject, "description": "本年度专业技术人员继续教育学时认定申请"}
-    )
+    application = {"subject": subject, "description": "本年度专业技术人员继续教育学时认定申请"}
+    start_process(rt, "demo_approval", user_id, {"subject": subject}, submit=application)

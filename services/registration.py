@@ -1,32 +1,42 @@
-"""Registration use cases: open the application records, then start its approval process."""
+"""Registration use cases: apply (organisation or person), resubmit a returned application, withdraw one.
 
-from collections.abc import Callable
+An application's records and the approval process they start are one command: the records are
+written in the command's session, then the process starts in the same transaction, so either both
+are stored or neither is (a process that cannot start leaves no half-registered account behind).
+"""
 
-from sqlalchemy import delete
-
-from domain.accounts.users import User
+from domain.accounts.users import Actor
 from domain.accounts.users import actor_for
+from domain.identity import IdentifierError
 from domain.organisations.records import Organisation
 from domain.persons.records import Person
 from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
+from domain.registration.applications import RegistrationRefused
 from domain.registration.applications import open_organisation_application
 from domain.registration.applications import open_person_application
-from engine.errors import EngineError
 from engine.runtime import Runtime
-from engine.runtime import unit_of_work
-from engine.tasks.commands import start_instance
+from engine.runtime.command import run_command
+from engine.runtime.context import CommandContext
+from engine.tasks.commands import complete_task
+from engine.tasks.commands import start_in
+from engine.tasks.commands import withdraw_instance
+
+REFUSALS = (RegistrationRefused, IdentifierError)
+ORGANISATION_PROCESS = "register_organisation"
+PERSON_PROCESS = "register_person"
 
 
 def apply_for_organisation(
     rt: Runtime, application: OrganisationApplication, registrar_id: int | None = None
-):
+) -> int:
     """Open an organisation's application and submit it to the HRSS; return the instance id."""
 
-    def open_records(session):
+    def body(ctx: CommandContext) -> int:
+        session = ctx.session
         registrar = session.get(Organisation, registrar_id) if registrar_id else None
-        org_id, user_id = open_organisation_application(session, application, rt.clock(), registrar)
-        return {
+        org_id, user_id = open_organisation_application(session, application, ctx.now, registrar)
+        data = {
             "organisation_id": org_id,
             "kind": application.kind,
             "region_code": application.region_code,
@@ -34,18 +44,20 @@ def apply_for_organisation(
             "name": application.name,
             "expected_persons": application.expected_persons,
             "contact_phone": application.contact_phone,
-        }, user_id
+        }
+        return _submit(ctx, ORGANISATION_PROCESS, data, f"organisation_id:{org_id}", user_id)
 
-    return _open_and_start(rt, "register_organisation", open_records, Organisation, "organisation_id")
+    return run_command(rt, "register", None, body, refusals=REFUSALS)
 
 
-def apply_as_person(rt: Runtime, application: PersonApplication):
+def apply_as_person(rt: Runtime, application: PersonApplication) -> int:
     """Open a person's application and submit it to the employer; return the instance id."""
 
-    def open_records(session):
-        person_id, user_id = open_person_application(session, application, rt.clock())
+    def body(ctx: CommandContext) -> int:
+        session = ctx.session
+        person_id, user_id = open_person_application(session, application, ctx.now)
         person = session.get(Person, person_id)
-        return {
+        data = {
             "person_id": person_id,
             "employer_id": person.employer_id,
             "region_code": person.region_code,
@@ -53,32 +65,23 @@ def apply_as_person(rt: Runtime, application: PersonApplication):
             "name": person.name,
             "title_level": person.title_level,
             "title_series": person.title_series,
-        }, user_id
+        }
+        return _submit(ctx, PERSON_PROCESS, data, f"person_id:{person_id}", user_id)
 
-    return _open_and_start(rt, "register_person", open_records, Person, "person_id")
-
-
-def _open_and_start(rt: Runtime, key: str, open_records: Callable, model, id_key: str):
-    with unit_of_work(rt) as session:
-        data, user_id = open_records(session)
-    with rt.session_factory() as session:
-        actor = actor_for(session, user_id)
-    try:
-        return start_instance(
-            rt, key, actor, data, business_key=f"{id_key}:{data[id_key]}", submit=dict(data)
-        )
-    except EngineError:
-        _undo(rt, model, data[id_key], user_id)  # nothing half-registered stays behind
-        raise
+    return run_command(rt, "register", None, body, refusals=REFUSALS)
 
 
-def _undo(rt: Runtime, model, record_id: int, user_id: int) -> None:
-    with unit_of_work(rt) as session:
-        if model is Organisation:
-            session.get(Organisation, record_id).admin_user_id = None
-            session.flush()
-        if model is Person:
-            session.execute(delete(Person).where(Person.id == record_id))
-        session.execute(delete(User).where(User.id == user_id))
-        if model is Organisation:
-            session.execute(delete(Organisation).where(Organisation.id == record_id))
+def resubmit_application(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
+    """Send a returned application back for review with the applicant's corrections (重新提交)."""
+    complete_task(rt, actor, task_id, corrections, action="approve")
+
+
+def withdraw_application(rt: Runtime, actor: Actor, instance_id: int, reason: str = "") -> None:
+    """Take back one's pending application while every open step allows it (撤回)."""
+    withdraw_instance(rt, actor, instance_id, reason)
+
+
+def _submit(ctx: CommandContext, process_key: str, data: dict, business_key: str, user_id: int) -> int:
+    """Start the application's process in this command, the new account as its initiator."""
+    applicant = actor_for(ctx.session, user_id)
+    return start_in(ctx, process_key, data, business_key=business_key, submit=dict(data), initiator=applicant)

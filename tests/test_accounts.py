@@ -38,6 +38,11 @@ from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationStatus
 from domain.organisations.shipped_regions import seed_regions
 from domain.persons.records import Person
+from engine.runtime import bootstrap
+from services.accounts import change_own_password
+from services.accounts import hand_over_unit_admin
+from services.accounts import reset_person_password as reset_password_service
+from services.accounts import sign_in
 
 PASSWORD = "correct horse"
 IP = "10.1.2.3"
@@ -122,6 +127,12 @@ def town(session_factory, clock) -> Town:
             nurse=person(session, "41042219850101002X", hospital).id,
             teacher=person(session, "410422198501010037", school).id,
         )
+
+
+@pytest.fixture
+def rt(session_factory, clock):
+    """A runtime with no diagrams: the account use cases run no process."""
+    return bootstrap(session_factory, operations={}, form_keys=(), candidate_rules={}, clock=clock)
 
 
 def as_actor(session_factory, user_id):
@@ -262,10 +273,9 @@ def test_password_change_refusals(session_factory, clock, town, current, new, co
     assert refused.value.code == code
 
 
-def test_password_change_stores_the_new_password_and_resets_the_count(session_factory, clock, town):
-    fail(session_factory, clock, username="hospital-hr", times=4)
-    with session_factory() as session, session.begin():
-        change_password(session, town.hospital_hr, PASSWORD, "a new secret", clock())
+def test_password_change_stores_the_new_password_and_resets_the_count(rt, session_factory, clock, town):
+    fail(session_factory, clock, username="hospital-hr", times=3)
+    change_own_password(rt, town.hospital_hr, "hospital-hr", IP, PASSWORD, "a new secret")
     with session_factory() as session:
         user = session.get(User, town.hospital_hr)
         assert verify_password(user.password_hash, "a new secret")
@@ -274,13 +284,39 @@ def test_password_change_stores_the_new_password_and_resets_the_count(session_fa
     assert lock(session_factory, clock, username="hospital-hr") is None
 
 
+def test_a_wrong_current_password_is_refused_and_counted_as_a_failed_sign_in(
+    rt, session_factory, clock, town
+):
+    fail(session_factory, clock, username="hospital-hr", times=4)
+    with pytest.raises(AccountRefused) as refused:
+        change_own_password(rt, town.hospital_hr, "hospital-hr", IP, "a guess", "a new secret")
+    assert refused.value.code == "wrong_password"
+    assert lock(session_factory, clock, username="hospital-hr") is not None  # the fifth failure locks
+    with pytest.raises(SignInLocked):
+        change_own_password(rt, town.hospital_hr, "hospital-hr", IP, PASSWORD, "a new secret")
+
+
+def test_sign_in_returns_the_user_and_restarts_the_count(rt, session_factory, clock, town):
+    fail(session_factory, clock, username="hospital-hr", times=4)
+    assert sign_in(rt, " hospital-hr ", PASSWORD, IP) == town.hospital_hr
+    fail(session_factory, clock, username="hospital-hr", times=4)
+    assert lock(session_factory, clock, username="hospital-hr") is None
+
+
+def test_a_wrong_password_signs_no_one_in_and_the_fifth_locks_even_the_right_one(rt, clock, town):
+    for _ in range(5):
+        assert sign_in(rt, "hospital-hr", "a guess", IP) is None
+        clock.advance(minutes=1)
+    with pytest.raises(SignInLocked):
+        sign_in(rt, "hospital-hr", PASSWORD, IP)
+
+
 # --- the unit admin's handover (R3) ---------------------------------------------------------
 
 
-def test_the_unit_admin_hands_over_to_a_colleague_who_gains_the_rights(session_factory, clock, town):
+def test_the_unit_admin_hands_over_to_a_colleague_who_gains_the_rights(rt, session_factory, clock, town):
     admin = as_actor(session_factory, town.hospital_admin)
-    with session_factory() as session, session.begin():
-        done = hand_over(session, admin, town.hospital_hr, clock(), note="retiring")
+    done = hand_over_unit_admin(rt, admin, town.hospital_hr, note="retiring")
     assert done.successor_id == town.hospital_hr and done.temporary_password is None
     with session_factory() as session:
         assert session.get(Organisation, town.hospital).admin_user_id == town.hospital_hr
@@ -318,13 +354,16 @@ def test_the_former_admin_may_no_longer_hand_over(session_factory, clock, town):
         handover_history(session, former)
 
 
-def test_a_colleague_who_is_not_the_unit_admin_may_not_hand_over(session_factory, clock, town):
+def test_a_colleague_who_is_not_the_unit_admin_may_not_hand_over(rt, session_factory, clock, town):
     hr = as_actor(session_factory, town.hospital_hr)
-    with session_factory() as session, pytest.raises(NotUnitAdmin):
-        hand_over(session, hr, town.hospital_hr, clock())
+    with pytest.raises(NotUnitAdmin):
+        hand_over_unit_admin(rt, hr, town.hospital_hr)
     other_admin = as_actor(session_factory, town.school_admin)
-    with session_factory() as session, pytest.raises(NotUnitAdmin):
-        hand_over(session, other_admin, town.hospital_hr, clock(), organisation_id=town.hospital)
+    with pytest.raises(NotUnitAdmin):
+        hand_over_unit_admin(rt, other_admin, town.hospital_hr, organisation_id=town.hospital)
+    with session_factory() as session:
+        assert session.get(Organisation, town.hospital).admin_user_id == town.hospital_admin
+        assert session.scalar(select(func.count()).select_from(AdminHandover)) == 0
 
 
 def test_a_system_admin_may_hand_over_any_organisation(session_factory, clock, town):
@@ -417,11 +456,11 @@ def test_exactly_one_unit_admin_holds_the_post(session_factory, clock, town):
 # --- an employer's unit admin resets its persons' passwords ---------------------------------
 
 
-def test_the_employer_admin_resets_its_own_persons_password(session_factory, clock, town):
+def test_the_employer_admin_resets_its_own_persons_password(rt, session_factory, clock, town):
     admin = as_actor(session_factory, town.hospital_admin)
-    with session_factory() as session, session.begin():
+    with session_factory() as session:
         assert person_to_reset(session, admin, town.nurse).masked_id_number == "4104**********002X"
-        password = reset_person_password(session, admin, town.nurse, clock())
+    password = reset_password_service(rt, admin, town.nurse)
     with session_factory() as session:
         nurse_user = session.get(Person, town.nurse).user_id
         assert authenticate(session, "41042219850101002X", password) == nurse_user
@@ -444,7 +483,10 @@ def test_another_employers_person_is_not_visible(session_factory, clock, town):
 
 
 @pytest.mark.parametrize("who", ["hospital_hr", "hrss_admin", "system_admin"])
-def test_only_an_employers_unit_admin_resets_passwords(session_factory, clock, town, who):
+def test_only_an_employers_unit_admin_resets_passwords(rt, session_factory, clock, town, who):
     actor = as_actor(session_factory, getattr(town, who))
-    with session_factory() as session, pytest.raises(NotUnitAdmin):
-        reset_person_password(session, actor, town.nurse, clock())
+    with pytest.raises(NotUnitAdmin):
+        reset_password_service(rt, actor, town.nurse)
+    with session_factory() as session:
+        nurse_user = session.get(Person, town.nurse).user_id
+        assert authenticate(session, "41042219850101002X", PASSWORD) == nurse_user

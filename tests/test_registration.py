@@ -15,13 +15,20 @@ from domain.persons.records import Person
 from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
 from domain.registration.applications import RegistrationRefused
+from engine.errors import StepFailed
+from engine.errors import UnknownProcess
+from engine.runtime.models import AuditEvent
+from engine.runtime.models import HumanTask
+from engine.runtime.models import ProcessInstance
 from engine.tasks.assignment import claim_task
 from engine.tasks.commands import complete_task
 from engine.tasks.commands import reject_task
 from engine.tasks.commands import return_task
-from engine.tasks.commands import withdraw_instance
+from services import registration as registration_service
 from services.registration import apply_as_person
 from services.registration import apply_for_organisation
+from services.registration import resubmit_application
+from services.registration import withdraw_application
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task
 
@@ -125,9 +132,58 @@ def test_returned_application_is_corrected_and_resubmitted(rt, actor, session_fa
     again = only_open_task(session_factory, iid)
     assert again.spec_name == "submit"
     applicant = actor_of_org_admin(session_factory, iid, actor)
-    complete_task(rt, applicant, again.id, {"name": "叶县第二高级中学（更正）", "expected_persons": 45})
+    resubmit_application(
+        rt, applicant, again.id, {"name": "叶县第二高级中学（更正）", "expected_persons": 45}
+    )
     assert org_of(session_factory, iid).name == "叶县第二高级中学（更正）"
     assert only_open_task(session_factory, iid).spec_name == "review"
+
+
+def stored_rows(session_factory) -> dict[str, int]:
+    with session_factory() as s:
+        return {
+            model.__name__: s.scalar(select(func.count()).select_from(model))
+            for model in (Organisation, Person, User, ProcessInstance, HumanTask, AuditEvent)
+        }
+
+
+def test_an_organisation_whose_process_is_not_deployed_stores_nothing(
+    rt, session_factory, clock, monkeypatch
+):
+    parent = authority(session_factory, clock)
+    before = stored_rows(session_factory)
+    monkeypatch.setattr(registration_service, "ORGANISATION_PROCESS", "no_such_process")
+    with pytest.raises(UnknownProcess):
+        apply_for_organisation(rt, employer_application(parent))
+    assert stored_rows(session_factory) == before  # no organisation, account, instance, task or audit row
+
+
+def break_candidate_rules(rt, monkeypatch, fault: BaseException):
+    def broken_rule(*_args):
+        raise fault
+
+    monkeypatch.setattr(rt, "candidate_rules", {name: broken_rule for name in rt.candidate_rules})
+
+
+def test_a_person_whose_process_fails_to_start_stores_nothing(rt, actor, session_factory, clock, monkeypatch):
+    employer_id = active_employer(rt, actor, session_factory, clock)
+    before = stored_rows(session_factory)
+    break_candidate_rules(rt, monkeypatch, RuntimeError("candidate rule broke"))
+    with pytest.raises(StepFailed) as failed:
+        apply_as_person(rt, person_application(employer_id))
+    assert "candidate rule broke" in failed.value.reason
+    assert stored_rows(session_factory) == before
+
+
+def test_a_worker_stopped_while_the_process_starts_leaves_no_half_registration(
+    rt, session_factory, clock, monkeypatch
+):
+    parent = authority(session_factory, clock)
+    before = stored_rows(session_factory)
+    break_candidate_rules(rt, monkeypatch, SystemExit(1))  # what a gunicorn worker timeout raises
+    with pytest.raises(SystemExit):
+        apply_for_organisation(rt, employer_application(parent))
+    assert stored_rows(session_factory) == before
 
 
 def actor_of_org_admin(session_factory, iid, actor_factory):
@@ -148,7 +204,7 @@ def test_rejected_application_closes_the_organisation_and_its_account(rt, actor,
 
 def test_applicant_can_withdraw_a_pending_application(rt, actor, session_factory, clock):
     iid = apply_for_organisation(rt, employer_application(authority(session_factory, clock)))
-    withdraw_instance(rt, actor_of_org_admin(session_factory, iid, actor), iid, "重复申请")
+    withdraw_application(rt, actor_of_org_admin(session_factory, iid, actor), iid, "重复申请")
     assert org_of(session_factory, iid).status == "withdrawn"
 
 

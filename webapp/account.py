@@ -1,7 +1,5 @@
 """The signed-in user's account: password change, the unit admin's handover, person password resets."""
 
-from collections.abc import Callable
-
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -29,20 +27,15 @@ from domain.accounts.unit_admin import NotUnitAdmin
 from domain.accounts.unit_admin import account_view
 from domain.accounts.unit_admin import admin_post
 from domain.accounts.unit_admin import colleagues
-from domain.accounts.unit_admin import hand_over
 from domain.accounts.unit_admin import handover_history
 from domain.accounts.unit_admin import person_to_reset
-from domain.accounts.unit_admin import reset_person_password
 from domain.accounts.users import MIN_PASSWORD_LENGTH
 from domain.accounts.users import AccountRefused
 from domain.accounts.users import SignInLocked
-from domain.accounts.users import begin_sign_in
-from domain.accounts.users import change_password
-from domain.accounts.users import check_new_password
-from domain.accounts.users import succeed_sign_in
 from domain.organisations.jurisdiction import NotVisible
-from engine.runtime import Runtime
-from engine.runtime import unit_of_work
+from services.accounts import change_own_password
+from services.accounts import hand_over_unit_admin
+from services.accounts import reset_person_password
 from webapp.auth import client_ip
 from webapp.auth import locked_message
 from webapp.extensions import db
@@ -71,22 +64,6 @@ class HandoverForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token."""
-
-
-def in_one_transaction(command: Callable):
-    """Run a domain command in its own unit of work and return its result."""
-    with unit_of_work(runtime()) as session:
-        return command(session)
-
-
-def change_own_password(rt: Runtime, user_id: int, username: str, ip: str, current: str, new: str) -> None:
-    """Change the user's password; a wrong current password counts as a failed sign-in."""
-    check_new_password(username, new)  # a weak new password is not a guess: refuse it before counting
-    with unit_of_work(rt) as session:
-        attempt = begin_sign_in(session, username, ip, rt.clock())
-    with unit_of_work(rt) as session:
-        change_password(session, user_id, current, new, rt.clock())
-        succeed_sign_in(session, attempt)
 
 
 def temporary_password_page(name: str, username: str, password: str):
@@ -146,10 +123,8 @@ def handover(organisation_id: int | None = None):
         if successor == NEW_ACCOUNT:
             successor = NewAccount(form.username.data or "", form.display_name.data or "")
         try:
-            done = in_one_transaction(
-                lambda s: hand_over(
-                    s, actor, successor, runtime().clock(), form.note.data or "", post.organisation_id
-                )
+            done = hand_over_unit_admin(
+                runtime(), actor, successor, form.note.data or "", post.organisation_id
             )
         except NotUnitAdmin:
             abort(403)  # someone else handed over first
@@ -175,6 +150,6 @@ def reset_password(person_id: int):
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        password = in_one_transaction(lambda s: reset_person_password(s, actor, person_id, runtime().clock()))
+        password = reset_person_password(runtime(), actor, person_id)
         return temporary_password_page(person.name, person.masked_id_number, password)
     return render_template("account_reset.html", person=person, form=form)

@@ -26,12 +26,11 @@ from engine.errors import TaskNotFound
 from engine.inbox import list_query
 from engine.inbox import queries as inbox
 from engine.inbox import saved_filters
-from engine.runtime import unit_of_work
-from engine.tasks import copies
 from engine.tasks import permissions
 from engine.tasks import visibility
 from forms.catalog import form_catalog
 from forms.task_actions import ACTION_FORMS
+from services import inbox as inbox_service
 from services import tasks as tasks_service
 from services.tasks import BULK_ACTIONS
 from webapp.api_spec import openapi_document
@@ -207,10 +206,7 @@ def filters():
 def save_filter():
     body = _body()
     query = list_query.parse_query({k: str(v) for k, v in (body.get("query") or {}).items()})
-    with unit_of_work(runtime()) as session:
-        name = str(body.get("name") or "")
-        filter_id = saved_filters.save_filter(session, current_user.actor, name, query, now())
-        saved = saved_filters.saved_filter(session, current_user.actor, filter_id)
+    saved = inbox_service.save_filter(runtime(), current_user.actor, str(body.get("name") or ""), query)
     return jsonify(_json(saved)), 201
 
 
@@ -222,8 +218,7 @@ def saved_filter(filter_id: int):
 @api.route("/inbox/filters/<int:filter_id>", methods=["DELETE"])
 def delete_filter(filter_id: int):
     try:
-        with unit_of_work(runtime()) as session:
-            saved_filters.delete_filter(session, current_user.actor, filter_id)
+        inbox_service.delete_filter(runtime(), current_user.actor, filter_id)
     except saved_filters.SavedFilterNotFound:
         abort(404)
     return jsonify(ok=True)
@@ -232,8 +227,7 @@ def delete_filter(filter_id: int):
 @api.route("/inbox/cc/<int:cc_id>/read", methods=["POST"])
 def read_copy(cc_id: int):
     try:
-        with unit_of_work(runtime()) as session:
-            changed = copies.mark_cc_read(session, current_user.actor, cc_id, now())
+        changed = inbox_service.read_copy(runtime(), current_user.actor, cc_id)
     except LookupError:
         abort(404)
     return jsonify(ok=True, changed=changed)

@@ -23,12 +23,7 @@ from wtforms.validators import DataRequired
 from domain.accounts.users import Actor
 from domain.accounts.users import SignInLocked
 from domain.accounts.users import actor_for
-from domain.accounts.users import authenticate
-from domain.accounts.users import begin_sign_in
-from domain.accounts.users import normalise_username
-from domain.accounts.users import succeed_sign_in
-from engine.runtime import Runtime
-from engine.runtime import unit_of_work
+from services.accounts import sign_in
 from webapp.extensions import db
 from webapp.extensions import runtime
 
@@ -68,24 +63,6 @@ def locked_message(locked: SignInLocked) -> str:
     """Return the lockout refusal, with the time it ends in the user's time zone."""
     until = format_datetime(locked.until, "yyyy-MM-dd HH:mm")
     return _("Too many failed sign-ins. Try again after %(time)s.", time=until)
-
-
-def sign_in(rt: Runtime, typed_username: str, password: str, ip: str) -> int | None:
-    """Check a sign-in against the throttle, then the password; return the user's id, or None.
-
-    Three short transactions on purpose: the attempt is counted (as failed) and committed before
-    the slow password check, so parallel guesses are all counted, and no write lock is held while
-    argon2 works. Raise SignInLocked while the username or the address is locked out.
-    """
-    username = normalise_username(typed_username)
-    with unit_of_work(rt) as session:
-        attempt = begin_sign_in(session, username, ip, rt.clock())
-    with rt.session_factory() as session:
-        user_id = authenticate(session, username, password)
-    if user_id is not None:
-        with unit_of_work(rt) as session:
-            succeed_sign_in(session, attempt)
-    return user_id
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

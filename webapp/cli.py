@@ -14,14 +14,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
 from werkzeug.serving import run_simple
 
-from domain.accounts.users import actor_for
 from engine.errors import DiagramRefused
 from engine.errors import EngineError
-from engine.runtime.definitions import deploy
-from engine.tasks.commands import start_instance
 from engine.timers.sweep import sweep_timers
 from seed.demo import DEMO_LOGINS
 from seed.demo import load_demo_data
+from services.processes import deploy_diagram
+from services.processes import start_process
 from webapp.app import create_app
 from webapp.extensions import runtime
 from webapp.first_start import initialise_database
@@ -66,7 +65,7 @@ def deploy_command(files, by):
     for path in files:
         try:
             with open(path, "rb") as handle:
-                result = deploy(runtime(), handle.read(), path, by)
+                result = deploy_diagram(runtime(), handle.read(), path, by)
         except DiagramRefused as error:
             refused = True
             click.echo(f"{path}: refused", err=True)
@@ -92,11 +91,8 @@ def start_command(key, data, as_user):
     except ValueError as error:
         click.echo(f"refused: {error}", err=True)
         sys.exit(2)
-    rt = runtime()
-    with rt.session_factory() as session:
-        actor = actor_for(session, as_user) if as_user is not None else None
     try:
-        instance_id = start_instance(rt, key, actor, values)
+        instance_id = start_process(runtime(), key, as_user, values)
     except EngineError as error:
         click.echo(f"refused: {_worded(error)}", err=True)
         sys.exit(2)

@@ -21,11 +21,10 @@ from engine.errors import TaskNotFound
 from engine.inbox import list_query
 from engine.inbox import queries as inbox
 from engine.inbox import saved_filters
-from engine.runtime import unit_of_work
 from engine.runtime.definitions import list_definitions
-from engine.tasks import copies
 from engine.tasks import permissions
 from forms.catalog import form_catalog
+from services import inbox as inbox_service
 from services import tasks as tasks_service
 from webapp import task_view
 from webapp.extensions import db
@@ -121,8 +120,7 @@ def save_filter():
         abort(400)
     try:
         query = list_query.parse_query(request.form)
-        with unit_of_work(runtime()) as session:
-            saved_filters.save_filter(session, current_user.actor, request.form.get("name", ""), query, now())
+        inbox_service.save_filter(runtime(), current_user.actor, request.form.get("name", ""), query)
     except list_query.BadQuery:
         flash(_("Give the filter a name."), "error")
         return redirect(url_for("inbox.my_tasks"))
@@ -136,8 +134,7 @@ def delete_filter(filter_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        with unit_of_work(runtime()) as session:
-            saved_filters.delete_filter(session, current_user.actor, filter_id)
+        inbox_service.delete_filter(runtime(), current_user.actor, filter_id)
     except saved_filters.SavedFilterNotFound:
         abort(404)
     flash(_("Filter deleted."), "success")
@@ -150,8 +147,7 @@ def read_copy(cc_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        with unit_of_work(runtime()) as session:
-            copies.mark_cc_read(session, current_user.actor, cc_id, now())
+        inbox_service.read_copy(runtime(), current_user.actor, cc_id)
     except LookupError:
         abort(404)
     return redirect(url_for("inbox.my_tasks", view="cc"))
@@ -172,8 +168,7 @@ def task(task_id: int):
     except TaskNotFound:
         abort(404)
     if detail.copy_unread:  # opening a task copied to one reads the copy
-        with unit_of_work(runtime()) as session:
-            copies.mark_copies_read(session, actor, task_id, now())
+        inbox_service.read_copies_of_task(runtime(), actor, task_id)
     form_class = form_catalog().get(detail.form_key)
     form = form_class(data=detail.data) if form_class and detail.state == "open" else None
     return render_template(

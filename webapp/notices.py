@@ -12,10 +12,9 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from domain.notices import centre as notice_centre
-from engine.runtime import unit_of_work
 from infra import keyset
+from services.notices import mark_notice_read
 from webapp.extensions import db
-from webapp.extensions import now
 from webapp.extensions import runtime
 
 blueprint = Blueprint("notices", __name__, url_prefix="/notices")
@@ -52,8 +51,7 @@ def read(notice_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        with unit_of_work(runtime()) as session:
-            notice_centre.mark_read(session, current_user.actor, notice_id, now())
+        mark_notice_read(runtime(), current_user.actor, notice_id)
     except notice_centre.NoticeNotFound:
         abort(404)
     return redirect(url_for("notices.index", after=request.args.get("after")))

@@ -17,12 +17,11 @@ from flask_login import login_required
 from domain.calendar.deadlines import china_day
 from domain.calendar.policy import PolicyError
 from domain.calendar.policy import policy_for
-from domain.calendar.policy import save_policy
 from domain.organisations import directory
-from engine.runtime import unit_of_work
 from forms.policy import LABELS
 from forms.policy import PolicyForm
 from forms.policy import initial_values
+from services.policy import save_city_policy
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -71,10 +70,8 @@ def calendar(year: int | None):
 
 def _save(form: PolicyForm, year: int, city_code: str) -> list[str] | None:
     """Save the city's calendar in one transaction; return the problems no field shows, or None when saved."""
-    rt, actor = runtime(), current_user.actor
     try:
-        with unit_of_work(rt) as session:
-            save_policy(session, year, city_code, form.policy_values(), actor.name, rt.clock())
+        save_city_policy(runtime(), current_user.actor, year, city_code, form.policy_values())
     except PolicyError as error:
         return form.show_problems(error.problems, explain)
     return None

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from engine.errors import EngineError
 from engine.inbox import queries as inbox
 from engine.runtime.definitions import list_definitions
-from engine.tasks import commands
+from services.processes import start_process
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -37,7 +37,7 @@ def start(key: str):
         return redirect(url_for("processes.index"))
     actor = current_user.actor
     try:
-        instance_id = commands.start_instance(runtime(), key, actor)
+        instance_id = start_process(runtime(), key, actor)
     except EngineError as error:
         flash(explain(error), "error")
         return redirect(url_for("processes.index"))

@@ -13,14 +13,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
-from domain.supervision.notices import produce_supervision_notices
-from domain.supervision.notices import supervision_period
 from engine.runtime import Runtime
-from engine.runtime import unit_of_work
 from engine.timers.sweep import sweep_timers
 from infra.mail import Mailer
 from infra.mail import SmtpMailer
 from infra.mail import parse_addresses
+from services.supervision import produce_weekly_notices
 from webapp.extensions import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
@@ -34,13 +32,11 @@ def _sweep(app: Flask) -> None:
 
 
 def supervise(rt: Runtime, config, mailer: Mailer | None = None) -> list[int]:
-    """Produce this week's supervision notices in one transaction; mail them once it commits."""
-    now = rt.clock()
+    """Produce this week's supervision notices, mailed to the configured addresses once committed."""
     recipients = parse_addresses(config["MAIL_SUPERVISION_TO"])
     if mailer is None and recipients:
         mailer = SmtpMailer(config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_SENDER"])
-    with unit_of_work(rt) as session:
-        return produce_supervision_notices(session, supervision_period(now), now, mailer, recipients)
+    return produce_weekly_notices(rt, mailer, recipients)
 
 
 def _supervise(app: Flask) -> None:

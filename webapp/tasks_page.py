@@ -21,11 +21,11 @@ from engine.errors import EngineError
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.inbox import diagram_view
-from engine.runtime import unit_of_work
 from engine.tasks import copies
 from engine.tasks import visibility
 from forms.task_actions import ACTION_FORMS
 from services import tasks as tasks_service
+from services.attachments import attach_to_task
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.inbox import safe_list_back
@@ -68,10 +68,11 @@ def upload(task_id: int):
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     try:
         checked = attachments.check_upload(sent.filename, sent.stream.read(limit + 1), limit)
-        with unit_of_work(runtime()) as session:
-            attachments.add_attachment(
-                session, attachment_dir(), checked, held.instance_id, held.id, actor, runtime().clock()
-            )
+        attach_to_task(runtime(), actor, held.id, attachment_dir(), checked)
+    except TaskNotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
     except attachments.AttachmentRefused as refused:
         flash(explain(refused), "error")
     else:

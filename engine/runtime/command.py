@@ -19,8 +19,19 @@ from engine.runtime.store import VersionConflict
 from engine.runtime.task_rows import assignee_name
 
 
-def run_command(rt: Runtime, name: str, actor: Actor | None, body: Callable, task_id: int | None = None):
-    """Run `body(ctx)` in one transaction; turn lost races and engine faults into clear errors."""
+def run_command(
+    rt: Runtime,
+    name: str,
+    actor: Actor | None,
+    body: Callable,
+    task_id: int | None = None,
+    refusals: tuple[type[Exception], ...] = (),
+):
+    """Run `body(ctx)` in one transaction; turn lost races and engine faults into clear errors.
+
+    `refusals` are the errors the body raises on purpose (a service's own rule refusing the
+    command, e.g. a taken username): they roll the transaction back and reach the caller unchanged.
+    """
     ctx = None
     try:
         with transaction(rt) as db:
@@ -29,6 +40,8 @@ def run_command(rt: Runtime, name: str, actor: Actor | None, body: Callable, tas
     except VersionConflict as conflict:
         raise _already_handled(rt, task_id) from conflict
     except EngineError:
+        raise
+    except refusals:
         raise
     except Exception as fault:  # SpiffWorkflow raises bare exceptions too; none may become a 500
         instance_id = ctx.loaded_instance_id if ctx else None

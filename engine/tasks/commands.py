@@ -47,31 +47,53 @@ def start_instance(
     """Start the newest version of a process; with `submit`, also complete its first step in the same go."""
 
     def body(ctx: CommandContext) -> int:
-        definition_id, name = newest_version(ctx.db, process_key)
-        values = _start_values(actor, data)
-        workflow = ctx.new_workflow(definition_id)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(values)
-        workflow.do_engine_steps()
-        first = _submit_first_step(workflow, submit) if submit is not None else None
-        # inserted only now, with its first state: one INSERT instead of an INSERT and an UPDATE
-        instance = InstanceRecord(
-            id=None,
-            definition_id=definition_id,
-            process_key=process_key,
-            business_key=business_key,
-            initiator_id=actor.id if actor else None,
-            subject=str(values.get("subject") or name),
-            region_code=values.get("region_code"),
-            created_at=ctx.now,
-        )
-        ctx.save_new(instance, workflow)
-        ctx.audit(instance.id, "start", None, business_key=business_key)
-        if first is not None:
-            ctx.audit(instance.id, "submit", None, step=first)
-        return instance.id
+        return start_in(ctx, process_key, data, business_key=business_key, submit=submit)
 
     return run_command(rt, "start", actor, body)
+
+
+def start_in(
+    ctx: CommandContext,
+    process_key: str,
+    data: dict | None = None,
+    *,
+    business_key: str | None = None,
+    submit: dict | None = None,
+    initiator: Actor | None = None,
+) -> int:
+    """Start the newest version of a process inside the caller's command; return the instance id.
+
+    A service runs it after writing its own records in `ctx.session`, so the records and the
+    instance they start commit together or not at all. `initiator` names who starts it when the
+    command began without an actor (a registration's account exists only once its records do);
+    it then acts for the rest of the command, in the audit trail too.
+    """
+    if initiator is not None:
+        ctx.actor = initiator
+    actor = ctx.actor
+    definition_id, name = newest_version(ctx.db, process_key)
+    values = _start_values(actor, data)
+    workflow = ctx.new_workflow(definition_id)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(values)
+    workflow.do_engine_steps()
+    first = _submit_first_step(workflow, submit) if submit is not None else None
+    # inserted only now, with its first state: one INSERT instead of an INSERT and an UPDATE
+    instance = InstanceRecord(
+        id=None,
+        definition_id=definition_id,
+        process_key=process_key,
+        business_key=business_key,
+        initiator_id=actor.id if actor else None,
+        subject=str(values.get("subject") or name),
+        region_code=values.get("region_code"),
+        created_at=ctx.now,
+    )
+    ctx.save_new(instance, workflow)
+    ctx.audit(instance.id, "start", None, business_key=business_key)
+    if first is not None:
+        ctx.audit(instance.id, "submit", None, step=first)
+    return instance.id
 
 
 def complete_task(
