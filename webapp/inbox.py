@@ -66,8 +66,25 @@ def my_tasks():
         sort_choices=lambda view: list_query.SORTS[view],
         action_labels=action_labels(),
         urged=_urged(actor, page) if query.view == "started" else set(),
+        **_bulk_offer(actor, page, query.view),
         **list_labels(),
     )
+
+
+def _bulk_offer(actor, page, view: str) -> dict:
+    """Return which listed tasks can be picked for a bulk action, and which bulk actions to offer.
+
+    The engine's permission function decides per row; a list where it allows none offers none.
+    """
+    if view not in ("mine", "queue"):
+        return {"bulk_rows": set(), "bulk_actions": ()}
+    found = permissions.permissions_for(db.session, actor, [item.id for item in page.items], now())
+    allowed = {task_id: perms.allowed & set(tasks_service.BULK_ACTIONS) for task_id, perms in found.items()}
+    offered = set().union(*allowed.values()) if allowed else set()
+    return {
+        "bulk_rows": {task_id for task_id, actions in allowed.items() if actions},
+        "bulk_actions": tuple(a for a in tasks_service.BULK_ACTIONS if a in offered),
+    }
 
 
 def _urged(actor, page) -> set[int]:

@@ -18,6 +18,8 @@ from engine.inbox.saved_filters import SavedFilter
 from engine.runtime.models import AuditEvent
 from engine.runtime.models import HumanTask
 from engine.runtime.models import TaskCc
+from engine.tasks.assignment import claim_task
+from engine.tasks.assignment import delegate_task
 from engine.tasks.commands import complete_task
 from engine.tasks.commands import return_task
 from tests.web.conftest import csrf_token
@@ -102,6 +104,21 @@ def test_queue_lists_the_county_applications_with_checkboxes_for_bulk_actions(
         assert f'name="task_id" value="{task.id}"' in page
     assert LUSHAN_SUBJECT not in page
     assert 'action="/tasks/bulk"' in page
+
+
+def test_a_list_offers_bulk_actions_only_where_the_engine_allows_them(app, client, login_as, session_factory):
+    """The rows show the permission function's answer: a delegate may finish, never return, in bulk."""
+    task = open_task(session_factory, YEXIAN_SUBJECT)
+    runtime = app.extensions["ceflow.runtime"]
+    with session_factory() as session:
+        owner = actor_for(session, user_id(session_factory, "yexian-reviewer"))
+    claim_task(runtime, owner, task.id)
+    delegate_task(runtime, owner, task.id, user_id(session_factory, "yexian-approver"), "请协助")
+    login_as("yexian-approver")
+    page = text(client.get("/tasks?view=mine"))
+    assert f'name="task_id" value="{task.id}"' in page
+    assert 'name="action" value="approve"' in page
+    assert 'name="action" value="return"' not in page
 
 
 def test_started_by_me_shows_the_current_step_and_who_holds_it(client, login_as, session_factory):
