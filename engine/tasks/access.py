@@ -21,10 +21,11 @@ def checked_task(ctx: CommandContext, task_id: int, action: str, with_instance: 
 
     `with_instance` reads the instance with the row, for `ctx.load`.
     """
-    standing = permissions.enforce(ctx.session, ctx.actor, task_id, action, ctx.now)
     row = ctx.task_row(task_id, with_instance)
-    if row is None:  # gone between the two reads: only a concurrent delete could do that
+    if row is None:
         raise TaskNotFound(task_id)
+    turns = ctx.may_have_countersigns(row)  # False only when the read-ahead saw no open countersign
+    standing = permissions.enforce_on_row(lambda: ctx.session, ctx.actor, row, action, ctx.now, turns)
     return row, standing
 
 
