@@ -60,9 +60,15 @@ def client_ip() -> str:
 
 
 def locked_message(locked: SignInLocked) -> str:
-    """Return the lockout refusal, with the time it ends in the user's time zone."""
+    """Return the lockout refusal: when it ends (in the user's time zone) and who can lift it sooner."""
     until = format_datetime(locked.until, "yyyy-MM-dd HH:mm")
-    return _("Too many failed sign-ins. Try again after %(time)s.", time=until)
+    if locked.by_address:
+        return _("Too many failed sign-ins from this network. Try again after %(time)s.", time=until)
+    return _(
+        "This account is locked after too many failed sign-ins. Try again after %(time)s, or ask the "
+        "unit admin of your organisation (or your HRSS office) to unlock it now.",
+        time=until,
+    )
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
