@@ -35,6 +35,6 @@ def test_the_task_page_draws_its_diagram_without_a_csp_violation(live_server, ne
     current = page.locator('#diagram svg .djs-element.ce-current[data-element-id="county_review"]')
     fill = current.locator(".djs-visual > :nth-child(1)").evaluate("shape => getComputedStyle(shape).fill")
     assert fill == "rgb(253, 230, 138)"  # the app's stylesheet still colours the current step
-    page.goto(f"{live_server}/register/person")
-    page.goto(f"{live_server}/notices")
+    for path in ("/persons", "/organisations", "/notices", "/account", "/register/person"):
+        page.goto(f"{live_server}{path}")
     assert violations == []
