@@ -1,4 +1,4 @@
-"""Account use cases: sign in, change one's password, reset a person's password, hand over the unit admin."""
+"""Account use cases: sign in, change or reset a password, unlock an account, hand over the unit admin."""
 
 from domain.accounts import unit_admin
 from domain.accounts.unit_admin import HandedOver
@@ -63,3 +63,9 @@ def hand_over_unit_admin(
     """Make a colleague (or a new account) the organisation's unit admin, on the record."""
     with unit_of_work(rt) as session:
         return unit_admin.hand_over(session, actor, successor, rt.clock(), note, organisation_id)
+
+
+def unlock_account(rt: Runtime, actor: Actor, user_id: int) -> str:
+    """Lift an account's sign-in lockout before it ends, on the record; return the holder's name."""
+    with unit_of_work(rt) as session:
+        return unit_admin.unlock_account(session, actor, user_id, rt.clock())

@@ -1,4 +1,4 @@
-"""The signed-in user's account: password change, the unit admin's handover, person password resets."""
+"""The signed-in user's account: password change, the unit admin's handover, password resets, unlocking."""
 
 from flask import Blueprint
 from flask import abort
@@ -6,6 +6,7 @@ from flask import flash
 from flask import make_response
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,7 @@ from domain.accounts.unit_admin import account_view
 from domain.accounts.unit_admin import admin_post
 from domain.accounts.unit_admin import colleagues
 from domain.accounts.unit_admin import handover_history
+from domain.accounts.unit_admin import locked_accounts
 from domain.accounts.unit_admin import person_to_reset
 from domain.accounts.users import MIN_PASSWORD_LENGTH
 from domain.accounts.users import AccountRefused
@@ -36,9 +38,12 @@ from domain.organisations.jurisdiction import NotVisible
 from services.accounts import change_own_password
 from services.accounts import hand_over_unit_admin
 from services.accounts import reset_person_password
+from services.accounts import unlock_account
 from webapp.auth import client_ip
 from webapp.auth import locked_message
+from webapp.auth import safe_next
 from webapp.extensions import db
+from webapp.extensions import now
 from webapp.extensions import runtime
 from webapp.messages import explain
 
@@ -79,7 +84,8 @@ def temporary_password_page(name: str, username: str, password: str):
 @login_required
 def index():
     account = account_view(db.session, current_user.actor.id)
-    return render_template("account_index.html", account=account)
+    locked = locked_accounts(db.session, current_user.actor, now(), current_user.actor.organisation_id)
+    return render_template("account_index.html", account=account, locked=locked)
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
@@ -153,3 +159,16 @@ def reset_password(person_id: int):
         password = reset_person_password(runtime(), actor, person_id)
         return temporary_password_page(person.name, person.masked_id_number, password)
     return render_template("account_reset.html", person=person, form=form)
+
+
+@blueprint.route("/users/<int:user_id>/unlock", methods=["POST"])
+@login_required
+def unlock(user_id: int):
+    try:
+        name = unlock_account(runtime(), current_user.actor, user_id)
+    except NotUnitAdmin:
+        abort(403)
+    except NotVisible:
+        abort(404)
+    flash(_("%(name)s can sign in again.", name=name), "success")
+    return redirect(safe_next(request.form.get("back")) or url_for("account.index"))

@@ -60,9 +60,15 @@ def client_ip() -> str:
 
 
 def locked_message(locked: SignInLocked) -> str:
-    """Return the lockout refusal, with the time it ends in the user's time zone."""
+    """Return the lockout refusal: when it ends (in the user's time zone) and who can lift it sooner."""
     until = format_datetime(locked.until, "yyyy-MM-dd HH:mm")
-    return _("Too many failed sign-ins. Try again after %(time)s.", time=until)
+    if locked.by_address:
+        return _("Too many failed sign-ins from this network. Try again after %(time)s.", time=until)
+    return _(
+        "This account is locked after too many failed sign-ins. Try again after %(time)s, or ask the "
+        "unit admin of your organisation (or your HRSS office) to unlock it now.",
+        time=until,
+    )
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -76,7 +82,7 @@ def login():
             return render_template("login.html", form=form), 429
         if user_id is not None:
             login_user(SignedIn(actor_for(db.session, user_id)))
-            return redirect(_safe_next(request.args.get("next")) or url_for("inbox.my_tasks"))
+            return redirect(safe_next(request.args.get("next")) or url_for("inbox.my_tasks"))
         flash(_("Wrong username or password."), "error")
     return render_template("login.html", form=form)
 
@@ -91,17 +97,19 @@ def logout():
 @blueprint.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
     browser_session["lang"] = code
+    return redirect(same_site_referrer() or url_for("inbox.home"))
+
+
+def same_site_referrer() -> str | None:
+    """Return the path of the page the request came from when it is this site's, else None."""
     back = urlsplit(request.referrer or "")
-    same_site = back.netloc == request.host and back.scheme in ("http", "https")
-    return redirect(
-        _safe_next(back.path + (f"?{back.query}" if back.query else ""))
-        if same_site
-        else None or url_for("inbox.my_tasks")
-    )
+    if back.netloc != request.host or back.scheme not in ("http", "https"):
+        return None
+    return safe_next(back.path + (f"?{back.query}" if back.query else ""))
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Follow only a same-site path after sign-in (no open redirect, whatever the encoding)."""
+def safe_next(target: str | None) -> str | None:
+    """Return a same-site path to follow, or None: no open redirect, whatever the encoding."""
     if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
         return None
     parts = urlsplit(target)

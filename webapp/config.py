@@ -22,6 +22,7 @@ DEFAULTS = {
     "SUPERVISION_CRON": "0 8 * * 1",  # crontab, Beijing time: Mondays 08:00; "" turns the job off
     "WTF_CSRF_ENABLED": True,
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
+    "SECURE_COOKIES": False,  # True when served over HTTPS: the browser sends cookies over HTTPS only
     "TESTING": False,
     "ATTACHMENT_DIR": None,  # None: an "attachments" folder in the instance folder
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # the largest file a task accepts

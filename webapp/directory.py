@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 
+from domain.accounts.unit_admin import locked_accounts
 from domain.organisations import directory
 from domain.organisations.jurisdiction import NotVisible
 from domain.persons import directory as person_directory
@@ -19,6 +20,7 @@ from forms.choices import ORGANISATION_KIND_LABELS
 from forms.choices import TITLE_LEVEL_LABELS
 from infra import keyset
 from webapp.extensions import db
+from webapp.extensions import now
 
 blueprint = Blueprint("directory", __name__)
 api = Blueprint("directory_api", __name__, url_prefix="/api")
@@ -73,7 +75,8 @@ def organisation(org_id: int):
         detail = directory.organisation_detail(db.session, current_user.actor, org_id)
     except NotVisible:
         abort(404)
-    return render_template("organisation.html", org=detail, **_labels())
+    locked = locked_accounts(db.session, current_user.actor, now(), organisation_id=org_id)
+    return render_template("organisation.html", org=detail, locked=locked, **_labels())
 
 
 @blueprint.route("/persons")
@@ -91,7 +94,8 @@ def person(person_id: int):
         detail = person_directory.person_detail(db.session, current_user.actor, person_id)
     except NotVisible:
         abort(404)
-    return render_template("person.html", person=detail, **_labels())
+    locked = locked_accounts(db.session, current_user.actor, now(), person_id=person_id)
+    return render_template("person.html", person=detail, locked=locked, **_labels())
 
 
 @api.before_request

@@ -11,17 +11,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from domain.accounts.opening import UsernameTaken
 from domain.accounts.opening import open_account
+from domain.accounts.users import THROTTLE
+from domain.accounts.users import AccountUnlock
 from domain.accounts.users import Actor
 from domain.accounts.users import AdminHandover
+from domain.accounts.users import LoginAttempt
 from domain.accounts.users import User
+from domain.accounts.users import account_locked_until
 from domain.accounts.users import set_password
 from domain.organisations.jurisdiction import NotVisible
+from domain.organisations.jurisdiction import visible_organisation
 from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
@@ -287,3 +293,79 @@ def account_view(session: Session, user_id: int) -> AccountView | None:
         admin,
         admin and org.kind == OrganisationKind.EMPLOYER,
     )
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    """An account locked out after failed sign-ins, as an unlock button names it."""
+
+    user_id: int
+    username: str
+    display_name: str
+    until: datetime
+
+
+def unlock_account(session: Session, actor: Actor, user_id: int, now: datetime) -> str:
+    """Lift an account's sign-in lockout on the record; return the account holder's name.
+
+    Raise NotVisible when the account's organisation (a person's: their employer) lies outside the
+    actor's jurisdiction, NotUnitAdmin when the actor sees it but is neither its unit admin, nor of
+    the HRSS over it, nor a system admin.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotVisible(f"user {user_id}")
+    _may_unlock(session, actor, _home_organisation(session, user.id, user.organisation_id))
+    session.add(AccountUnlock(user_id=user.id, by_user_id=actor.id, at=now))
+    session.flush()
+    return user.display_name
+
+
+def locked_accounts(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    organisation_id: int | None = None,
+    person_id: int | None = None,
+) -> list[LockedAccount]:
+    """Return the locked accounts of an organisation (its staff and persons) or of one person.
+
+    Only those the actor may unlock: none when the actor may not unlock that organisation's accounts.
+    """
+    if person_id is not None:
+        organisation_id = session.scalar(select(Person.employer_id).where(Person.id == person_id))
+        theirs = User.id == select(Person.user_id).where(Person.id == person_id).scalar_subquery()
+    else:
+        persons = select(Person.user_id).where(Person.employer_id == organisation_id)
+        theirs = or_(User.organisation_id == organisation_id, User.id.in_(persons))
+    try:
+        _may_unlock(session, actor, organisation_id)
+    except (NotVisible, NotUnitAdmin):
+        return []
+    recent = select(LoginAttempt.username).where(
+        LoginAttempt.success.is_(False), LoginAttempt.at > now - THROTTLE.window - THROTTLE.lockout
+    )
+    rows = session.execute(
+        select(User.id, User.username, User.display_name)
+        .where(theirs, User.username.in_(recent))
+        .order_by(User.display_name, User.id)
+    )
+    found = [(row, account_locked_until(session, row.username, now)) for row in rows]
+    return [LockedAccount(*row, until) for row, until in found if until is not None]
+
+
+def _home_organisation(session: Session, user_id: int, organisation_id: int | None) -> int | None:
+    """Return the organisation an account belongs to: a staff member's, or a person's employer."""
+    if organisation_id is not None:
+        return organisation_id
+    return session.scalar(select(Person.employer_id).where(Person.user_id == user_id))
+
+
+def _may_unlock(session: Session, actor: Actor, organisation_id: int | None) -> None:
+    if actor.is_admin:
+        return
+    if organisation_id is None:
+        raise NotVisible("an account of no organisation")
+    org = visible_organisation(session, actor, organisation_id)  # NotVisible outside the jurisdiction
+    if org.admin_user_id != actor.id and actor.organisation_kind != OrganisationKind.HRSS:
+        raise NotUnitAdmin(f"user {actor.id} may not unlock the accounts of organisation {org.id}")

@@ -61,6 +61,17 @@ class LoginAttempt(Base):
     success: Mapped[bool] = mapped_column(default=False)
 
 
+class AccountUnlock(Base):
+    """An account unlocked before its lockout ended, by whom; failures before it no longer count."""
+
+    __tablename__ = "account_unlock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime]
+
+
 class AdminHandover(Base):
     """A change of an organisation's unit admin (R3); rows are only ever added."""
 
@@ -126,19 +137,31 @@ class AccountRefused(Refusal):
 
 
 class SignInLocked(Exception):
-    """Too many failed sign-ins for a username or from an address: nobody signs in until `until`."""
+    """Too many failed sign-ins: nobody signs in to this account (or from this address) until `until`.
 
-    def __init__(self, until: datetime):
+    `by_address` says the address, not the account, is locked: it tried too many accounts, so
+    unlocking the account does not help and only waiting does.
+    """
+
+    def __init__(self, until: datetime, by_address: bool = False):
         self.until = until
+        self.by_address = by_address
         super().__init__(f"Too many failed sign-ins. Try again after {until.isoformat()}.")
 
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """How many failed sign-ins within `window` lock a username or an address, and for how long."""
+    """How many failed sign-ins within `window` lock an account or an address, and for how long.
 
-    user_failures: int = 5
-    ip_failures: int = 20
+    An account is locked from one address after `pair_failures` there, and from everywhere after
+    `user_failures` from any addresses (guesses spread over many machines); an address is locked
+    for every account after `ip_failures`, high enough that one office behind a NAT, whose staff
+    mistype their own passwords, does not lock its colleagues out.
+    """
+
+    pair_failures: int = 5
+    user_failures: int = 20
+    ip_failures: int = 50
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=15)
     keep: timedelta = timedelta(days=1)  # attempts older than this are purged
@@ -169,42 +192,75 @@ def lock_end(failures: list[datetime], threshold: int, window: timedelta, lockou
     return max(ends, default=None)
 
 
+def sign_in_lock(
+    session: Session, username: str, ip: str, now: datetime, policy: ThrottlePolicy = THROTTLE
+) -> SignInLocked | None:
+    """Return the lockout that refuses this username from this address now, or None."""
+    horizon = now - policy.window - policy.lockout
+    mine = _failures(session, LoginAttempt.username == username, horizon, *_user_restart(session, username))
+    account = _latest(
+        lock_end(
+            [at for at, at_ip in mine if at_ip == ip], policy.pair_failures, policy.window, policy.lockout
+        ),
+        lock_end([at for at, _ in mine], policy.user_failures, policy.window, policy.lockout),
+    )
+    from_address = [at for at, _ in _failures(session, LoginAttempt.ip == ip, horizon)]
+    address = lock_end(from_address, policy.ip_failures, policy.window, policy.lockout)
+    if account is not None and account > now and (address is None or account >= address):
+        return SignInLocked(account)
+    if address is not None and address > now:
+        return SignInLocked(address, by_address=True)
+    return None
+
+
 def locked_until(
     session: Session, username: str, ip: str, now: datetime, policy: ThrottlePolicy = THROTTLE
 ) -> datetime | None:
-    """Return until when sign-ins for this username or from this address are refused, or None."""
+    """Return until when sign-ins for this username from this address are refused, or None."""
+    lock = sign_in_lock(session, username, ip, now, policy)
+    return lock.until if lock else None
+
+
+def account_locked_until(
+    session: Session, username: str, now: datetime, policy: ThrottlePolicy = THROTTLE
+) -> datetime | None:
+    """Return until when the account is locked from at least one address, or None: what an unlock lifts."""
     horizon = now - policy.window - policy.lockout
-    ends = [
-        lock_end(
-            _failures(session, LoginAttempt.username == username, horizon, *_user_restart(session, username)),
-            policy.user_failures,
-            policy.window,
-            policy.lockout,
-        ),
-        lock_end(
-            _failures(session, LoginAttempt.ip == ip, horizon),
-            policy.ip_failures,
-            policy.window,
-            policy.lockout,
-        ),
-    ]
-    until = max((end for end in ends if end is not None), default=None)
+    mine = _failures(session, LoginAttempt.username == username, horizon, *_user_restart(session, username))
+    by_address: dict[str, list[datetime]] = {}
+    for at, ip in mine:
+        by_address.setdefault(ip, []).append(at)
+    until = _latest(
+        lock_end([at for at, _ in mine], policy.user_failures, policy.window, policy.lockout),
+        *(lock_end(ats, policy.pair_failures, policy.window, policy.lockout) for ats in by_address.values()),
+    )
     return until if until is not None and until > now else None
 
 
+def _latest(*ends: datetime | None) -> datetime | None:
+    return max((end for end in ends if end is not None), default=None)
+
+
 def _failures(
-    session: Session, who, horizon: datetime, after_id: int = 0, changed_at: datetime | None = None
-) -> list[datetime]:
-    query = select(LoginAttempt.at).where(
+    session: Session,
+    who,
+    horizon: datetime,
+    after_id: int = 0,
+    changed_at: datetime | None = None,
+    unlocked_at: datetime | None = None,
+) -> list[tuple[datetime, str]]:
+    query = select(LoginAttempt.at, LoginAttempt.ip).where(
         who, LoginAttempt.success.is_(False), LoginAttempt.at > horizon, LoginAttempt.id > after_id
     )
     if changed_at is not None:
         query = query.where(LoginAttempt.at >= changed_at)
-    return list(session.scalars(query.order_by(LoginAttempt.at)))
+    if unlocked_at is not None:
+        query = query.where(LoginAttempt.at > unlocked_at)
+    return [(at, ip) for at, ip in session.execute(query.order_by(LoginAttempt.at, LoginAttempt.id))]
 
 
-def _user_restart(session: Session, username: str) -> tuple[int, datetime | None]:
-    """Return where the username's failure count starts again: after its last success or password change.
+def _user_restart(session: Session, username: str) -> tuple[int, datetime | None, datetime | None]:
+    """Return where the username's failure count starts again: its last success, password change, unlock.
 
     The success is found by row id, not time, so a failure in the same instant still counts.
     """
@@ -213,8 +269,14 @@ def _user_restart(session: Session, username: str) -> tuple[int, datetime | None
             LoginAttempt.username == username, LoginAttempt.success.is_(True)
         )
     )
-    changed = session.scalar(select(User.password_changed_at).where(User.username == username))
-    return last_success or 0, changed
+    row = session.execute(
+        select(User.password_changed_at, func.max(AccountUnlock.at))
+        .outerjoin(AccountUnlock, AccountUnlock.user_id == User.id)
+        .where(User.username == username)
+        .group_by(User.id, User.password_changed_at)
+    ).first()
+    changed, unlocked = row if row is not None else (None, None)
+    return last_success or 0, changed, unlocked
 
 
 def begin_sign_in(
@@ -225,9 +287,9 @@ def begin_sign_in(
     Recording first (and committing before the password is checked) means a burst of parallel
     guesses is counted as it arrives, instead of slipping through before any failure is stored.
     """
-    until = locked_until(session, username, ip, now, policy)
-    if until is not None:
-        raise SignInLocked(until)
+    lock = sign_in_lock(session, username, ip, now, policy)
+    if lock is not None:
+        raise lock
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - policy.keep))
     attempt = LoginAttempt(ip=ip[:45], username=username[:64], at=now, success=False)
     session.add(attempt)

@@ -117,8 +117,17 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(englis
         assert "Wrong username or password." in text(response)
     response = try_sign_in(english, "yexian-reviewer", DEMO_PASSWORD)
     assert response.status_code == 429
-    assert "Too many failed sign-ins. Try again after 2025-11-03 09:15." in text(response)
+    assert "locked after too many failed sign-ins. Try again after 2025-11-03 09:15" in text(response)
     assert not signed_in(english)
+
+
+def test_a_locked_account_tells_its_owner_in_chinese_how_to_get_unlocked(client, frozen_clock):
+    """Finding: the lockout message said only "try again later", not who can unlock the account."""
+    for _ in range(5):
+        try_sign_in(client, "yexian-reviewer", "wrong password")
+    page = text(try_sign_in(client, "yexian-reviewer", DEMO_PASSWORD))
+    assert "2025-11-03 09:15" in page
+    assert "单位管理员" in page and "人社" in page and "解锁" in page
 
 
 def test_sign_in_works_again_15_minutes_after_the_lockout(english, frozen_clock, login_as):
@@ -132,7 +141,7 @@ def test_sign_in_works_again_15_minutes_after_the_lockout(english, frozen_clock,
 
 
 def test_one_address_cannot_try_many_usernames(english):
-    for n in range(20):
+    for n in range(50):
         try_sign_in(english, f"guess-{n}", "wrong password", ip="203.0.113.7")
     response = try_sign_in(english, "yexian-reviewer", DEMO_PASSWORD, ip="203.0.113.7")
     assert response.status_code == 429 and not signed_in(english)
