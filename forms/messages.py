@@ -53,6 +53,10 @@ DOMAIN_MESSAGES = {
     "hrss_not_active": _l("The HRSS of %(region)s has not registered yet; it must be active first."),
     "no_authority": _l("An employer names the industry authority it belongs to."),
     "authority_not_active": _l("The authority %(name)s is not active yet."),
+    "authority_out_of_region": _l(
+        "%(name)s is not an authority of %(region)s or of a level above it: choose the industry "
+        "authority of your own region, city or province."
+    ),
     "username_taken": _l("The username %(username)s is taken."),
     "id_number_taken": _l("This ID number is already registered; sign in with it instead."),
     "no_employer": _l("Choose the employer you work for."),

@@ -28,7 +28,7 @@ def organisation():
     form = OrganisationRegistrationForm()
     regions = registration_choices.region_choices(db.session)
     form.region_code.choices = [(c.value, c.label) for c in regions]
-    authorities = registration_choices.authority_choices(db.session)
+    authorities = registration_choices.authority_choices(db.session, request.form.get("region_code"))
     form.authority_id.choices = [(0, _("(not an employer)"))] + [(c.value, c.label) for c in authorities]
     if form.validate_on_submit():
         application = registration.OrganisationApplication(

@@ -17,6 +17,8 @@ from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
 from domain.organisations.records import Region
+from domain.organisations.records import ancestors
+from domain.organisations.records import load_regions
 from domain.persons.records import Person
 from domain.persons.records import PersonStatus
 from domain.persons.records import TitleLevel
@@ -137,6 +139,8 @@ def _check_parent(session, application, region, registrar) -> None:
             raise RegistrationRefused("no_authority")
         if authority.status != OrganisationStatus.ACTIVE:
             raise RegistrationRefused("authority_not_active", name=authority.name)
+        if authority.region_code not in {region.code, *ancestors(load_regions(session), region.code)}:
+            raise RegistrationRefused("authority_out_of_region", name=authority.name, region=region.name)
 
 
 def _open_account(session: Session, *args, **kwargs) -> User:
