@@ -62,6 +62,17 @@ DOMAIN_MESSAGES = {
     "no_employer": _l("Choose the employer you work for."),
     "employer_not_active": _l("%(name)s is not active, so nobody can register with it."),
     "unknown_title": _l("Unknown title level %(level)s."),
+    # domain.text: typed names, usernames and other text; shown next to the field, so not naming it
+    "text_not_text": _l("Type this as text."),
+    "text_control": _l(
+        "Character %(position)s is an invisible control character (%(char)s): "
+        "please retype the text without it."
+    ),
+    "text_bidi_control": _l(
+        "Character %(position)s (%(char)s) turns the direction of the text around and could disguise it: "
+        "please retype the text without it."
+    ),
+    "text_too_long": _l("This text has %(length)s characters; at most %(most)s are allowed."),
     # domain.accounts: passwords and the unit admin's handover
     "no_account": _l("This account does not exist or is closed."),
     "wrong_password": _l("The current password is wrong."),

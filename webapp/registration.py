@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from domain.identity import IdentifierError
 from domain.registration import applications as registration
 from domain.registration import choices as registration_choices
+from domain.text import TextRefused
 from engine.errors import EngineError
 from forms.registration import OrganisationRegistrationForm
 from forms.registration import PersonRegistrationForm
@@ -84,7 +85,7 @@ def _submitted(submit) -> bool:
     """Run a registration; show its refusal on the form and report whether it went through."""
     try:
         submit()
-    except (IdentifierError, registration.RegistrationRefused, EngineError) as error:
+    except (IdentifierError, registration.RegistrationRefused, TextRefused, EngineError) as error:
         flash(explain(error), "error")
     else:
         return True

@@ -30,6 +30,7 @@ from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
 from domain.persons.records import Person
 from domain.refusals import Refusal
+from domain.text import clean_text
 
 ADMIN_ROLE = "admin"
 TEMPORARY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I
@@ -184,7 +185,7 @@ def hand_over(
             to_user_id=heir.id,
             by_user_id=actor.id,
             at=now,
-            note=note.strip()[:255],
+            note=clean_text(note, "note", 255, multiline=True),
         )
     )
     session.flush()

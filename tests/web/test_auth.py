@@ -225,6 +225,20 @@ def test_a_handover_to_a_new_account_shows_its_temporary_password_once(
     assert newcomer.get("/account/handover").status_code == 200
 
 
+def test_a_handover_to_a_new_account_refuses_hidden_characters(english, login_as, session_factory):
+    """Finding "text that lies": a successor's username or name could carry BEL or U+202E."""
+    hospital = make_unit_admin(session_factory, "yexian-hr")
+    login_as("yexian-hr")
+    for username, name in (("yexian\x07new", "王新"), ("yexian-new", "王\u202e新")):
+        data = {"successor": 0, "username": username, "display_name": name}
+        page = text(post_form(english, "/account/handover", data))
+        assert "please retype the text without it" in page
+    with session_factory() as session:
+        assert session.get(Organisation, hospital).admin_user_id == session.scalar(
+            select(User.id).where(User.username == "yexian-hr")
+        )
+
+
 def test_only_the_unit_admin_reaches_the_handover_page(login_as, client, session_factory):
     hospital = make_unit_admin(session_factory, "yexian-hr")
     login_as("pds-approver")

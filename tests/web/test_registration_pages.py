@@ -50,3 +50,28 @@ def test_an_employer_cannot_pick_another_countys_authority(client, session_facto
     page = text(post_form(in_english(client), "/register/organisation", employer_form(water)))
     assert "鲁山县水利局 is not an authority of 叶县 or of a level above it" in page
     assert stored(session_factory, "yx3gz") == 0
+
+
+def test_the_registration_form_refuses_hidden_characters_in_names(client, session_factory):
+    """Finding "text that lies": a name with NUL, ESC, BEL or U+202E was accepted by the form."""
+    for field, value in (
+        ("name", "叶县\x00中学"),
+        ("admin_name", "王\x1b"),
+        ("admin_username", "yx3\u202egz"),
+    ):
+        form = employer_form(0, **{field: value})
+        page = text(post_form(in_english(client), "/register/organisation", form))
+        assert "please retype the text without it" in page, field
+    assert stored(session_factory, "yx3gz") == 0
+
+
+def test_the_api_refuses_a_saved_filter_name_hiding_characters(login_as):
+    """Finding "text that lies": the API took names with control characters too."""
+    from tests.web.test_inbox_api import signed_in_api
+
+    client, headers = signed_in_api(login_as, "yexian-reviewer")
+    body = {"name": "逾期\u202e", "query": {"view": "queue"}}
+    refused = client.post("/api/inbox/filters", json=body, headers=headers)
+    assert refused.status_code == 422 and refused.get_json()["reason"] == "text_bidi_control"
+    assert refused.get_json()["message"].startswith("name: ")
+    assert client.get("/api/inbox/filters").get_json()["filters"] == []
