@@ -53,11 +53,26 @@ DOMAIN_MESSAGES = {
     "hrss_not_active": _l("The HRSS of %(region)s has not registered yet; it must be active first."),
     "no_authority": _l("An employer names the industry authority it belongs to."),
     "authority_not_active": _l("The authority %(name)s is not active yet."),
+    "authority_out_of_region": _l(
+        "%(name)s is not an authority of %(region)s or of a level above it: choose the industry "
+        "authority of your own region, city or province."
+    ),
     "username_taken": _l("The username %(username)s is taken."),
     "id_number_taken": _l("This ID number is already registered; sign in with it instead."),
     "no_employer": _l("Choose the employer you work for."),
     "employer_not_active": _l("%(name)s is not active, so nobody can register with it."),
     "unknown_title": _l("Unknown title level %(level)s."),
+    # domain.text: typed names, usernames and other text; shown next to the field, so not naming it
+    "text_not_text": _l("Type this as text."),
+    "text_control": _l(
+        "Character %(position)s is an invisible control character (%(char)s): "
+        "please retype the text without it."
+    ),
+    "text_bidi_control": _l(
+        "Character %(position)s (%(char)s) turns the direction of the text around and could disguise it: "
+        "please retype the text without it."
+    ),
+    "text_too_long": _l("This text has %(length)s characters; at most %(most)s are allowed."),
     # domain.accounts: passwords and the unit admin's handover
     "no_account": _l("This account does not exist or is closed."),
     "wrong_password": _l("The current password is wrong."),

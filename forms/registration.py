@@ -19,6 +19,7 @@ from domain.identity import parse_credit_code
 from forms.choices import APPLYING_KINDS
 from forms.choices import TITLE_LEVELS
 from forms.messages import DOMAIN_MESSAGES
+from forms.text import CleanText
 
 
 def valid_credit_code(form, field) -> None:
@@ -39,7 +40,7 @@ class OrganisationRegistrationForm(AccountFields):
     """An authority, employer or institution applying to the HRSS of its region."""
 
     kind = SelectField(_l("Kind"), choices=APPLYING_KINDS)
-    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=128)])
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), CleanText(128)])
     region_code = SelectField(_l("Region"), validators=[DataRequired()])
     credit_code = StringField(
         _l("Unified social credit code"), validators=[DataRequired(), valid_credit_code]
@@ -47,15 +48,15 @@ class OrganisationRegistrationForm(AccountFields):
     authority_id = SelectField(
         _l("Industry authority"), coerce=int, validate_choice=False, validators=[Optional()]
     )
-    industry = StringField(_l("Industry"), validators=[Length(max=32)])
+    industry = StringField(_l("Industry"), validators=[CleanText(32)])
     expected_persons = IntegerField(
         _l("Professionals employed"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
-    admin_name = StringField(_l("Unit admin's name"), validators=[DataRequired(), Length(max=64)])
+    admin_name = StringField(_l("Unit admin's name"), validators=[DataRequired(), CleanText(64)])
     admin_username = StringField(
-        _l("Unit admin's username"), validators=[DataRequired(), Length(min=3, max=64)]
+        _l("Unit admin's username"), validators=[DataRequired(), CleanText(64), Length(min=3)]
     )
-    contact_phone = StringField(_l("Phone"), validators=[Length(max=32)])
+    contact_phone = StringField(_l("Phone"), validators=[CleanText(32)])
 
 
 class PersonRegistrationForm(AccountFields):
@@ -63,9 +64,9 @@ class PersonRegistrationForm(AccountFields):
 
     employer_id = SelectField(_l("Employer"), coerce=int, validators=[DataRequired()])
     id_number = StringField(_l("ID card number"), validators=[DataRequired()])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), CleanText(64)])
     title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)
-    title_series = StringField(_l("Title series"), validators=[Length(max=64)])
+    title_series = StringField(_l("Title series"), validators=[CleanText(64)])
     certificate_year = SelectField(
         _l("Year it was issued"),
         coerce=int,

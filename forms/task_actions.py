@@ -13,7 +13,8 @@ from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
-from wtforms.validators import Length
+
+from forms.text import CleanText
 
 
 def _strip(value):
@@ -55,14 +56,16 @@ class CountersignForm(HandOverForm):
 class UrgeForm(FlaskForm):
     """Urge (催办) the holder of a step, with an optional note."""
 
-    note = StringField(_l("Note to the holder (optional)"), filters=[_strip], validators=[Length(max=200)])
+    note = StringField(_l("Note to the holder (optional)"), filters=[_strip], validators=[CleanText(200)])
 
 
 class CopyForm(FlaskForm):
     """Copy a task for information (抄送) to some users, with an optional note."""
 
     to_user_ids = SelectMultipleField(_l("Copy to"), coerce=int, validate_choice=False)
-    note = TextAreaField(_l("Note (optional)"), filters=[_strip], validators=[Length(max=1000)], default="")
+    note = TextAreaField(
+        _l("Note (optional)"), filters=[_strip], validators=[CleanText(1000, multiline=True)], default=""
+    )
 
 
 ACTION_FORMS = {

@@ -2,6 +2,7 @@
 
 from domain.accounts.users import Actor
 from domain.accounts.users import actor_for
+from domain.text import TextRefused
 from engine.errors import InvalidCommand
 from engine.runtime import Runtime
 from engine.runtime.command import run_command
@@ -9,6 +10,8 @@ from engine.runtime.context import CommandContext
 from engine.runtime.definitions import DeployedVersion
 from engine.runtime.definitions import deploy
 from engine.tasks.commands import start_in
+
+LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one names nobody
 
 
 def deploy_diagram(rt: Runtime, data: bytes, source: str, deployed_by: str) -> DeployedVersion:
@@ -26,15 +29,18 @@ def start_process(
     """Start the newest version of a process as the initiator (an actor, a user id, or nobody).
 
     With `submit`, the initiator's first step is completed with it in the same transaction, so an
-    application is either started and submitted or not stored at all.
+    application is either started and submitted or not stored at all. The pages, the API and the CLI
+    all start here, so the start data meets the same checks (engine.tasks.start_data, its subject
+    domain.text): raise InvalidCommand or TextRefused when it does not.
     """
 
     def body(ctx: CommandContext) -> int:
         starter = initiator
         if isinstance(initiator, int):
-            starter = actor_for(ctx.session, initiator)
+            starter = actor_for(ctx.session, initiator) if 0 < initiator <= LARGEST_ID else None
             if starter is None:
-                raise InvalidCommand(f"User {initiator} does not exist or is not active.")
+                raise InvalidCommand("no_active_user", user_id=initiator)
         return start_in(ctx, process_key, data, submit=submit, initiator=starter)
 
-    return run_command(rt, "start", initiator if isinstance(initiator, Actor) else None, body)
+    actor = initiator if isinstance(initiator, Actor) else None
+    return run_command(rt, "start", actor, body, refusals=(TextRefused,))

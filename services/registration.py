@@ -15,6 +15,7 @@ from domain.registration.applications import PersonApplication
 from domain.registration.applications import RegistrationRefused
 from domain.registration.applications import open_organisation_application
 from domain.registration.applications import open_person_application
+from domain.text import TextRefused
 from engine.runtime import Runtime
 from engine.runtime.command import run_command
 from engine.runtime.context import CommandContext
@@ -22,7 +23,7 @@ from engine.tasks.commands import complete_task
 from engine.tasks.commands import start_in
 from engine.tasks.commands import withdraw_instance
 
-REFUSALS = (RegistrationRefused, IdentifierError)
+REFUSALS = (RegistrationRefused, IdentifierError, TextRefused)
 ORGANISATION_PROCESS = "register_organisation"
 PERSON_PROCESS = "register_person"
 

@@ -377,7 +377,7 @@ def test_a_colleague_who_is_not_the_unit_admin_may_not_hand_over(rt, session_fac
     with pytest.raises(NotUnitAdmin):
         hand_over_unit_admin(rt, hr, town.hospital_hr)
     other_admin = as_actor(session_factory, town.school_admin)
-    with pytest.raises(NotUnitAdmin):
+    with pytest.raises(NotVisible):  # another employer lies outside its jurisdiction (R15)
         hand_over_unit_admin(rt, other_admin, town.hospital_hr, organisation_id=town.hospital)
     with session_factory() as session:
         assert session.get(Organisation, town.hospital).admin_user_id == town.hospital_admin

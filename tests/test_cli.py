@@ -90,3 +90,27 @@ def test_run_serves_the_app_and_prints_the_url_and_logins(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
     assert f"http://127.0.0.1:{port}/" in output and "demo1234" in output and "yexian-reviewer" in output
+
+
+def test_start_refuses_what_the_pages_refuse_and_exits_2_with_the_reason(ceflow):
+    """Finding "text that lies": the CLI bypassed the form limits and gave tracebacks.
+
+    A 120 000-character subject was stored, a 60 000-deep JSON and a huge --as-user id gave
+    tracebacks, and `../../etc/passwd` was taken as a process key.
+    """
+    cases = [
+        (["demo_approval", "--as-user", "1", "--data", '{"subject": "%s"}' % ("x" * 120_000)], "最多允许"),
+        (["demo_approval", "--as-user", "1", "--data", '{"subject": "%s"}' % ("长" * 300)], "最多允许 255"),
+        (
+            ["demo_approval", "--as-user", "1", "--data", '{"subject": "报销\\u0000申请"}'],
+            "subject: 第 3 个字符",
+        ),
+        (["demo_approval", "--data", "[" * 60_000 + "]" * 60_000], "最多允许"),
+        (["demo_approval", "--data", '{"a": ' * 5_000 + "1" + "}" * 5_000], "嵌套层级超过"),
+        (["demo_approval", "--as-user", "99999999999999999999999"], "不存在"),
+        (["../../etc/passwd"], "不是有效的流程标识"),
+    ]
+    for args, reason in cases:
+        result = ceflow("start", *args)
+        assert result.returncode == 2, (args[:2], result.stderr[-300:])
+        assert "Traceback" not in result.stderr and reason in result.stderr, result.stderr[-300:]

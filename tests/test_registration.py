@@ -15,6 +15,7 @@ from domain.persons.records import Person
 from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
 from domain.registration.applications import RegistrationRefused
+from domain.registration.choices import authority_choices
 from engine.errors import StepFailed
 from engine.errors import UnknownProcess
 from engine.runtime.models import AuditEvent
@@ -47,10 +48,10 @@ def credit_code(body="91410400MA44L5XC7"):
     return body + uscc.calc_check_digit(body)
 
 
-def authority(session_factory, clock, status="active"):
+def authority(session_factory, clock, status="active", region_code="410422", name="叶县教育局"):
     with session_factory() as s, s.begin():
         org = Organisation(
-            kind="authority", name="叶县教育局", region_code="410422", status=status, created_at=clock()
+            kind="authority", name=name, region_code=region_code, status=status, created_at=clock()
         )
         s.add(org)
         s.flush()
@@ -103,6 +104,22 @@ def test_nothing_registers_under_an_inactive_parent(rt, session_factory, clock):
     with session_factory() as s:
         assert s.scalar(select(func.count()).where(Organisation.name == "叶县第二高级中学")) == 0
         assert s.scalar(select(func.count()).where(User.username == "yx2gz")) == 0
+
+
+def test_an_employer_belongs_only_to_an_authority_of_its_region_or_above(rt, session_factory, clock):
+    """Finding "jurisdiction holes": an employer in 叶县 registered under 鲁山县's water authority (R1)."""
+    lushan_water = authority(session_factory, clock, region_code="410423", name="鲁山县水利局")
+    with pytest.raises(RegistrationRefused) as refused:
+        apply_for_organisation(rt, employer_application(lushan_water))
+    assert refused.value.code == "authority_out_of_region"
+    assert refused.value.params == {"name": "鲁山县水利局", "region": "叶县"}
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).where(Organisation.name == "叶县第二高级中学")) == 0
+    city_health = authority(session_factory, clock, region_code="410400", name="平顶山市卫健委")
+    assert apply_for_organisation(rt, employer_application(city_health))  # the level above is fine
+    with session_factory() as s:
+        choices = {c.label for c in authority_choices(s, "410422")}
+    assert choices == {"平顶山市·平顶山市卫健委"}
 
 
 def test_a_taken_admin_username_or_credit_code_refuses_the_application_and_stores_nothing(

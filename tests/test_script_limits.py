@@ -101,6 +101,9 @@ def test_data_too_large_to_keep_is_refused_at_save_and_nothing_is_stored(rt, act
     with session_factory() as s:
         instances_before = s.scalar(select(func.count()).select_from(ProcessInstance))
     with pytest.raises(StepFailed, match="at most 1,000,000 are kept"):
-        start_instance(rt, "demo_approval", actor("applicant"), {"subject": "x", "notes": "长" * 400_000})
+        # start data is bounded before this (engine.tasks.start_data): grow it through the first step
+        start_instance(
+            rt, "demo_approval", actor("applicant"), {"subject": "x"}, submit={"notes": "长" * 400_000}
+        )
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(ProcessInstance)) == instances_before

@@ -19,7 +19,6 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
-from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from domain.accounts.unit_admin import HandoverRefused
@@ -35,6 +34,8 @@ from domain.accounts.users import MIN_PASSWORD_LENGTH
 from domain.accounts.users import AccountRefused
 from domain.accounts.users import SignInLocked
 from domain.organisations.jurisdiction import NotVisible
+from domain.text import TextRefused
+from forms.text import CleanText
 from services.accounts import change_own_password
 from services.accounts import hand_over_unit_admin
 from services.accounts import reset_person_password
@@ -62,9 +63,11 @@ class PasswordForm(FlaskForm):
 
 class HandoverForm(FlaskForm):
     successor = SelectField(_l("Successor"), coerce=int)
-    username = StringField(_l("Username of the new account"), validators=[Optional(), Length(max=64)])
-    display_name = StringField(_l("Name of the successor"), validators=[Optional(), Length(max=64)])
-    note = TextAreaField(_l("Note (why, what was handed over)"), validators=[Optional(), Length(max=255)])
+    username = StringField(_l("Username of the new account"), validators=[Optional(), CleanText(64)])
+    display_name = StringField(_l("Name of the successor"), validators=[Optional(), CleanText(64)])
+    note = TextAreaField(
+        _l("Note (why, what was handed over)"), validators=[Optional(), CleanText(255, multiline=True)]
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -134,7 +137,7 @@ def handover(organisation_id: int | None = None):
             )
         except NotUnitAdmin:
             abort(403)  # someone else handed over first
-        except HandoverRefused as error:
+        except (HandoverRefused, TextRefused) as error:
             flash(explain(error), "error")
         else:
             flash(_("%(name)s is now the unit admin.", name=done.successor_name), "success")

@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from domain.text import TextRefused
 from engine.errors import AlreadyUrgedToday
 from engine.errors import EngineError
 from engine.errors import InvalidCommand
@@ -92,6 +93,12 @@ def http_error(error):
 @api.errorhandler(list_query.BadQuery)
 def bad_query(error):
     return _error(400, "bad_request", str(error))
+
+
+@api.errorhandler(TextRefused)
+def text_refused(error):
+    """Say which field's text was refused and why (domain.text), as the forms do."""
+    return _error(422, "TextRefused", f"{error.params['field']}: {explain(error)}", error.code)
 
 
 @api.errorhandler(EngineError)

@@ -1,6 +1,5 @@
 """The `ceflow` command line: database, demo data, deploys, the web app and the scheduler."""
 
-import json
 import sys
 
 import click
@@ -14,8 +13,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
 from werkzeug.serving import run_simple
 
+from domain.refusals import CodedError
+from domain.text import TextRefused
 from engine.errors import DiagramRefused
 from engine.errors import EngineError
+from engine.runtime.definitions import check_process_key
+from engine.tasks.start_data import MAX_CHARACTERS
+from engine.tasks.start_data import parse_start_data
 from engine.timers.sweep import sweep_timers
 from seed.demo import DEMO_LOGINS
 from seed.demo import load_demo_data
@@ -79,21 +83,19 @@ def deploy_command(files, by):
 
 @cli.command("start")
 @click.argument("key")
-@click.option("--data", default="{}", help="Start data as a JSON object.")
+@click.option("--data", default="{}", help=f"A JSON object, at most {MAX_CHARACTERS} characters.")
 @click.option("--as-user", type=int, default=None, help="Initiating user id.")
 @with_appcontext
 def start_command(key, data, as_user):
-    """Start an instance of a process; exit 2 with the reason when refused or its first steps fail."""
+    """Start an instance of a process; exit 2 with the reason when refused or its first steps fail.
+
+    The same checks as every other start (services.processes.start_process): a plain process key,
+    a small JSON object whose subject is clean text, an active initiating user.
+    """
     try:
-        values = json.loads(data)
-        if not isinstance(values, dict):
-            raise ValueError("--data must be a JSON object")
-    except ValueError as error:
-        click.echo(f"refused: {error}", err=True)
-        sys.exit(2)
-    try:
-        instance_id = start_process(runtime(), key, as_user, values)
-    except EngineError as error:
+        check_process_key(key)
+        instance_id = start_process(runtime(), key, as_user, parse_start_data(data))
+    except (EngineError, TextRefused) as error:
         click.echo(f"refused: {_worded(error)}", err=True)
         sys.exit(2)
     click.echo(f"started instance {instance_id}")
@@ -153,7 +155,8 @@ def main() -> None:
         sys.exit(1)
 
 
-def _worded(error: EngineError) -> str:
-    """Word an engine refusal as a page would, in the site's default language."""
+def _worded(error: CodedError) -> str:
+    """Word a refusal as a page would, in the site's default language; a text refusal names its field."""
     with current_app.test_request_context():
-        return explain(error)
+        worded = explain(error)
+    return f"{error.params['field']}: {worded}" if isinstance(error, TextRefused) else worded

@@ -28,6 +28,14 @@ ENGINE_MESSAGES = {
     ),
     "no_active_user": _l("User %(user_id)s does not exist or is not active."),
     "no_instance": _l("Process instance %(instance_id)s does not exist."),
+    "bad_process_key": _l(
+        "%(key)s is not a process key: a key is a plain identifier of letters, digits and underscores "
+        "that does not start with a digit."
+    ),
+    "start_data_too_big": _l("The start data has %(size)s characters; at most %(most)s are allowed."),
+    "start_data_too_deep": _l("The start data is nested more than %(most)s levels deep."),
+    "start_data_not_object": _l('The start data must be a JSON object, such as {"subject": "..."}.'),
+    "start_data_not_json": _l("The start data is not valid JSON: %(reason)s"),
     "rung_not_on_timer": _l("'%(operation)s' must follow a boundary timer on a user task."),
     "unknown_operation": _l("The service operation '%(operation)s' is not registered."),
     "read_only": _l("You may only read this task; it is not yours to work."),

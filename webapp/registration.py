@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from domain.identity import IdentifierError
 from domain.registration import applications as registration
 from domain.registration import choices as registration_choices
+from domain.text import TextRefused
 from engine.errors import EngineError
 from forms.registration import OrganisationRegistrationForm
 from forms.registration import PersonRegistrationForm
@@ -28,7 +29,7 @@ def organisation():
     form = OrganisationRegistrationForm()
     regions = registration_choices.region_choices(db.session)
     form.region_code.choices = [(c.value, c.label) for c in regions]
-    authorities = registration_choices.authority_choices(db.session)
+    authorities = registration_choices.authority_choices(db.session, request.form.get("region_code"))
     form.authority_id.choices = [(0, _("(not an employer)"))] + [(c.value, c.label) for c in authorities]
     if form.validate_on_submit():
         application = registration.OrganisationApplication(
@@ -84,7 +85,7 @@ def _submitted(submit) -> bool:
     """Run a registration; show its refusal on the form and report whether it went through."""
     try:
         submit()
-    except (IdentifierError, registration.RegistrationRefused, EngineError) as error:
+    except (IdentifierError, registration.RegistrationRefused, TextRefused, EngineError) as error:
         flash(explain(error), "error")
     else:
         return True

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 
 from domain.accounts.passwords import hash_password
 from domain.accounts.users import User
+from domain.text import clean_text
+
+USERNAME_LENGTH = 64
+NAME_LENGTH = 64
 
 
 class UsernameTaken(ValueError):
@@ -38,10 +42,15 @@ def open_account(
     organisation_id: int | None = None,
     roles: str = "",
 ) -> User:
-    """Create an active account with a hashed password and return it (flushed, so it has an id)."""
+    """Create an active account with a hashed password and return it (flushed, so it has an id).
+
+    Raise TextRefused for a username or name that hides characters or is too long.
+    """
+    username = clean_text(username, "username", USERNAME_LENGTH)
+    display_name = clean_text(display_name, "display_name", NAME_LENGTH)
     check_username_free(session, username)
     user = User(
-        username=username.strip(),
+        username=username,
         password_hash=hash_password(password),
         display_name=display_name,
         organisation_id=organisation_id,

@@ -27,12 +27,16 @@ from domain.accounts.users import User
 from domain.accounts.users import account_locked_until
 from domain.accounts.users import set_password
 from domain.organisations.jurisdiction import NotVisible
+from domain.organisations.jurisdiction import organisation_filter
+from domain.organisations.jurisdiction import person_filter
+from domain.organisations.jurisdiction import scope_for
 from domain.organisations.jurisdiction import visible_organisation
 from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
 from domain.persons.records import Person
 from domain.refusals import Refusal
+from domain.text import clean_text
 
 ADMIN_ROLE = "admin"
 TEMPORARY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I
@@ -101,15 +105,25 @@ def admin_post(session: Session, actor: Actor, organisation_id: int | None = Non
 
 
 def _organisation(session: Session, actor: Actor, organisation_id: int | None, lock: bool = False):
-    organisation_id = organisation_id if organisation_id is not None else actor.organisation_id
+    named = organisation_id is not None
+    organisation_id = organisation_id if named else actor.organisation_id
     org = session.get(Organisation, organisation_id, with_for_update=lock) if organisation_id else None
-    if org is None:
-        if actor.is_admin:
-            raise NotVisible(f"organisation {organisation_id}")
+    if org is None and not named and not actor.is_admin:
         raise NotUnitAdmin("only a unit admin hands over")
+    if org is None or (named and not _sees_organisation(session, actor, org.id)):
+        raise NotVisible(f"organisation {organisation_id}")  # outside the jurisdiction: 404 (R15)
     if not actor.is_admin and org.admin_user_id != actor.id:
         raise NotUnitAdmin(f"user {actor.id} is not the unit admin of organisation {org.id}")
     return org
+
+
+def _sees_organisation(session: Session, actor: Actor, organisation_id: int) -> bool:
+    """Tell whether the organisation lies in the actor's jurisdiction (R15)."""
+    condition = organisation_filter(scope_for(session, actor))
+    return (
+        session.scalar(select(Organisation.id).where(Organisation.id == organisation_id, condition))
+        is not None
+    )
 
 
 def colleagues(session: Session, actor: Actor, organisation_id: int | None = None) -> list[Colleague]:
@@ -177,7 +191,7 @@ def hand_over(
             to_user_id=heir.id,
             by_user_id=actor.id,
             at=now,
-            note=note.strip()[:255],
+            note=clean_text(note, "note", 255, multiline=True),
         )
     )
     session.flush()
@@ -254,7 +268,11 @@ def _own_person(session: Session, actor: Actor, person_id: int) -> tuple[Person,
         )
     )
     if employer_id is None:
-        raise NotUnitAdmin("only the unit admin of an employer resets its persons' passwords")
+        if session.scalar(
+            select(Person.id).where(Person.id == person_id, person_filter(scope_for(session, actor)))
+        ):
+            raise NotUnitAdmin("only the unit admin of an employer resets its persons' passwords")
+        raise NotVisible(f"person {person_id}")  # outside the jurisdiction: 404 (R15)
     person = session.scalar(select(Person).where(Person.id == person_id, Person.employer_id == employer_id))
     user = session.get(User, person.user_id) if person is not None and person.user_id else None
     if user is None:

@@ -1,6 +1,7 @@
 """Registration applications (R1, R2, R18): open them, keep them current, activate or close them."""
 
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,10 +18,13 @@ from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
 from domain.organisations.records import Region
+from domain.organisations.records import ancestors
+from domain.organisations.records import load_regions
 from domain.persons.records import Person
 from domain.persons.records import PersonStatus
 from domain.persons.records import TitleLevel
 from domain.refusals import Refusal
+from domain.text import clean_text
 
 ROLES = {
     OrganisationKind.HRSS: "admin,reviewer,approver",
@@ -80,6 +84,7 @@ def open_organisation_application(
     registrar: Organisation | None = None,
 ) -> tuple[int, int]:
     """Create a pending organisation and its unit admin's account; return (organisation id, user id)."""
+    application = _cleaned_organisation(application)
     region = session.get(Region, application.region_code)
     if region is None:
         raise RegistrationRefused("no_region", region=application.region_code)
@@ -89,7 +94,7 @@ def open_organisation_application(
         raise RegistrationRefused("credit_code_taken", code=credit_code)
     org = Organisation(
         kind=application.kind,
-        name=application.name.strip(),
+        name=application.name,
         level=region.level,
         region_code=region.code,
         status=OrganisationStatus.PENDING,
@@ -116,6 +121,18 @@ def open_organisation_application(
     return org.id, admin.id
 
 
+def _cleaned_organisation(application: OrganisationApplication) -> OrganisationApplication:
+    """Return the application with its typed text checked and normalised (domain.text)."""
+    return replace(
+        application,
+        name=clean_text(application.name, "name", 128),
+        admin_name=clean_text(application.admin_name, "admin_name", 64),
+        admin_username=clean_text(application.admin_username, "admin_username", 64),
+        industry=clean_text(application.industry, "industry", 32) or None,
+        contact_phone=clean_text(application.contact_phone, "contact_phone", 32) or None,
+    )
+
+
 def _check_parent(session, application, region, registrar) -> None:
     """Nothing registers under a parent that is not active (R1)."""
     if application.kind == OrganisationKind.HRSS:
@@ -137,6 +154,8 @@ def _check_parent(session, application, region, registrar) -> None:
             raise RegistrationRefused("no_authority")
         if authority.status != OrganisationStatus.ACTIVE:
             raise RegistrationRefused("authority_not_active", name=authority.name)
+        if authority.region_code not in {region.code, *ancestors(load_regions(session), region.code)}:
+            raise RegistrationRefused("authority_out_of_region", name=authority.name, region=region.name)
 
 
 def _open_account(session: Session, *args, **kwargs) -> User:
@@ -151,6 +170,12 @@ def open_person_application(
     session: Session, application: PersonApplication, now: datetime
 ) -> tuple[int, int]:
     """Create a pending person with a login by ID number (R18: one ID, one account)."""
+    application = replace(
+        application,
+        name=clean_text(application.name, "name", 64),
+        title_series=clean_text(application.title_series, "title_series", 64),
+        certificate_number=clean_text(application.certificate_number, "certificate_number", 32) or None,
+    )
     parsed = parse_id_number(application.id_number, china_day(now))
     if session.scalar(select(Person.id).where(Person.id_number == parsed.value)):
         raise RegistrationRefused("id_number_taken")
@@ -161,16 +186,16 @@ def open_person_application(
         raise RegistrationRefused("employer_not_active", name=employer.name)
     if application.title_level not in set(TitleLevel):
         raise RegistrationRefused("unknown_title", level=application.title_level)
-    user = _open_account(session, parsed.value, application.password, application.name.strip(), now)
+    user = _open_account(session, parsed.value, application.password, application.name, now)
     person = Person(
         id_number=parsed.value,
-        name=application.name.strip(),
+        name=application.name,
         gender=parsed.gender,
         birth_date=parsed.birth_date,
         employer_id=employer.id,
         region_code=employer.region_code,
         title_level=application.title_level,
-        title_series=application.title_series.strip(),
+        title_series=application.title_series,
         status=PersonStatus.PENDING,
         user_id=user.id,
         created_at=now,
@@ -179,7 +204,7 @@ def open_person_application(
     session.flush()
     if application.certificate_number:
         keep_existing_number(
-            session, person.id, application.certificate_number.strip(), application.certificate_year or 0, now
+            session, person.id, application.certificate_number, application.certificate_year or 0, now
         )
     return person.id, user.id
 
@@ -228,9 +253,9 @@ def update_organisation_application(session: Session, organisation_id: int, valu
     org = session.get(Organisation, organisation_id)
     if org.status == OrganisationStatus.ACTIVE:
         return
-    for field in ("name", "contact_name", "contact_phone"):
+    for field, most in (("name", 128), ("contact_name", 64), ("contact_phone", 32)):
         if values.get(field):
-            setattr(org, field, str(values[field]).strip())
+            setattr(org, field, clean_text(str(values[field]), field, most))
     if values.get("expected_persons") not in (None, ""):
         org.expected_persons = int(values["expected_persons"])
     org.status = OrganisationStatus.PENDING
@@ -242,9 +267,9 @@ def update_person_application(session: Session, person_id: int, values: dict) ->
     if person.status == PersonStatus.ACTIVE:
         return
     if values.get("name"):
-        person.name = str(values["name"]).strip()
+        person.name = clean_text(str(values["name"]), "name", 64)
     if values.get("title_level") in set(TitleLevel):
         person.title_level = values["title_level"]
     if values.get("title_series") is not None:
-        person.title_series = str(values["title_series"]).strip()
+        person.title_series = clean_text(str(values["title_series"]), "title_series", 64)
     person.status = PersonStatus.PENDING

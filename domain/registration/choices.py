@@ -9,6 +9,8 @@ from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
 from domain.organisations.records import Region
+from domain.organisations.records import ancestors
+from domain.organisations.records import load_regions
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,12 @@ def region_choices(session: Session) -> list[Choice]:
     return [Choice(code, name) for code, name, level in rows if level != "province"]
 
 
-def authority_choices(session: Session) -> list[Choice]:
-    """Return the active industry authorities an employer can belong to."""
-    rows = session.execute(
+def authority_choices(session: Session, region_code: str | None = None) -> list[Choice]:
+    """Return the active industry authorities an employer can belong to (R1).
+
+    Given the employer's region, only those of that region and the levels above it.
+    """
+    query = (
         select(Organisation.id, Organisation.name, Region.name)
         .join(Region, Region.code == Organisation.region_code)
         .where(
@@ -33,6 +38,10 @@ def authority_choices(session: Session) -> list[Choice]:
         )
         .order_by(Organisation.region_code, Organisation.name)
     )
+    if region_code:
+        codes = [region_code, *ancestors(load_regions(session), region_code)]
+        query = query.where(Organisation.region_code.in_(codes))
+    rows = session.execute(query)
     return [Choice(org_id, f"{region}·{name}") for org_id, name, region in rows]
 
 

@@ -207,18 +207,24 @@ def insert_once(session: Session, notice: SupervisionNotice) -> bool:
     return True
 
 
-def _admin_notice(org: LateOrganisation, notice: SupervisionNotice, now: datetime) -> Notice:
-    lines = []
-    if ORG_LATE in org.missed:
-        lines.append(f"单位注册截止日期为{org.missed[ORG_LATE]}，贵单位尚未完成注册，请尽快办理。")
-    if PERSONS_LATE in org.missed:
+def organisation_summary(org: dict) -> str:
+    """Return what a notice tells one late organisation (a row of `details`): the deadlines it missed."""
+    lines, missed = [], org.get("missed", {})
+    if ORG_LATE in missed:
+        lines.append(f"单位注册截止日期为{missed[ORG_LATE]}，贵单位尚未完成注册，请尽快办理。")
+    if PERSONS_LATE in missed:
         lines.append(
-            f"专业技术人员注册截止日期为{org.missed[PERSONS_LATE]}，贵单位应注册{org.expected}人，"
-            f"已注册{org.registered}人，尚差{org.shortfall}人，请督促尽快注册。"
+            f"专业技术人员注册截止日期为{missed[PERSONS_LATE]}，贵单位应注册{org['expected']}人，"
+            f"已注册{org['registered']}人，尚差{org['shortfall']}人，请督促尽快注册。"
         )
+    return "".join(lines)
+
+
+def _admin_notice(org: LateOrganisation, notice: SupervisionNotice, now: datetime) -> Notice:
+    body = organisation_summary({**asdict(org), "shortfall": org.shortfall})
     title = f"督导通报：{org.name}注册进度滞后（{notice.period}）"
     recipient = user_principal(org.admin_user_id)
-    return Notice(recipient=recipient, kind=NOTICE_KIND, title=title, body="".join(lines), created_at=now)
+    return Notice(recipient=recipient, kind=NOTICE_KIND, title=title, body=body, created_at=now)
 
 
 def _write_notices(session, notice, office, admins_of: list[LateOrganisation], now) -> None:

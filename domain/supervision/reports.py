@@ -1,6 +1,7 @@
 """Reading supervision notices: an HRSS reads those of its jurisdiction, a named organisation its own."""
 
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import cast
@@ -16,6 +17,7 @@ from domain.organisations.jurisdiction import NotVisible
 from domain.organisations.jurisdiction import scope_for
 from domain.organisations.records import Organisation
 from domain.supervision.notices import SupervisionNotice
+from domain.supervision.notices import organisation_summary
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,16 @@ class NoticeView:
     details: dict
 
 
+def _named_only(session: Session, actor: Actor) -> int | None:
+    """Return the organisation whose own lines are all the actor may read, or None for a whole reader.
+
+    An HRSS (and a system admin) reads whole notices of its jurisdiction; anyone else reads a
+    notice only because it names their organisation, and then only that organisation's line.
+    """
+    scope = scope_for(session, actor)
+    return None if scope.everything or scope.region_codes else actor.organisation_id
+
+
 def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> list[NoticeSummary]:
     """Return the newest supervision notices the actor may read."""
     notice = SupervisionNotice
@@ -95,7 +107,10 @@ def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> 
         notice.created_at,
     )
     query = _readable(select(*columns), session, actor).order_by(notice.created_at.desc(), notice.id.desc())
-    return [NoticeSummary(*row) for row in session.execute(query.limit(limit))]
+    rows = [NoticeSummary(*row) for row in session.execute(query.limit(limit))]
+    if _named_only(session, actor) is not None:
+        return [replace(row, late_count=1) for row in rows]  # a notice names an organisation once
+    return rows
 
 
 def supervision_notice(session: Session, actor: Actor, notice_id: int) -> NoticeView:
@@ -106,4 +121,16 @@ def supervision_notice(session: Session, actor: Actor, notice_id: int) -> Notice
     found = session.execute(_readable(select(*columns), session, actor).where(notice.id == notice_id)).first()
     if found is None:
         raise NotVisible(f"supervision notice {notice_id}")
-    return NoticeView(*found)
+    view = NoticeView(*found)
+    own = _named_only(session, actor)
+    return view if own is None else _own_lines(view, own)
+
+
+def _own_lines(view: NoticeView, organisation_id: int) -> NoticeView:
+    """Return the notice cut down to one organisation's line: its region, its row, its own summary."""
+    for region in view.details["regions"]:
+        for org in region["organisations"]:
+            if org["id"] == organisation_id:
+                details = {**view.details, "regions": [{**region, "organisations": [org]}]}
+                return replace(view, summary=organisation_summary(org), late_count=1, details=details)
+    raise NotVisible(f"supervision notice {view.id}")

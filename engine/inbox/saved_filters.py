@@ -14,6 +14,7 @@ from sqlalchemy.orm import mapped_column
 
 from domain.accounts.users import Actor
 from domain.base import Base
+from domain.text import clean_text
 from engine.inbox.list_query import BadQuery
 from engine.inbox.list_query import ListQuery
 
@@ -49,7 +50,7 @@ class SavedFilterView:
 
 def save_filter(session: Session, actor: Actor, name: str, query: ListQuery, now: datetime) -> int:
     """Keep a list query under a name for the actor (the same name replaces the old one); return its id."""
-    name = name.strip()[:64]
+    name = clean_text(name, "name", 64)
     if not name:
         raise BadQuery("a saved filter needs a name")
     found = session.scalar(

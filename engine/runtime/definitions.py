@@ -22,10 +22,21 @@ from engine.diagrams.parsing import read_untrusted_xml
 from engine.diagrams.parsing import short_tag
 from engine.diagrams.validation import validate_diagram
 from engine.errors import DiagramRefused
+from engine.errors import InvalidCommand
 from engine.errors import UnknownProcess
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
 from engine.runtime.models import ProcessDefinition
+
+# A process key names files, cache entries and URLs: a plain identifier, never a path.
+PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_process_key(key) -> str:
+    """Return the key if it is a plain identifier, else raise InvalidCommand."""
+    if not isinstance(key, str) or len(key) > _limit("process_key") or not PROCESS_KEY.fullmatch(key):
+        raise InvalidCommand("bad_process_key", key=ascii(str(key)[:64]))
+    return key
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,9 @@ def _limit(column: str) -> int:
 def _row_problems(parsed: ParsedDiagram) -> list[tuple[str, str]]:
     """Refuse what the definition row cannot hold (PostgreSQL enforces lengths; SQLite would not)."""
     found = []
+    if not PROCESS_KEY.fullmatch(parsed.process_key):
+        reason = "the process id must be a plain identifier: letters, digits and underscores, no digit first"
+        found.append((parsed.process_key, reason))
     for what, column, value in (("id", "process_key", parsed.process_key), ("name", "name", parsed.name)):
         if len(value) > _limit(column):
             reason = (

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from domain.accounts.users import Actor
+from domain.text import clean_text
 from engine.errors import InvalidCommand
 from engine.errors import OpinionRequired
 from engine.errors import TaskNotFound
@@ -14,6 +15,7 @@ from engine.errors import UnknownProcess
 from engine.runtime import Runtime
 from engine.runtime.command import run_command
 from engine.runtime.context import CommandContext
+from engine.runtime.definitions import check_process_key
 from engine.runtime.models import ProcessDefinition
 from engine.runtime.models import ProcessInstance
 from engine.runtime.projection import close_task_row
@@ -26,7 +28,9 @@ from engine.tasks.access import finish_row
 from engine.tasks.assignment import resolve_delegation
 from engine.tasks.countersign import approve_in_turn
 from engine.tasks.countersign import close_countersigns
+from engine.tasks.start_data import check_start_data
 
+SUBJECT_LENGTH = ProcessInstance.__table__.c.subject.type.length
 _DEFINITIONS = ProcessDefinition.__table__
 _NEWEST = Prepared(
     select(_DEFINITIONS.c.id, _DEFINITIONS.c.name)
@@ -68,11 +72,13 @@ def start_in(
     command began without an actor (a registration's account exists only once its records do);
     it then acts for the rest of the command, in the audit trail too.
     """
+    check_process_key(process_key)
     if initiator is not None:
         ctx.actor = initiator
     actor = ctx.actor
     definition_id, name = newest_version(ctx.db, process_key)
-    values = _start_values(actor, data)
+    values = _start_values(actor, check_start_data(data))
+    values["subject"] = clean_text(str(values.get("subject") or name), "subject", SUBJECT_LENGTH)
     workflow = ctx.new_workflow(definition_id)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(values)
@@ -85,7 +91,7 @@ def start_in(
         process_key=process_key,
         business_key=business_key,
         initiator_id=actor.id if actor else None,
-        subject=str(values.get("subject") or name),
+        subject=values["subject"],
         region_code=values.get("region_code"),
         created_at=ctx.now,
     )

@@ -234,11 +234,52 @@ def test_a_handover_to_a_new_account_shows_its_temporary_password_once(
     assert newcomer.get("/account/handover").status_code == 200
 
 
+def test_a_handover_to_a_new_account_refuses_hidden_characters(english, login_as, session_factory):
+    """Finding "text that lies": a successor's username or name could carry BEL or U+202E."""
+    hospital = make_unit_admin(session_factory, "yexian-hr")
+    login_as("yexian-hr")
+    for username, name in (("yexian\x07new", "王新"), ("yexian-new", "王\u202e新")):
+        data = {"successor": 0, "username": username, "display_name": name}
+        page = text(post_form(english, "/account/handover", data))
+        assert "please retype the text without it" in page
+    with session_factory() as session:
+        assert session.get(Organisation, hospital).admin_user_id == session.scalar(
+            select(User.id).where(User.username == "yexian-hr")
+        )
+
+
 def test_only_the_unit_admin_reaches_the_handover_page(login_as, client, session_factory):
-    make_unit_admin(session_factory, "yexian-hr")
+    hospital = make_unit_admin(session_factory, "yexian-hr")
     login_as("pds-approver")
     assert client.get("/account/handover").status_code == 403
-    assert client.get("/account/organisations/1/handover").status_code == 403
+    assert client.get(f"/account/organisations/{hospital}/handover").status_code == 403  # in its city
+
+
+def test_another_jurisdictions_handover_and_reset_pages_are_not_found(
+    login_as, client, session_factory, frozen_clock
+):
+    """Finding "jurisdiction holes": these two pages answered 403 where other records answer 404 (R15)."""
+    hospital = make_unit_admin(session_factory, "yexian-hr")
+    nurse = add_person(session_factory, frozen_clock, HOSPITAL, NURSE_ID)
+    with session_factory() as session:
+        province = session.scalar(
+            select(Organisation.id).where(Organisation.kind == "hrss", Organisation.region_code == "410000")
+        )
+    login_as("lushan-reviewer")
+    assert client.get(f"/account/organisations/{hospital}/handover").status_code == 404
+    assert client.get(f"/account/persons/{nurse}/reset-password").status_code == 404
+    assert client.get("/account/organisations/999999/handover").status_code == 404
+    login_as("pds-approver", into=client)
+    assert client.get(f"/account/organisations/{province}/handover").status_code == 404
+    token = csrf_token(text(client.get("/account/password")))
+    assert (
+        client.post(f"/account/persons/{nurse}/reset-password", data={"csrf_token": token}).status_code == 403
+    )
+    login_as("lushan-hr", into=client)
+    assert (
+        client.post(f"/account/organisations/{hospital}/handover", data={"csrf_token": token}).status_code
+        == 404
+    )
 
 
 def test_a_system_admin_hands_over_any_organisation(login_as, client, session_factory, frozen_clock):
