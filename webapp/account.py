@@ -33,6 +33,7 @@ from domain.accounts.users import MIN_PASSWORD_LENGTH
 from domain.accounts.users import AccountRefused
 from domain.accounts.users import SignInLocked
 from domain.organisations.jurisdiction import NotVisible
+from forms.ids import coerce_id
 from services.accounts import change_own_password
 from services.accounts import hand_over_unit_admin
 from services.accounts import reset_person_password
@@ -56,7 +57,7 @@ class PasswordForm(FlaskForm):
 
 
 class HandoverForm(FlaskForm):
-    successor = SelectField(_l("Successor"), coerce=int)
+    successor = SelectField(_l("Successor"), coerce=coerce_id)
     username = StringField(_l("Username of the new account"), validators=[Optional(), Length(max=64)])
     display_name = StringField(_l("Name of the successor"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("Note (why, what was handed over)"), validators=[Optional(), Length(max=255)])
@@ -103,7 +104,7 @@ def password():
 
 
 @blueprint.route("/handover", methods=["GET", "POST"])
-@blueprint.route("/organisations/<int:organisation_id>/handover", methods=["GET", "POST"])
+@blueprint.route("/organisations/<id:organisation_id>/handover", methods=["GET", "POST"])
 @login_required
 def handover(organisation_id: int | None = None):
     actor = current_user.actor
@@ -138,7 +139,7 @@ def handover(organisation_id: int | None = None):
     return render_template("account_handover.html", post=post, form=form, history=history)
 
 
-@blueprint.route("/persons/<int:person_id>/reset-password", methods=["GET", "POST"])
+@blueprint.route("/persons/<id:person_id>/reset-password", methods=["GET", "POST"])
 @login_required
 def reset_password(person_id: int):
     actor = current_user.actor
