@@ -1,6 +1,8 @@
-"""Record ids a client sends (a path, a query string, a form field, a JSON body): 1 to the largest BIGINT.
+"""Record ids a client sends (a path, a query string, a form field, a JSON body): 1 to the largest INTEGER.
 
-A larger number would reach the database driver and fail there (an OverflowError, a 500), so every id
+Every id column is an Integer: 32 bits on PostgreSQL, 64 on SQLite. A larger number would reach
+the database and fail there (PostgreSQL's "integer out of range", the driver's OverflowError past
+2^63: a 500), so every id
 from outside is read here first: `parse_id` for query strings and JSON, `coerce_id` for select boxes,
 `IdField` for a typed id; the route converter (`webapp.ids`) uses `parse_id` too.
 """
@@ -8,7 +10,7 @@ from outside is read here first: `parse_id` for query strings and JSON, `coerce_
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 
-MAX_ID = 2**63 - 1  # the largest value of a BIGINT (and SQLite's INTEGER) id column
+MAX_ID = 2**31 - 1  # the largest PostgreSQL INTEGER: the narrowest id column of the two databases
 _MAX_DIGITS = len(str(MAX_ID))
 
 

@@ -22,6 +22,7 @@ from engine.inbox import saved_filters
 from engine.tasks import permissions
 from engine.tasks import visibility
 from forms.catalog import form_catalog
+from forms.ids import MAX_ID
 from forms.ids import parse_id
 from forms.task_actions import ACTION_FORMS
 from services import inbox as inbox_service
@@ -168,8 +169,8 @@ def bulk():
     ids = body.get("task_ids")
     if body.get("action") not in BULK_ACTIONS or not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BULK:
         abort(400, f"send an action ({', '.join(BULK_ACTIONS)}) and 1 to {MAX_BULK} task_ids")
-    if not all(parse_id(i) == i for i in ids):  # whole numbers the database can hold, not "7" or 2**63
-        abort(400, "task_ids must be task ids: whole numbers from 1 to 2^63-1")
+    if not all(parse_id(i) == i for i in ids):  # whole numbers an id column can hold, not "7" or 2**31
+        abort(400, f"task_ids must be task ids: whole numbers from 1 to {MAX_ID}")
     results = run_bulk(current_user.actor, body["action"], ids, str(body.get("opinion") or ""))
     done = sum(r.ok for r in results)
     return jsonify(results=[asdict(r) for r in results], succeeded=done, failed=len(results) - done)

@@ -1,4 +1,4 @@
-"""The `<id:...>` route converter: a record id in a path is 1 to the largest BIGINT, anything else a 404."""
+"""The `<id:...>` route converter: a record id in a path is 1 to 2^31-1, anything else a 404."""
 
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError
