@@ -73,6 +73,11 @@ DOMAIN_MESSAGES = {
         "please retype the text without it."
     ),
     "text_too_long": _l("This text has %(length)s characters; at most %(most)s are allowed."),
+    "certificate_year_required": _l("Choose the year (2013 or 2014) your certificate was issued."),
+    "certificate_number_taken": _l(
+        "The certificate number %(number)s is already recorded for someone else: "
+        "check the number on your certificate, or ask your employer's HR office."
+    ),
     # domain.accounts: passwords and the unit admin's handover
     "no_account": _l("This account does not exist or is closed."),
     "wrong_password": _l("The current password is wrong."),

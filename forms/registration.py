@@ -18,6 +18,7 @@ from domain.identity import CreditCodeError
 from domain.identity import parse_credit_code
 from forms.choices import APPLYING_KINDS
 from forms.choices import TITLE_LEVELS
+from forms.ids import coerce_id
 from forms.messages import DOMAIN_MESSAGES
 from forms.text import CleanText
 
@@ -46,7 +47,7 @@ class OrganisationRegistrationForm(AccountFields):
         _l("Unified social credit code"), validators=[DataRequired(), valid_credit_code]
     )
     authority_id = SelectField(
-        _l("Industry authority"), coerce=int, validate_choice=False, validators=[Optional()]
+        _l("Industry authority"), coerce=coerce_id, validate_choice=False, validators=[Optional()]
     )
     industry = StringField(_l("Industry"), validators=[CleanText(32)])
     expected_persons = IntegerField(
@@ -62,7 +63,7 @@ class OrganisationRegistrationForm(AccountFields):
 class PersonRegistrationForm(AccountFields):
     """A professional applying to the employer they work for."""
 
-    employer_id = SelectField(_l("Employer"), coerce=int, validators=[DataRequired()])
+    employer_id = SelectField(_l("Employer"), coerce=coerce_id, validators=[DataRequired()])
     id_number = StringField(_l("ID card number"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), CleanText(64)])
     title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)

@@ -6,7 +6,6 @@ the engine's decision (engine.tasks.permissions), so no rule is repeated here.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectChoice
 from wtforms import SelectMultipleField
@@ -14,6 +13,8 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
 
+from forms.ids import IdField
+from forms.ids import coerce_id
 from forms.text import CleanText
 
 
@@ -36,7 +37,7 @@ class ReturnForm(OpinionForm):
 class HandOverForm(OpinionForm):
     """Transfer (转办), delegate (委派) or reassign (改派) to one user."""
 
-    to_user_id = IntegerField(
+    to_user_id = IdField(
         _l("Hand over to"), validators=[InputRequired(message=_l("Choose whom to give the task to."))]
     )
 
@@ -62,7 +63,7 @@ class UrgeForm(FlaskForm):
 class CopyForm(FlaskForm):
     """Copy a task for information (抄送) to some users, with an optional note."""
 
-    to_user_ids = SelectMultipleField(_l("Copy to"), coerce=int, validate_choice=False)
+    to_user_ids = SelectMultipleField(_l("Copy to"), coerce=coerce_id, validate_choice=False)
     note = TextAreaField(
         _l("Note (optional)"), filters=[_strip], validators=[CleanText(1000, multiline=True)], default=""
     )

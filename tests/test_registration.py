@@ -385,3 +385,24 @@ def test_an_account_gets_a_hashed_password_and_a_username_unique_in_any_case(ses
         with pytest.raises(UsernameTaken) as taken:
             open_account(session, "YX2GZ", "other-1234", "李老师", clock())
         assert taken.value.username == "YX2GZ"
+
+
+def test_a_kept_number_already_taken_refuses_the_second_application(rt, actor, session_factory, clock):
+    """Finding: a taken 2013/2014 number escaped as a CertificateError (a broken step, a 500 on the page)."""
+    employer = active_employer(rt, actor, session_factory, clock)
+    kept = {"certificate_number": "豫继2014-000123", "certificate_year": 2014}
+    apply_as_person(rt, person_application(employer, **kept))
+    second = person_application(employer, id_number=valid_id("41040219900101002"), **kept)
+    with pytest.raises(RegistrationRefused) as refused:
+        apply_as_person(rt, second)
+    assert (refused.value.code, refused.value.params) == (
+        "certificate_number_taken",
+        {"number": "豫继2014-000123"},
+    )
+    with pytest.raises(RegistrationRefused, match="certificate_year_required"):
+        third = valid_id("41040219910101003")
+        apply_as_person(
+            rt, person_application(employer, id_number=third, certificate_number="豫继2013-000001")
+        )
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 1

@@ -35,6 +35,7 @@ from domain.accounts.users import AccountRefused
 from domain.accounts.users import SignInLocked
 from domain.organisations.jurisdiction import NotVisible
 from domain.text import TextRefused
+from forms.ids import coerce_id
 from forms.text import CleanText
 from services.accounts import change_own_password
 from services.accounts import hand_over_unit_admin
@@ -62,7 +63,7 @@ class PasswordForm(FlaskForm):
 
 
 class HandoverForm(FlaskForm):
-    successor = SelectField(_l("Successor"), coerce=int)
+    successor = SelectField(_l("Successor"), coerce=coerce_id)
     username = StringField(_l("Username of the new account"), validators=[Optional(), CleanText(64)])
     display_name = StringField(_l("Name of the successor"), validators=[Optional(), CleanText(64)])
     note = TextAreaField(
@@ -112,7 +113,7 @@ def password():
 
 
 @blueprint.route("/handover", methods=["GET", "POST"])
-@blueprint.route("/organisations/<int:organisation_id>/handover", methods=["GET", "POST"])
+@blueprint.route("/organisations/<id:organisation_id>/handover", methods=["GET", "POST"])
 @login_required
 def handover(organisation_id: int | None = None):
     actor = current_user.actor
@@ -147,7 +148,7 @@ def handover(organisation_id: int | None = None):
     return render_template("account_handover.html", post=post, form=form, history=history)
 
 
-@blueprint.route("/persons/<int:person_id>/reset-password", methods=["GET", "POST"])
+@blueprint.route("/persons/<id:person_id>/reset-password", methods=["GET", "POST"])
 @login_required
 def reset_password(person_id: int):
     actor = current_user.actor
@@ -164,7 +165,7 @@ def reset_password(person_id: int):
     return render_template("account_reset.html", person=person, form=form)
 
 
-@blueprint.route("/users/<int:user_id>/unlock", methods=["POST"])
+@blueprint.route("/users/<id:user_id>/unlock", methods=["POST"])
 @login_required
 def unlock(user_id: int):
     try:

@@ -17,24 +17,20 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from domain.text import TextRefused
-from engine.errors import AlreadyUrgedToday
-from engine.errors import EngineError
-from engine.errors import InvalidCommand
-from engine.errors import NotAllowed
-from engine.errors import StepFailed
-from engine.errors import TaskAlreadyHandled
-from engine.errors import TaskNotFound
 from engine.inbox import list_query
 from engine.inbox import queries as inbox
 from engine.inbox import saved_filters
 from engine.tasks import permissions
 from engine.tasks import visibility
 from forms.catalog import form_catalog
+from forms.ids import MAX_ID
+from forms.ids import parse_id
 from forms.task_actions import ACTION_FORMS
 from services import inbox as inbox_service
 from services import tasks as tasks_service
 from services.tasks import BULK_ACTIONS
 from webapp.api_spec import openapi_document
+from webapp.errors import json_error
 from webapp.extensions import csrf
 from webapp.extensions import db
 from webapp.extensions import now
@@ -52,15 +48,6 @@ ACTIONS = {
     "return": "return",
     "reject": "reject",
 } | {name: name for name in ("transfer", "delegate", "countersign", "reassign", "terminate", "urge")}
-# refusals that are about the input or the process's state rather than the actor: 422, not 403
-_UNPROCESSABLE = frozenset({"process_ended", "no_earlier_step"})
-_STATUS = (
-    (TaskNotFound, 404),
-    (TaskAlreadyHandled, 409),
-    (NotAllowed, 403),
-    (AlreadyUrgedToday, 429),
-    (InvalidCommand, 422),
-)
 PUBLIC = ("inbox_api.openapi",)
 
 
@@ -74,7 +61,7 @@ def check_csrf_here(state) -> None:
 def signed_in_only():
     """Answer a request without a session with a JSON 401; then require the CSRF header on writes."""
     if request.endpoint not in PUBLIC and not current_user.is_authenticated:
-        return _error(401, "unauthorized", _("Sign in first."))
+        return json_error(401, "unauthorized", _("Sign in first."))
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()  # the X-CSRFToken header (or a csrf_token field); CSRFError otherwise
     return None
@@ -82,34 +69,24 @@ def signed_in_only():
 
 @api.errorhandler(CSRFError)
 def csrf_refused(error):
-    return _error(400, "csrf", _("The CSRF token is missing or invalid: send it in the X-CSRFToken header."))
+    message = _("The CSRF token is missing or invalid: send it in the X-CSRFToken header.")
+    return json_error(400, "csrf", message)
 
 
 @api.errorhandler(HTTPException)
-def http_error(error):
-    return _error(error.code or 500, error.name.lower().replace(" ", "_"), error.description)
+def httpjson_error(error):
+    return json_error(error.code or 500, error.name.lower().replace(" ", "_"), error.description)
 
 
 @api.errorhandler(list_query.BadQuery)
 def bad_query(error):
-    return _error(400, "bad_request", str(error))
+    return json_error(400, "bad_request", str(error))
 
 
 @api.errorhandler(TextRefused)
 def text_refused(error):
     """Say which field's text was refused and why (domain.text), as the forms do."""
-    return _error(422, "TextRefused", f"{error.params['field']}: {explain(error)}", error.code)
-
-
-@api.errorhandler(EngineError)
-def refused(error):
-    status = next((code for kind, code in _STATUS if isinstance(error, kind)), 422)
-    if isinstance(error, StepFailed):
-        status = 500
-    reason = getattr(error, "code", None)
-    if reason in _UNPROCESSABLE:
-        status = 422
-    return _error(status, type(error).__name__, explain(error), reason)
+    return json_error(422, "TextRefused", f"{error.params['field']}: {explain(error)}", error.code)
 
 
 @api.route("/openapi.json")
@@ -137,7 +114,7 @@ def counts():
     return jsonify(counts=inbox.inbox_counts(db.session, current_user.actor), cap=inbox.CAP)
 
 
-@api.route("/inbox/tasks/<int:task_id>")
+@api.route("/inbox/tasks/<id:task_id>")
 def task(task_id: int):
     detail = inbox.task_detail(runtime(), db.session, current_user.actor, task_id)
     found = _json(detail)
@@ -152,7 +129,7 @@ def task(task_id: int):
     return jsonify(found)
 
 
-@api.route("/inbox/tasks/<int:task_id>/<action>", methods=["POST"])
+@api.route("/inbox/tasks/<id:task_id>/<action>", methods=["POST"])
 def task_action(task_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
@@ -182,11 +159,14 @@ def _action_input(task_id: int, action: str, body: dict) -> tasks_service.TaskIn
     return form_input(form)
 
 
-@api.route("/inbox/tasks/<int:task_id>/cc", methods=["POST"])
+@api.route("/inbox/tasks/<id:task_id>/cc", methods=["POST"])
 def copy_task(task_id: int):
     body = _body()
     note = str(body.get("note") or "")
-    given = tasks_service.TaskInput(user_ids=body.get("user_ids"), note=note)  # the engine checks the ids
+    user_ids = body.get("user_ids")
+    if isinstance(user_ids, list):  # the engine refuses what is not an id; None stands for a number too large
+        user_ids = [parse_id(i) if isinstance(i, int) else i for i in user_ids]
+    given = tasks_service.TaskInput(user_ids=user_ids, note=note)
     result = tasks_service.act_on_task(runtime(), current_user.actor, "copy", task_id, given)
     return jsonify(_json(result))
 
@@ -197,8 +177,8 @@ def bulk():
     ids = body.get("task_ids")
     if body.get("action") not in BULK_ACTIONS or not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BULK:
         abort(400, f"send an action ({', '.join(BULK_ACTIONS)}) and 1 to {MAX_BULK} task_ids")
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        abort(400, "task_ids must be whole numbers")
+    if not all(parse_id(i) == i for i in ids):  # whole numbers an id column can hold, not "7" or 2**31
+        abort(400, f"task_ids must be task ids: whole numbers from 1 to {MAX_ID}")
     results = run_bulk(current_user.actor, body["action"], ids, str(body.get("opinion") or ""))
     done = sum(r.ok for r in results)
     return jsonify(results=[asdict(r) for r in results], succeeded=done, failed=len(results) - done)
@@ -217,12 +197,12 @@ def save_filter():
     return jsonify(_json(saved)), 201
 
 
-@api.route("/inbox/filters/<int:filter_id>")
+@api.route("/inbox/filters/<id:filter_id>")
 def saved_filter(filter_id: int):
     return _saved(filter_id)
 
 
-@api.route("/inbox/filters/<int:filter_id>", methods=["DELETE"])
+@api.route("/inbox/filters/<id:filter_id>", methods=["DELETE"])
 def delete_filter(filter_id: int):
     try:
         inbox_service.delete_filter(runtime(), current_user.actor, filter_id)
@@ -231,7 +211,7 @@ def delete_filter(filter_id: int):
     return jsonify(ok=True)
 
 
-@api.route("/inbox/cc/<int:cc_id>/read", methods=["POST"])
+@api.route("/inbox/cc/<id:cc_id>/read", methods=["POST"])
 def read_copy(cc_id: int):
     try:
         changed = inbox_service.read_copy(runtime(), current_user.actor, cc_id)
@@ -289,16 +269,10 @@ def _json(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _error(status: int, code: str, message: str, reason: str | None = None):
-    if reason is None:
-        return jsonify(error=code, message=message), status
-    return jsonify(error=code, message=message, reason=reason), status
-
-
 class Refused(Exception):
     """An action's input did not parse; the message lists the form's errors."""
 
 
 @api.errorhandler(Refused)
 def refused_input(error):
-    return _error(422, "refused", str(error))
+    return json_error(422, "refused", str(error))

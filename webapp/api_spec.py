@@ -2,6 +2,7 @@
 
 from engine.tasks.permissions import ACTIONS as PERMISSION_ACTIONS
 from engine.tasks.permissions import REASON_CODES
+from forms.ids import MAX_ID
 
 LIST_PARAMS = {
     "view": ("string", "mine (default), queue, done, started or cc"),
@@ -155,6 +156,8 @@ def _parameter(name: str, where: str, kind: str, text: str = "", actions: list[s
     found = {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}}
     if name == "action" and actions:
         found["schema"]["enum"] = actions
+    elif where == "path":  # a record id: anything outside the database's range matches no route (404)
+        found["schema"] |= {"minimum": 1, "maximum": MAX_ID}
     return found | ({"description": text} if text else {})
 
 

@@ -22,12 +22,14 @@ from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
 from webapp.config import load_config
+from webapp.errors import install_error_pages
 from webapp.extensions import RUNTIME_KEY
 from webapp.extensions import babel
 from webapp.extensions import csrf
 from webapp.extensions import db
 from webapp.extensions import login_manager
 from webapp.extensions import migrate
+from webapp.ids import IdConverter
 from webapp.wiring import build_runtime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -90,6 +92,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     with app.app_context():
         app.extensions[RUNTIME_KEY] = build_runtime(app.config, db.engine)
+    app.url_map.converters["id"] = IdConverter  # every record id in a path: <id:task_id>
+    install_error_pages(app)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)

@@ -18,6 +18,7 @@ from domain.organisations.jurisdiction import NotVisible
 from domain.persons import directory as person_directory
 from forms.choices import ORGANISATION_KIND_LABELS
 from forms.choices import TITLE_LEVEL_LABELS
+from forms.ids import parse_id
 from infra import keyset
 from webapp.extensions import db
 from webapp.extensions import now
@@ -41,7 +42,7 @@ def _filters(names: tuple[str, ...]) -> dict:
     """Read the list filters from the query string; an empty box is no filter."""
     found = {name: request.args.get(name, "").strip() or None for name in names}
     if found.get("employer_id") is not None:
-        found["employer_id"] = request.args.get("employer_id", type=int)
+        found["employer_id"] = parse_id(found["employer_id"])
         if found["employer_id"] is None:
             abort(400)
     return found
@@ -68,7 +69,7 @@ def organisations():
     return render_template("organisations.html", page=page, filters=filters, regions=regions, **_labels())
 
 
-@blueprint.route("/organisations/<int:org_id>")
+@blueprint.route("/organisations/<id:org_id>")
 @login_required
 def organisation(org_id: int):
     try:
@@ -87,7 +88,7 @@ def persons():
     return render_template("persons.html", page=page, filters=filters, regions=regions, **_labels())
 
 
-@blueprint.route("/persons/<int:person_id>")
+@blueprint.route("/persons/<id:person_id>")
 @login_required
 def person(person_id: int):
     try:
@@ -122,7 +123,7 @@ def api_organisations():
     return jsonify(_page_json(page))
 
 
-@api.route("/organisations/<int:org_id>")
+@api.route("/organisations/<id:org_id>")
 def api_organisation(org_id: int):
     try:
         return jsonify(_json(directory.organisation_detail(db.session, current_user.actor, org_id)))
@@ -136,7 +137,7 @@ def api_persons():
     return jsonify(_page_json(page))
 
 
-@api.route("/persons/<int:person_id>")
+@api.route("/persons/<id:person_id>")
 def api_person(person_id: int):
     try:
         return jsonify(_json(person_directory.person_detail(db.session, current_user.actor, person_id)))

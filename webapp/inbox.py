@@ -24,6 +24,7 @@ from engine.inbox import saved_filters
 from engine.runtime.definitions import list_definitions
 from engine.tasks import permissions
 from forms.catalog import form_catalog
+from forms.ids import parse_id
 from services import inbox as inbox_service
 from services import tasks as tasks_service
 from webapp import task_view
@@ -46,7 +47,7 @@ def home():
 def my_tasks():
     actor = current_user.actor
     if request.args.get("saved"):
-        return _open_saved(request.args.get("saved", type=int))
+        return _open_saved(request.args["saved"])
     try:
         query = list_query.parse_query(request.args)
         page = inbox.list_tasks(db.session, actor, query, now(), request.args.get("cursor"))
@@ -122,9 +123,12 @@ def safe_list_back(target: str | None) -> str | None:
     return None
 
 
-def _open_saved(filter_id: int | None):
+def _open_saved(given: str):
+    filter_id = parse_id(given)
+    if filter_id is None:
+        abort(400)
     try:
-        found = saved_filters.saved_filter(db.session, current_user.actor, filter_id or 0)
+        found = saved_filters.saved_filter(db.session, current_user.actor, filter_id)
     except saved_filters.SavedFilterNotFound:
         abort(404)
     return redirect(url_for("inbox.my_tasks", **found.query))
@@ -145,7 +149,7 @@ def save_filter():
     return redirect(url_for("inbox.my_tasks", **query.args()))
 
 
-@blueprint.route("/tasks/filters/<int:filter_id>/delete", methods=["POST"])
+@blueprint.route("/tasks/filters/<id:filter_id>/delete", methods=["POST"])
 @login_required
 def delete_filter(filter_id: int):
     if not FlaskForm().validate_on_submit():
@@ -158,7 +162,7 @@ def delete_filter(filter_id: int):
     return redirect(url_for("inbox.my_tasks"))
 
 
-@blueprint.route("/tasks/cc/<int:cc_id>/read", methods=["POST"])
+@blueprint.route("/tasks/cc/<id:cc_id>/read", methods=["POST"])
 @login_required
 def read_copy(cc_id: int):
     if not FlaskForm().validate_on_submit():
@@ -176,7 +180,7 @@ def act(actor, action: str, task_id: int, opinion: str = "", data: dict | None =
     tasks_service.act_on_task(runtime(), actor, action, task_id, given)
 
 
-@blueprint.route("/tasks/<int:task_id>")
+@blueprint.route("/tasks/<id:task_id>")
 @login_required
 def task(task_id: int):
     actor = current_user.actor
@@ -198,19 +202,19 @@ def task(task_id: int):
     )
 
 
-@blueprint.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/claim", methods=["POST"])
 @login_required
 def claim(task_id: int):
     return _act(task_id, lambda: act(current_user.actor, "claim", task_id), _("Claimed."))
 
 
-@blueprint.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/unclaim", methods=["POST"])
 @login_required
 def unclaim(task_id: int):
     return _act(task_id, lambda: act(current_user.actor, "release", task_id), _("Released."))
 
 
-@blueprint.route("/tasks/<int:task_id>/complete", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/complete", methods=["POST"])
 @login_required
 def complete(task_id: int):
     try:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from forms.ids import parse_id
 from services import tasks as tasks_service
 from services.tasks import BULK_ACTIONS
 from webapp.extensions import runtime
@@ -45,7 +46,9 @@ def bulk():
     if action not in BULK_ACTIONS:
         abort(400)
     back = safe_list_back(request.form.get("back")) or url_for("inbox.my_tasks")
-    task_ids = request.form.getlist("task_id", type=int)
+    task_ids = [parse_id(given) for given in request.form.getlist("task_id")]
+    if None in task_ids:
+        abort(400)
     if not task_ids or len(task_ids) > MAX_BULK:
         flash(_("Select from 1 to %(most)s tasks.", most=MAX_BULK), "error")
         return redirect(back)

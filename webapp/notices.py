@@ -45,7 +45,7 @@ def index():
     return render_template("notices.html", page=page)
 
 
-@blueprint.route("/<int:notice_id>/read", methods=["POST"])
+@blueprint.route("/<id:notice_id>/read", methods=["POST"])
 @login_required
 def read(notice_id: int):
     if not FlaskForm().validate_on_submit():

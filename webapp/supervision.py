@@ -25,7 +25,7 @@ def index():
     return render_template("supervision.html", notices=notices)
 
 
-@blueprint.route("/<int:notice_id>")
+@blueprint.route("/<id:notice_id>")
 @login_required
 def show(notice_id: int):
     try:
@@ -35,7 +35,7 @@ def show(notice_id: int):
     return render_template("supervision_notice.html", notice=notice, text=notice_text(notice))
 
 
-@blueprint.route("/<int:notice_id>.xlsx")
+@blueprint.route("/<id:notice_id>.xlsx")
 @login_required
 def download(notice_id: int):
     try:

@@ -39,7 +39,7 @@ def attachment_dir() -> Path:
     return Path(current_app.config["ATTACHMENT_DIR"] or Path(current_app.instance_path) / "attachments")
 
 
-@blueprint.route("/instances/<int:instance_id>/diagram.json")
+@blueprint.route("/instances/<id:instance_id>/diagram.json")
 @login_required
 def diagram(instance_id: int):
     try:
@@ -51,7 +51,7 @@ def diagram(instance_id: int):
     return response
 
 
-@blueprint.route("/tasks/<int:task_id>/attachments", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/attachments", methods=["POST"])
 @login_required
 def upload(task_id: int):
     actor = current_user.actor
@@ -90,7 +90,7 @@ def upload_too_large(error):
     return _back_to(request.view_args["task_id"], "attachments")
 
 
-@blueprint.route("/attachments/<int:attachment_id>")
+@blueprint.route("/attachments/<id:attachment_id>")
 @login_required
 def download(attachment_id: int):
     try:
@@ -108,7 +108,7 @@ def download(attachment_id: int):
     return response
 
 
-@blueprint.route("/tasks/<int:task_id>/return", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/return", methods=["POST"])
 @login_required
 def return_to_step(task_id: int):
     return task_action(task_id, "return")
@@ -125,14 +125,14 @@ SUCCESS = {
 }
 
 
-@blueprint.route("/tasks/<int:task_id>/urge", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/urge", methods=["POST"])
 @login_required
 def urge_step(task_id: int):
     """Urge the holder of an open step, from the task page or the list of one's applications."""
     return task_action(task_id, "urge")
 
 
-@blueprint.route("/tasks/<int:task_id>/cc", methods=["POST"])
+@blueprint.route("/tasks/<id:task_id>/cc", methods=["POST"])
 @login_required
 def copy(task_id: int):
     """Send a copy of the task to the colleagues chosen on the page, with a note (抄送)."""
@@ -140,7 +140,7 @@ def copy(task_id: int):
 
 
 @blueprint.route(
-    "/tasks/<int:task_id>/<any(transfer, delegate, countersign, reassign, terminate):action>",
+    "/tasks/<id:task_id>/<any(transfer, delegate, countersign, reassign, terminate):action>",
     methods=["POST"],
 )
 @login_required

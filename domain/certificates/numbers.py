@@ -18,6 +18,7 @@ from domain.certificates.records import NUMBER_LENGTH
 from domain.certificates.records import SEQUENCE_DIGITS
 from domain.certificates.records import CertificateError
 from domain.certificates.records import CertificateNumber
+from domain.certificates.records import NumberInUse
 from domain.certificates.records import NumberRange
 from domain.certificates.records import NumberStatus
 from domain.certificates.records import RangeError
@@ -176,10 +177,12 @@ def _person_without_number(session: Session, person_id: int) -> Person:
 def _refuse_number_in_use(session: Session, number: str) -> None:
     record = session.get(CertificateNumber, number)
     if record is not None:
-        raise CertificateError(f"certificate number {number} is already {record.status}; it cannot be kept")
+        raise NumberInUse(
+            number, f"certificate number {number} is already {record.status}; it cannot be kept"
+        )
     holder = session.scalar(select(Person.id).where(Person.certificate_number == number))
     if holder is not None:
-        raise CertificateError(f"certificate number {number} is already held by person {holder}")
+        raise NumberInUse(number, f"certificate number {number} is already held by person {holder}")
     if len(number) == NUMBER_LENGTH and number.isdigit():
         sequence = int(number[-SEQUENCE_DIGITS:])
         allocated = session.scalar(
@@ -190,8 +193,9 @@ def _refuse_number_in_use(session: Session, number: str) -> None:
             )
         )
         if allocated is not None:
-            raise CertificateError(
-                f"certificate number {number} lies in allocated range {allocated}; it is not a kept number"
+            raise NumberInUse(
+                number,
+                f"certificate number {number} lies in allocated range {allocated}; it is not a kept number",
             )
 
 

@@ -83,6 +83,14 @@ class CertificateError(ValueError):
     """A certificate-number command was refused; the message says why."""
 
 
+class NumberInUse(CertificateError):
+    """A number to keep is already recorded, held or inside an allocated range; `number` is which."""
+
+    def __init__(self, number: str, message: str):
+        self.number = number
+        super().__init__(message)
+
+
 class RangeError(CertificateError):
     """A range cannot be allocated as asked."""
 

@@ -11,7 +11,9 @@ from domain.accounts.opening import UsernameTaken
 from domain.accounts.opening import open_account
 from domain.accounts.users import User
 from domain.calendar.deadlines import china_day
+from domain.certificates.numbers import KEPT_YEARS
 from domain.certificates.numbers import keep_existing_number
+from domain.certificates.records import NumberInUse
 from domain.identity import parse_credit_code
 from domain.identity import parse_id_number
 from domain.organisations.records import Organisation
@@ -186,6 +188,8 @@ def open_person_application(
         raise RegistrationRefused("employer_not_active", name=employer.name)
     if application.title_level not in set(TitleLevel):
         raise RegistrationRefused("unknown_title", level=application.title_level)
+    if application.certificate_number and application.certificate_year not in KEPT_YEARS:
+        raise RegistrationRefused("certificate_year_required")
     user = _open_account(session, parsed.value, application.password, application.name, now)
     person = Person(
         id_number=parsed.value,
@@ -203,9 +207,12 @@ def open_person_application(
     session.add(person)
     session.flush()
     if application.certificate_number:
-        keep_existing_number(
-            session, person.id, application.certificate_number, application.certificate_year or 0, now
-        )
+        try:
+            keep_existing_number(
+                session, person.id, application.certificate_number.strip(), application.certificate_year, now
+            )
+        except NumberInUse as taken:  # the caller rolls the whole application back
+            raise RegistrationRefused("certificate_number_taken", number=taken.number) from None
     return person.id, user.id
 
 

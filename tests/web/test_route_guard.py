@@ -31,7 +31,7 @@ def _routes(app) -> list[tuple[str, str, str]]:
 def _sample_url(rule) -> str:
     def fill(match: re.Match) -> str:
         converter, name = match.group(1) or "", match.group(2)
-        if converter.startswith("int"):
+        if converter in ("int", "id"):
             return "1"
         if converter.startswith("any("):
             return converter[4:].split(",")[0].strip(" )")
