@@ -1,5 +1,6 @@
 """Deployed BPMN definitions: validate, store as a new version, and cache their parsed specs."""
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -157,6 +158,7 @@ def _latest(session: Session, process_key: str) -> ProcessDefinition | None:
     ).scalar_one_or_none()
 
 
+@functools.cache
 def _limit(column: str) -> int:
     return ProcessDefinition.__table__.c[column].type.length
 

@@ -9,6 +9,7 @@ back, with form data and an opinion) and it goes back to the owner, who decides.
 before the holder (加签) may only agree. Nobody urges a step they hold themselves.
 """
 
+import functools
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ class Step:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made for every command: slots, not frozen, keep it cheap; nobody changes it
 class Standing:
     """What the rule reads about one task and one actor: columns of its row and instance, and a few facts."""
 
@@ -261,7 +262,7 @@ def enforce(session: Session, actor: Actor, task_id: int, action: str, now: date
     standing = standings(session, actor, [task_id], now).get(task_id)
     if standing is None:
         raise TaskNotFound(task_id)
-    _enforce_standing(session, actor, standing, action)
+    _enforce_standing(lambda: session, actor, standing, action)
     return standing
 
 
@@ -281,7 +282,7 @@ def enforce_on_row(
     """
     if action not in _ROW_ACTIONS or not may_act(actor, row):
         return enforce(session_of(), actor, row.id, action, now)
-    allowed = frozenset(row.allowed_actions.split(","))
+    allowed = action_set(row.allowed_actions)
     turn = None
     if turns and "countersign" in allowed:
         turn = _countersign_turns(session_of(), actor, [row.id]).get(row.id)
@@ -291,7 +292,7 @@ def enforce_on_row(
         state=row.state,
         instance_status=None,
         allowed_actions=allowed,
-        opinion_required=frozenset(filter(None, row.opinion_required.split(","))),
+        opinion_required=action_set(row.opinion_required),
         candidates=row.candidates,
         assignee_id=row.assignee_id,
         owner_id=row.owner_id,
@@ -299,24 +300,33 @@ def enforce_on_row(
         initiator_id=None,
         my_countersign=turn,
     )
-    _enforce_standing(session_of(), actor, standing, action, row)
+    _enforce_standing(session_of, actor, standing, action, row)
     return standing
 
 
-def _enforce_standing(session: Session, actor: Actor, standing: Standing, action: str, row=None) -> None:
+def _enforce_standing(
+    session_of: Callable[[], Session], actor: Actor, standing: Standing, action: str, row=None
+) -> None:
+    """Raise why the actor may not take the action; the session is made only to word a refusal."""
     reason = refusal(actor, standing, action)
     if reason is None:
         return
     if reason == "task_closed":
-        closed = row if row is not None else session.get(HumanTask, standing.task_id)
+        closed = row if row is not None else session_of().get(HumanTask, standing.task_id)
         raise TaskAlreadyHandled(closed.completed_by_name, closed.completed_at)
-    refuse(reason, action, standing.task_id, lambda: assignee_name(session, standing.assignee_id))
+    refuse(reason, action, standing.task_id, lambda: assignee_name(session_of(), standing.assignee_id))
 
 
 def require_opinion(standing: Standing, action: str, opinion: str | None) -> None:
     """Refuse an empty opinion where the task's step asks for one with this action."""
     if action in standing.opinion_required and not (opinion or "").strip():
         raise OpinionRequired(action)
+
+
+@functools.lru_cache(maxsize=256)
+def action_set(listed: str) -> frozenset[str]:
+    """Return a task row's comma list of actions as a set; a handful of distinct lists, parsed once each."""
+    return frozenset(filter(None, listed.split(",")))
 
 
 # --- reading the facts ---------------------------------------------------------------------
@@ -390,8 +400,8 @@ def standings(session: Session, actor: Actor, task_ids: list[int], now: datetime
             instance_id=r.instance_id,
             state=r.state,
             instance_status=r.status,
-            allowed_actions=frozenset(r.allowed_actions.split(",")),
-            opinion_required=frozenset(filter(None, r.opinion_required.split(","))),
+            allowed_actions=action_set(r.allowed_actions),
+            opinion_required=action_set(r.opinion_required),
             candidates=r.candidates,
             assignee_id=r.assignee_id,
             owner_id=r.owner_id,

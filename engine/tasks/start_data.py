@@ -32,14 +32,21 @@ def check_start_data(data) -> dict:
         return {}
     if not isinstance(data, dict):
         raise InvalidCommand("start_data_not_object")
-    level, stack = 0, [(data, 1)]
+    level, stack, texts = 0, [(data, 1)], 0
     while stack:  # without recursion: the check must not fail the way it guards against
         value, level = stack.pop()
         if level > MAX_DEPTH:
             raise InvalidCommand("start_data_too_deep", most=MAX_DEPTH)
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    size = len(json.dumps(data, ensure_ascii=False, default=str))
-    if size > MAX_CHARACTERS:
-        raise InvalidCommand("start_data_too_big", size=size, most=MAX_CHARACTERS)
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+            else:  # a string's length, or a few characters for a number, a boolean or null
+                texts += len(child) if isinstance(child, str) else 8
+        if isinstance(value, dict):
+            texts += sum(len(str(key)) for key in value)
+    if texts > MAX_CHARACTERS // 4:  # far below the limit as text: no need to serialise it to measure
+        size = len(json.dumps(data, ensure_ascii=False, default=str))
+        if size > MAX_CHARACTERS:
+            raise InvalidCommand("start_data_too_big", size=size, most=MAX_CHARACTERS)
     return data
