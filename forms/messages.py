@@ -87,6 +87,19 @@ DOMAIN_MESSAGES = {
     "organisation_not_active": _l("Only an active organisation can hand its admin over."),
     "no_such_colleague": _l("The successor must be another active user of the same organisation."),
     "name_missing": _l("Give the successor's username and name."),
+    # domain.calendar.holidays: a year's holidays and make-up working days
+    "calendar_not_saved": _l("The %(year)s holiday schedule was not saved."),
+    "calendar_not_in_year": _l("These dates are not in %(year)s: %(dates)s."),
+    "calendar_holiday_and_workday": _l(
+        "These dates are both a holiday and a make-up working day: %(dates)s."
+    ),
+    "calendar_holiday_on_weekend": _l(
+        "These holidays are a Saturday or Sunday, off anyway: %(dates)s. "
+        "Enter weekend days off only inside a range of holidays."
+    ),
+    "calendar_workday_on_weekday": _l(
+        "A make-up working day is a Saturday or Sunday; these are weekdays: %(dates)s."
+    ),
     # domain.calendar.policy: a field's problem shows next to the field, so it does not name it
     "policy_not_saved": _l("The %(year)s policy calendar of %(region)s was not saved."),
     "policy_unknown_setting": _l("%(name)s is not a policy setting."),

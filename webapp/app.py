@@ -13,6 +13,7 @@ from webapp import account
 from webapp import api
 from webapp import auth
 from webapp import directory
+from webapp import holidays
 from webapp import inbox
 from webapp import inbox_bulk
 from webapp import notices
@@ -107,6 +108,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(directory.api)
     app.register_blueprint(notices.blueprint)
     app.register_blueprint(policy.blueprint)
+    app.register_blueprint(holidays.blueprint)
     auth.install_user_loader(login_manager)
     return app
 

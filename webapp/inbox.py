@@ -257,6 +257,7 @@ def action_labels() -> dict[str, str]:
         "countersign_approve": _("agreed as an added approver"),
         "reassign": _("reassigned"),
         "urge": _("urged"),
+        "due_moved": _("moved the due date to the new holiday calendar"),
     }
 
 

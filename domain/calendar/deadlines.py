@@ -50,3 +50,16 @@ def working_days_function(calendar_source: Callable[[], WorkingCalendar]):
         return working_days
 
     return bind
+
+
+def recount_deadline(
+    old: WorkingCalendar, new: WorkingCalendar, created_at: datetime, due_at: datetime
+) -> datetime:
+    """Return a working-days deadline counted again on a new calendar: as many working days after creation.
+
+    Every due rule of the bundled diagrams is `working_days(n)` from the day the task was made, so
+    the n a deadline was set with is the old calendar's count from that day to the due day.
+    """
+    start, due = china_day(created_at), china_time(due_at)
+    days = max(old.working_days_between(start, due.date()), 0)
+    return datetime.combine(new.add_working_days(start, days), due.timetz())

@@ -8,6 +8,7 @@ and falls back to weekends only; it is reported, never an error.
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 
 from domain.base import Base
+from domain.refusals import Refusal
 from infra.clock import Clock
 from infra.clock import system_clock
 
@@ -33,12 +35,17 @@ SOURCE_PACKAGE = "chinese-calendar"
 SOURCE_ADMIN = "admin"
 
 
-class CalendarError(ValueError):
-    """A holiday schedule that cannot be stored; the message names the offending dates."""
+class CalendarProblem(Refusal):
+    """One rule a holiday schedule breaks; ``params["dates"]`` lists the offending dates."""
 
-    def __init__(self, message: str, dates: Iterable[date] = ()) -> None:
-        super().__init__(message)
-        self.dates = tuple(sorted(dates))
+
+class CalendarError(Refusal):
+    """A holiday schedule that was not saved; `problems` name the offending dates."""
+
+    def __init__(self, year: int, problems: list[CalendarProblem]) -> None:
+        self.problems = problems
+        self.dates = tuple(sorted({d for problem in problems for d in problem.params["days"]}))
+        super().__init__("calendar_not_saved", year=year, problems=len(problems))
 
 
 class CalendarDay(Base):
@@ -73,6 +80,8 @@ class YearStatus:
     holiday_count: int
     workday_count: int
     weekends_only: bool
+    updated_by: str | None = field(default=None, compare=False)
+    updated_at: datetime | None = field(default=None, compare=False)
 
 
 def _is_weekend(d: date) -> bool:
@@ -117,16 +126,72 @@ def seed_from_package(session: Session, years: Iterable[int], clock: Clock = sys
     return seeded
 
 
-def _schedule_problems(year: int, holidays: dict[date, str], workdays: dict[date, str]) -> list[tuple]:
-    outside = sorted(d for d in {*holidays, *workdays} if d.year != year)
-    weekend_holidays = sorted(d for d in holidays if d.year == year and _is_weekend(d))
-    weekday_workdays = sorted(d for d in workdays if d.year == year and not _is_weekend(d))
+def _listed(dates: Iterable[date]) -> dict:
+    days = sorted(dates)
+    return {"days": days, "dates": ", ".join(d.isoformat() for d in days)}
+
+
+def _schedule_problems(
+    year: int, holidays: dict[date, str], workdays: dict[date, str]
+) -> list[CalendarProblem]:
+    in_year = {d for d in {*holidays, *workdays} if d.year == year}
+    outside = {*holidays, *workdays} - in_year
+    both = holidays.keys() & workdays.keys() & in_year
+    weekend_holidays = {d for d in holidays.keys() & in_year if _is_weekend(d)}
+    weekday_workdays = {d for d in workdays.keys() & in_year if not _is_weekend(d)}
     problems = [
-        (f"not in {year}", outside),
-        ("holidays on a weekend (already off)", weekend_holidays),
-        ("workdays on a weekday (already worked)", weekday_workdays),
+        outside and CalendarProblem("calendar_not_in_year", year=year, **_listed(outside)),
+        both and CalendarProblem("calendar_holiday_and_workday", year=year, **_listed(both)),
+        weekend_holidays
+        and CalendarProblem("calendar_holiday_on_weekend", year=year, **_listed(weekend_holidays)),
+        weekday_workdays
+        and CalendarProblem("calendar_workday_on_weekday", year=year, **_listed(weekday_workdays)),
     ]
-    return [(label, dates) for label, dates in problems if dates]
+    return [problem for problem in problems if problem]
+
+
+def check_year_schedule(year: int, holidays: dict[date, str], workdays: dict[date, str]) -> None:
+    """Raise CalendarError naming every date of a year's schedule that breaks a rule."""
+    problems = _schedule_problems(year, holidays, workdays)
+    if problems:
+        raise CalendarError(year, problems)
+
+
+def expand_ranges(
+    year: int, ranges: Iterable[tuple[date, date, str]], workdays: dict[date, str]
+) -> dict[date, str]:
+    """Return the weekdays off of holiday ranges (their weekend days are off anyway).
+
+    A one-day range keeps its day even on a weekend, so that the check can name it; a make-up
+    workday inside a range, weekend or not, is refused here, before the weekend days are dropped.
+    """
+    holidays: dict[date, str] = {}
+    clash = set()
+    for first, last, name in ranges:
+        day = first
+        while day <= last:
+            clash |= {day} & workdays.keys()
+            if first == last or not _is_weekend(day):
+                holidays[day] = name
+            day += timedelta(days=1)
+    if clash:
+        raise CalendarError(
+            year, [CalendarProblem("calendar_holiday_and_workday", year=year, **_listed(clash))]
+        )
+    return holidays
+
+
+def year_schedule(session: Session, year: int) -> tuple[dict[date, str], dict[date, str]]:
+    """Return a year's stored (holidays, workdays) with their names."""
+    rows = session.execute(
+        select(CalendarDay.day, CalendarDay.kind, CalendarDay.name)
+        .where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))
+        .order_by(CalendarDay.day)
+    )
+    holidays, workdays = {}, {}
+    for day, kind, name in rows:
+        (holidays if kind == HOLIDAY else workdays)[day] = name or ""
+    return holidays, workdays
 
 
 def set_year_schedule(
@@ -138,13 +203,7 @@ def set_year_schedule(
     now: datetime,
 ) -> None:
     """Replace a year's holidays and make-up workdays with an admin's schedule."""
-    problems = _schedule_problems(year, holidays, workdays)
-    if problems:
-        details = "; ".join(
-            f"{label}: {', '.join(d.isoformat() for d in dates)}" for label, dates in problems
-        )
-        bad = {d for _, dates in problems for d in dates}
-        raise CalendarError(f"the {year} holiday schedule was not saved; {details}", bad)
+    check_year_schedule(year, holidays, workdays)
     _replace_days(session, year, holidays, workdays)
     record = session.get(CalendarYear, year)
     if record is None:
@@ -185,6 +244,14 @@ class WorkingCalendar:
             if day is not None:
                 (holidays if kind == HOLIDAY else workdays).add(day)
         return cls(holidays, workdays, known)
+
+    def with_year(self, year: int, holidays: Iterable[date], workdays: Iterable[date]) -> "WorkingCalendar":
+        """Return this calendar with one year's schedule replaced, as saving it would make it."""
+        return WorkingCalendar(
+            {d for d in self.holidays if d.year != year} | set(holidays),
+            {d for d in self.workdays if d.year != year} | set(workdays),
+            self.known_years | {year},
+        )
 
     def is_working_day(self, d: date) -> bool:
         """Tell whether d is worked: a make-up workday, or a weekday that is not a holiday."""
@@ -239,7 +306,8 @@ def calendar_status(session: Session, years: Iterable[int]) -> list[YearStatus]:
     wanted = sorted(set(years))
     if not wanted:
         return []
-    sources = {year: record.source for year, record in _known_years(session, wanted).items()}
+    records = _known_years(session, wanted)
+    sources = {year: record.source for year, record in records.items()}
     counts = _exception_counts(session, wanted[0], wanted[-1])
     return [
         YearStatus(
@@ -248,6 +316,8 @@ def calendar_status(session: Session, years: Iterable[int]) -> list[YearStatus]:
             holiday_count=counts.get((year, HOLIDAY), 0),
             workday_count=counts.get((year, WORKDAY), 0),
             weekends_only=year not in sources,
+            updated_by=records[year].updated_by if year in records else None,
+            updated_at=records[year].updated_at if year in records else None,
         )
         for year in wanted
     ]
