@@ -15,6 +15,7 @@ from webapp import auth
 from webapp import directory
 from webapp import inbox
 from webapp import inbox_bulk
+from webapp import incidents
 from webapp import notices
 from webapp import policy
 from webapp import processes
@@ -107,6 +108,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(directory.api)
     app.register_blueprint(notices.blueprint)
     app.register_blueprint(policy.blueprint)
+    app.register_blueprint(incidents.blueprint)
     auth.install_user_loader(login_manager)
     return app
 

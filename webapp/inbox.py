@@ -257,6 +257,8 @@ def action_labels() -> dict[str, str]:
         "countersign_approve": _("agreed as an added approver"),
         "reassign": _("reassigned"),
         "urge": _("urged"),
+        "retry": _("retried the failed step"),
+        "end_incident": _("ended the process after an incident"),
     }
 
 

@@ -21,6 +21,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.add_column(sa.Column("state", sa.String(length=16), server_default="open", nullable=False))
+        batch_op.add_column(sa.Column("step", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("tries", sa.Integer(), server_default="1", nullable=False))
         batch_op.add_column(sa.Column("resolved_by", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("replay", sa.JSON(), nullable=True))
@@ -33,4 +34,5 @@ def downgrade():
         batch_op.drop_column("replay")
         batch_op.drop_column("resolved_by")
         batch_op.drop_column("tries")
+        batch_op.drop_column("step")
         batch_op.drop_column("state")
