@@ -138,6 +138,7 @@ def test_a_failing_step_rolls_back_and_leaves_an_incident(rt, actor, session_fac
     with session_factory() as s:
         [incident] = s.scalars(select(Incident).where(Incident.instance_id == iid)).all()
     assert incident.command == "complete" and "division by zero" in incident.message
+    assert (incident.step, incident.tries, incident.state) == ("计算", 1, "open")
 
 
 def test_a_process_whose_first_steps_fail_is_not_started(rt, actor, session_factory):

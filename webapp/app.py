@@ -16,6 +16,7 @@ from webapp import directory
 from webapp import holidays
 from webapp import inbox
 from webapp import inbox_bulk
+from webapp import incidents
 from webapp import notices
 from webapp import policy
 from webapp import processes
@@ -109,6 +110,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(notices.blueprint)
     app.register_blueprint(policy.blueprint)
     app.register_blueprint(holidays.blueprint)
+    app.register_blueprint(incidents.blueprint)
     auth.install_user_loader(login_manager)
     return app
 

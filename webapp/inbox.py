@@ -258,6 +258,8 @@ def action_labels() -> dict[str, str]:
         "reassign": _("reassigned"),
         "urge": _("urged"),
         "due_moved": _("moved the due date to the new holiday calendar"),
+        "retry": _("retried the failed step"),
+        "end_incident": _("ended the process after an incident"),
     }
 
 

@@ -28,6 +28,7 @@ ENGINE_MESSAGES = {
     ),
     "no_active_user": _l("User %(user_id)s does not exist or is not active."),
     "no_instance": _l("Process instance %(instance_id)s does not exist."),
+    "no_open_incident": _l("Process instance %(instance_id)s has no open incident."),
     "bad_process_key": _l(
         "%(key)s is not a process key: a key is a plain identifier of letters, digits and underscores "
         "that does not start with a digit."
@@ -103,6 +104,7 @@ ACTIONS = {
     "countersign": _l("countersign"),
     "urge": _l("urge"),
     "copy": _l("copy"),
+    "retry": _l("retry"),
 }
 
 

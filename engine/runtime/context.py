@@ -44,6 +44,7 @@ class CommandContext:
         self.actor = actor
         self.now = now or rt.clock()
         self.loaded_instance_id: int | None = None
+        self.operation_step: str | None = None  # the service task whose handler runs, named in an incident
         self.functions = {name: factory(self.now) for name, factory in rt.script_functions.items()}
         self._task_read: TaskRead | None = None
 
@@ -178,7 +179,10 @@ class CommandContext:
         handler = self.rt.operations.get(name)
         if handler is None:
             raise InvalidCommand("unknown_operation", operation=name)
-        return handler(self.session, dict(task.data), now=self.now, **params)
+        self.operation_step = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        result = handler(self.session, dict(task.data), now=self.now, **params)
+        self.operation_step = None
+        return result
 
     def _escalation_rung(self, name: str, attached, params: dict) -> dict:
         if name == "escalate":

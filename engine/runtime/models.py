@@ -181,6 +181,11 @@ class Incident(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")  # or resolved
+    step: Mapped[str | None] = mapped_column(String(255))  # the diagram step that failed, when known
+    tries: Mapped[int] = mapped_column(default=1, server_default="1")  # the failed step's runs so far
+    resolved_by: Mapped[int | None]  # the administrator's user id
+    replay: Mapped[dict | None] = mapped_column(JSON)  # the failed command's input, for a retry
 
 
 class TaskCc(Base):

@@ -111,30 +111,37 @@ def complete_task(
     action: str = "approve",
 ) -> None:
     """Finish a task with its form data and an opinion (通过, or the step's own decision)."""
+    replay = {"task_id": task_id, "actor_id": actor.id, "data": data, "opinion": opinion, "action": action}
 
     def body(ctx: CommandContext) -> None:
-        row, standing = checked_task(ctx, task_id, "approve", with_instance=True)
-        permissions.require_opinion(standing, "approve", opinion)
-        if row.owner_id is not None:
-            resolve_delegation(ctx, row, opinion)
-            return
-        if approve_in_turn(ctx, row, data, opinion):  # a countersign (加签) holds the step open
-            return
-        instance, workflow = ctx.load(row.instance_id)
-        task = workflow.get_task_from_id(UUID(row.task_uuid))
-        task.data.update(data or {})
-        task.data.update(
-            decision=action, last_actor_id=actor.id, last_actor_organisation_id=actor.organisation_id
-        )
-        if opinion:
-            task.data["last_opinion"] = opinion
-        finish_row(ctx, row, "done", action)
-        task.run()
-        workflow.do_engine_steps()
-        ctx.audit(instance.id, action, row, opinion)
-        ctx.save(instance, workflow)
+        complete_in(ctx, task_id, data, opinion, action)
 
-    run_command(rt, "complete", actor, body, task_id)
+    run_command(rt, "complete", actor, body, task_id, replay=replay)
+
+
+def complete_in(ctx: CommandContext, task_id: int, data: dict | None, opinion: str, action: str) -> None:
+    """Finish a task as `ctx.actor` inside the caller's command (a retry replays a failed completion)."""
+    actor = ctx.actor
+    row, standing = checked_task(ctx, task_id, "approve", with_instance=True)
+    permissions.require_opinion(standing, "approve", opinion)
+    if row.owner_id is not None:
+        resolve_delegation(ctx, row, opinion)
+        return
+    if approve_in_turn(ctx, row, data, opinion):  # a countersign (加签) holds the step open
+        return
+    instance, workflow = ctx.load(row.instance_id)
+    task = workflow.get_task_from_id(UUID(row.task_uuid))
+    task.data.update(data or {})
+    task.data.update(
+        decision=action, last_actor_id=actor.id, last_actor_organisation_id=actor.organisation_id
+    )
+    if opinion:
+        task.data["last_opinion"] = opinion
+    finish_row(ctx, row, "done", action)
+    task.run()
+    workflow.do_engine_steps()
+    ctx.audit(instance.id, action, row, opinion)
+    ctx.save(instance, workflow)
 
 
 def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: str | None = None) -> str:
@@ -192,19 +199,24 @@ def terminate_instance(rt: Runtime, actor: Actor, instance_id: int, opinion: str
     """End a process at once (administrators only), with the reason recorded."""
 
     def body(ctx: CommandContext) -> None:
-        status = ctx.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
-        if status is None:
-            raise TaskNotFound(instance_id)
-        reason = permissions.terminate_refusal(actor, status)
-        if reason is not None:
-            permissions.refuse(reason, "terminate", instance_id)
-        if not (opinion or "").strip():  # a process ends for a stated reason, whatever its steps say
-            raise OpinionRequired("terminate")
-        instance, workflow = ctx.load(instance_id)
-        _end_instance(ctx, instance, workflow, "terminated")
-        ctx.audit(instance_id, "terminate", None, opinion)
+        terminate_in(ctx, instance_id, opinion)
 
     run_command(rt, "terminate", actor, body)
+
+
+def terminate_in(ctx: CommandContext, instance_id: int, opinion: str) -> None:
+    """End a process at once inside the caller's command (an administrator ending a failed instance)."""
+    status = ctx.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
+    if status is None:
+        raise TaskNotFound(instance_id)
+    reason = permissions.terminate_refusal(ctx.actor, status)
+    if reason is not None:
+        permissions.refuse(reason, "terminate", instance_id)
+    if not (opinion or "").strip():  # a process ends for a stated reason, whatever its steps say
+        raise OpinionRequired("terminate")
+    instance, workflow = ctx.load(instance_id)
+    _end_instance(ctx, instance, workflow, "terminated")
+    ctx.audit(instance_id, "terminate", None, opinion)
 
 
 def _start_values(actor: Actor | None, data: dict | None) -> dict:

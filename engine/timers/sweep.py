@@ -4,8 +4,8 @@ from engine.runtime import Runtime
 from engine.runtime import transaction
 from engine.runtime import unit_of_work
 from engine.runtime.command import describe_fault
+from engine.runtime.command import note_incident
 from engine.runtime.context import CommandContext
-from engine.runtime.models import Incident
 from engine.runtime.models import TimerJob
 from engine.runtime.timer_jobs import SweepResult
 from engine.runtime.timer_jobs import claim_due_jobs
@@ -34,6 +34,4 @@ def _note_timer_failure(rt: Runtime, job_id: int, reason: str) -> None:
     with unit_of_work(rt) as session:
         job = session.get(TimerJob, job_id)
         job.last_error = reason
-        session.add(
-            Incident(instance_id=job.instance_id, command="timer", message=reason, created_at=rt.clock())
-        )
+        note_incident(session, job.instance_id, "timer", reason, rt.clock())
