@@ -16,6 +16,7 @@ import domain.persons.records
 import domain.supervision.notices
 import engine.inbox.saved_filters
 import engine.runtime.models
+import engine.timers.heartbeat
 from domain.base import Base
 
 TABLE_MODULES = (
@@ -31,5 +32,6 @@ TABLE_MODULES = (
     domain.supervision.notices,
     engine.inbox.saved_filters,
     engine.runtime.models,
+    engine.timers.heartbeat,
 )
 metadata = Base.metadata

@@ -1,5 +1,7 @@
 """The application factory: configuration, extensions, the engine's bootstrap, blueprints."""
 
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -13,6 +15,7 @@ from webapp import account
 from webapp import api
 from webapp import auth
 from webapp import directory
+from webapp import health
 from webapp import holidays
 from webapp import inbox
 from webapp import inbox_bulk
@@ -23,6 +26,7 @@ from webapp import processes
 from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
+from webapp.config import MissingSecretKey
 from webapp.config import load_config
 from webapp.errors import install_error_pages
 from webapp.extensions import RUNTIME_KEY
@@ -32,6 +36,7 @@ from webapp.extensions import db
 from webapp.extensions import login_manager
 from webapp.extensions import migrate
 from webapp.ids import IdConverter
+from webapp.request_log import install_request_log
 from webapp.wiring import build_runtime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -65,11 +70,19 @@ def select_locale() -> str:
     return chosen if chosen in supported else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def create_app(overrides: dict | None = None) -> Flask:
-    """Build the web application (and its engine runtime) from configuration."""
+def create_app(
+    overrides: dict | None = None, *, fallback_secret_key: Callable[[str], str] | None = None
+) -> Flask:
+    """Build the web application (and its engine runtime) from configuration.
+
+    Without a configured SECRET_KEY it refuses to start (MissingSecretKey), unless testing or
+    debugging (a random key) or `fallback_secret_key(instance_path)` supplies one (the CLI's).
+    """
     app = Flask(__name__, instance_relative_config=True)
     config = load_config(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _unconfigured_secret_key(app, config, fallback_secret_key)
     url = config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'ceflow.db'}"
     app.config.update(config, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url))
     app.config.update(  # no cross-site request carries the session; over HTTPS only when so configured
@@ -78,6 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=config["SECURE_COOKIES"],
     )
+    install_request_log(app)  # first: it times and logs even a request a later hook refuses
     app.after_request(_security_headers)
     if config["TRUSTED_PROXIES"]:  # behind nginx: the sign-in throttle must see the client's address
         app.wsgi_app = ProxyFix(
@@ -96,6 +110,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.extensions[RUNTIME_KEY] = build_runtime(app.config, db.engine)
     app.url_map.converters["id"] = IdConverter  # every record id in a path: <id:task_id>
     install_error_pages(app)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)
@@ -113,6 +128,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(incidents.blueprint)
     auth.install_user_loader(login_manager)
     return app
+
+
+def _unconfigured_secret_key(app: Flask, config: dict, fallback: Callable[[str], str] | None) -> str:
+    if fallback is not None:
+        return fallback(app.instance_path)
+    if config["TESTING"] or app.debug:
+        return secrets.token_hex(32)
+    raise MissingSecretKey()
 
 
 def _security_headers(response):

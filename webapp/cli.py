@@ -1,5 +1,6 @@
 """The `ceflow` command line: database, demo data, deploys, the web app and the scheduler."""
 
+import os
 import sys
 
 import click
@@ -26,6 +27,9 @@ from seed.demo import load_demo_data
 from services.processes import deploy_diagram
 from services.processes import start_process
 from webapp.app import create_app
+from webapp.config import MissingSecretKey
+from webapp.config import kept_secret_key
+from webapp.config import load_config
 from webapp.extensions import runtime
 from webapp.first_start import initialise_database
 from webapp.messages import explain
@@ -34,7 +38,12 @@ from webapp.scheduler import start_background_scheduler
 from webapp.scheduler import supervise
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def create_cli_app():
+    """Build the app for a `ceflow` command: without CEFLOW_SECRET_KEY, the instance folder's key."""
+    return create_app(fallback_secret_key=kept_secret_key)
+
+
+@click.group(cls=FlaskGroup, create_app=create_cli_app, add_default_commands=False)
 def cli():
     """CE Flow (继续教育审批流) command line."""
 
@@ -145,10 +154,36 @@ def run_command(host, port, demo):
     run_simple(host, port, app, threaded=True)
 
 
+@cli.command("serve")
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address (host:port) to listen on.")
+@click.option(
+    "--timeout", default=60, show_default=True, type=int, help="Seconds before a silent worker restarts."
+)
+def serve_command(workers, bind, timeout):
+    """Serve the web app with gunicorn (production); run `ceflow scheduler` as its own process beside it.
+
+    Refuses to start without CEFLOW_SECRET_KEY, which every worker must share.
+    """
+    config = load_config()
+    if not config["SECRET_KEY"]:
+        raise click.ClickException(str(MissingSecretKey()))
+    if not str(config["DATABASE_URL"] or "").startswith("postgresql"):
+        click.echo(
+            "warning: CEFLOW_DATABASE_URL does not name PostgreSQL; serve production from it", err=True
+        )
+    arguments = ["--workers", str(workers), "--bind", bind, "--timeout", str(timeout)]
+    app = "webapp.wsgi:production_app()"
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *arguments, app])
+
+
 def main() -> None:
     """Entry point of the `ceflow` console script."""
     try:
         cli(prog_name="ceflow")
+    except MissingSecretKey as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
     except (OperationalError, ProgrammingError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         click.echo(f"The database is not ready ({reason}). Run `ceflow init-db` first.", err=True)

@@ -6,12 +6,17 @@ from pathlib import Path
 
 DEFAULTS = {
     "DATABASE_URL": None,  # None: an SQLite file in the instance folder
-    "SECRET_KEY": None,  # None: a random key per start (sessions end on restart)
+    # signs sessions; required in production, the same for every worker (create_app refuses to start
+    # without it); `ceflow` commands keep one in the instance folder, tests and debug draw a random one
+    "SECRET_KEY": None,
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": "zh_CN,en",
     "SCHEDULER_SWEEP_SECONDS": 5,
     "SCHEDULER_ENABLED": False,
+    # a scheduler sweeps beside the web app (`ceflow scheduler`, or in-process under `ceflow run`):
+    # /readyz needs its heartbeat; False (and SCHEDULER_ENABLED false): /readyz reports it "off"
+    "SCHEDULER_EXPECTED": True,
     "SEED_BPMN": True,
     "BPMN_DIR": str(Path(__file__).resolve().parent.parent / "workflows" / "bpmn"),
     "NODE_NAME": None,  # None: host-pid, naming this process's timer leases
@@ -35,6 +40,30 @@ DEFAULTS = {
 PREFIX = "CEFLOW_"
 
 
+class MissingSecretKey(RuntimeError):
+    """Production refuses to start without a configured secret key."""
+
+    def __init__(self):
+        super().__init__(
+            "CEFLOW_SECRET_KEY is not set. Without it each worker signs sessions with its own random key,"
+            " and users are signed out whenever a request reaches another worker. Set CEFLOW_SECRET_KEY"
+            " to the same long random value for every process, e.g. the output of"
+            " `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+
+
+def kept_secret_key(instance_path: str | Path) -> str:
+    """Return the secret key kept in the instance folder, made on first use (sessions outlive restarts)."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
 def _coerce(default, raw: str):
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
@@ -51,8 +80,6 @@ def load_config(overrides: dict | None = None, environ=os.environ) -> dict:
         if raw is not None:
             config[key] = _coerce(default, raw)
     config.update(overrides or {})
-    if not config["SECRET_KEY"]:
-        config["SECRET_KEY"] = secrets.token_hex(32)
     if not config["NODE_NAME"]:
         config["NODE_NAME"] = f"{os.uname().nodename}-{os.getpid()}"
     return config

@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
 from engine.runtime import Runtime
+from engine.timers.heartbeat import record_heartbeat
 from engine.timers.sweep import sweep_timers
 from infra.mail import Mailer
 from infra.mail import SmtpMailer
@@ -26,7 +27,9 @@ CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _sweep(app: Flask) -> None:
-    result = sweep_timers(app.extensions[RUNTIME_KEY])
+    rt = app.extensions[RUNTIME_KEY]
+    record_heartbeat(rt)  # before the sweep: /readyz sees the scheduler alive while a long sweep runs
+    result = sweep_timers(rt)
     if result.claimed:
         log.info("timer sweep: claimed %s, fired %s, failed %s", result.claimed, result.fired, result.failed)
 

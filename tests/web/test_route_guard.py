@@ -6,7 +6,8 @@ The list of routes comes from the app itself, so a route added later without `lo
 
 import re
 
-# reachable without an account: signing in, the language switch, self-registration, assets, the API spec
+# reachable without an account: signing in, the language switch, self-registration, assets, the API spec,
+# and the load balancer's health and readiness checks
 PUBLIC = {
     "auth.login",
     "auth.set_language",
@@ -14,6 +15,8 @@ PUBLIC = {
     "registration.person",
     "static",
     "inbox_api.openapi",
+    "health.healthz",
+    "health.readyz",
 }
 SAMPLE_VALUES = {"code": "en", "key": "demo_approval", "action": "approve", "filename": "ceflow.css"}
 
