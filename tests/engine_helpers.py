@@ -54,3 +54,25 @@ def timer_jobs(session_factory, instance_id):
     with session_factory() as s:
         q = select(TimerJob).where(TimerJob.instance_id == instance_id).order_by(TimerJob.due_at)
         return list(s.execute(q).scalars())
+
+
+def review_then(process_id: str, after: str) -> bytes:
+    """Return a diagram: start -> a county HRSS review (flow a) -> `after`, which takes flow b to its end."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="t">
+  <bpmn:process id="{process_id}" isExecutable="true">
+    <bpmn:laneSet><bpmn:lane id="l" name="region_hrss_reviewer">
+      <bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="review" name="审核">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formKey" value="review" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="a" sourceRef="start" targetRef="review" />
+    {after}
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()

@@ -24,30 +24,18 @@ from engine.tasks.commands import start_instance
 from tests.engine_helpers import audit_actions
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task
+from tests.engine_helpers import review_then
 from tests.test_demo_approval import submit
 
-FAILS_AFTER_REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
-  <bpmn:process id="fails_after_review" isExecutable="true">
-    <bpmn:laneSet><bpmn:lane id="l" name="region_hrss_reviewer">
-      <bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="review" name="审核">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formKey" value="review" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:scriptTask id="compute" name="计算"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
+FAILS_AFTER_REVIEW = review_then(
+    "fails_after_review",
+    """<bpmn:scriptTask id="compute" name="计算">
+      <bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
       <bpmn:script>ratio = hours / planned_hours</bpmn:script></bpmn:scriptTask>
     <bpmn:endEvent id="end"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="start" targetRef="review" />
     <bpmn:sequenceFlow id="b" sourceRef="review" targetRef="compute" />
-    <bpmn:sequenceFlow id="c" sourceRef="compute" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>
-""".encode()
+    <bpmn:sequenceFlow id="c" sourceRef="compute" targetRef="end" />""",
+)
 
 
 def test_transfer_hands_the_task_to_another_approver_for_good(rt, actor, session_factory, world):

@@ -15,31 +15,18 @@ from services.incidents import retry_incidents
 from tests.engine_helpers import audit_actions
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task
+from tests.engine_helpers import review_then
 
-RECORDS_AFTER_REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
-  <bpmn:process id="records_after_review" isExecutable="true">
-    <bpmn:laneSet><bpmn:lane id="l" name="region_hrss_reviewer">
-      <bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="review" name="审核">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formKey" value="review" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:serviceTask id="archive" name="归档">
+RECORDS_AFTER_REVIEW = review_then(
+    "records_after_review",
+    """<bpmn:serviceTask id="archive" name="归档">
       <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="archive_application" />
       </bpmn:extensionElements>
       <bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing></bpmn:serviceTask>
     <bpmn:endEvent id="end"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="a" sourceRef="start" targetRef="review" />
     <bpmn:sequenceFlow id="b" sourceRef="review" targetRef="archive" />
-    <bpmn:sequenceFlow id="c" sourceRef="archive" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>
-""".encode()
+    <bpmn:sequenceFlow id="c" sourceRef="archive" targetRef="end" />""",
+)
 
 
 def archive_broken(session, data, now, **params):

@@ -14,33 +14,16 @@ from engine.tasks.commands import complete_task
 from engine.tasks.commands import start_instance
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task
+from tests.engine_helpers import review_then
 
-AFTER_REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="t">
-  <bpmn:process id="after_review" isExecutable="true">
-    <bpmn:laneSet><bpmn:lane id="l" name="region_hrss_reviewer">
-      <bpmn:flowNodeRef>review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="review" name="审核">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formKey" value="review" />
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
-    </bpmn:userTask>
-    {after}
-    <bpmn:endEvent id="end"><bpmn:incoming>c</bpmn:incoming><bpmn:incoming>d</bpmn:incoming></bpmn:endEvent>
-  </bpmn:process>
-</bpmn:definitions>
-"""
 SCRIPT = """<bpmn:scriptTask id="compute"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
       <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
-    <bpmn:sequenceFlow id="a" sourceRef="start" targetRef="review" />
+    <bpmn:endEvent id="end"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="b" sourceRef="review" targetRef="compute" />
     <bpmn:sequenceFlow id="c" sourceRef="compute" targetRef="end" />"""
 CONDITION = """<bpmn:exclusiveGateway id="choose" default="d"><bpmn:incoming>b</bpmn:incoming>
       <bpmn:outgoing>c</bpmn:outgoing><bpmn:outgoing>d</bpmn:outgoing></bpmn:exclusiveGateway>
-    <bpmn:sequenceFlow id="a" sourceRef="start" targetRef="review" />
+    <bpmn:endEvent id="end"><bpmn:incoming>c</bpmn:incoming><bpmn:incoming>d</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="b" sourceRef="review" targetRef="choose" />
     <bpmn:sequenceFlow id="c" sourceRef="choose" targetRef="end">
       <bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>
@@ -49,7 +32,7 @@ CONDITION = """<bpmn:exclusiveGateway id="choose" default="d"><bpmn:incoming>b</
 
 def reviewed(rt, actor, session_factory, after: str):
     """Deploy a review followed by `after`, start it, and have the reviewer approve; return (id, before)."""
-    deploy(rt, AFTER_REVIEW.format(after=after).encode(), "after_review.bpmn", "test")
+    deploy(rt, review_then("after_review", after), "after_review.bpmn", "test")
     iid = start_instance(rt, "after_review", actor("applicant"), {"subject": "x"})
     before = instance(session_factory, iid)
     with pytest.raises(StepFailed) as failed:
