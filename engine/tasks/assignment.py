@@ -62,42 +62,32 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: int) -> None:
 
 def transfer_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str = "") -> None:
     """Hand a task over to another approver for good (转办)."""
-
-    def body(ctx: CommandContext) -> None:
-        row, standing = checked_task(ctx, task_id, "transfer")
-        permissions.require_opinion(standing, "transfer", opinion)
-        if to_user_id == actor.id:
-            raise InvalidCommand("transfer_to_self")
-        _require_colleague(ctx, actor, to_user_id)
-        to_name = assignee_name(ctx.session, to_user_id, required=True)
-        change_task(ctx.db, row, assignee_id=to_user_id, owner_id=None)
-        sync_queue(ctx.db, row)
-        ctx.notify(
-            [f"u:{to_user_id}"], "transfer", f"转办给您：{row.name}", row.subject, row.instance_id, row.id
-        )
-        ctx.audit(row.instance_id, "transfer", row, opinion, to_user_id=to_user_id, to_name=to_name)
-
-    run_command(rt, "transfer", actor, body, task_id)
+    to_self = InvalidCommand("transfer_to_self")
+    _hand_over(rt, actor, task_id, to_user_id, opinion, "transfer", to_self, "转办给您", owner_id=None)
 
 
 def delegate_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str = "") -> None:
     """Ask another approver to work a task; it comes back to the delegator afterwards (委派)."""
+    to_self = InvalidCommand("delegate_to_self")
+    _hand_over(rt, actor, task_id, to_user_id, opinion, "delegate", to_self, "委派给您", owner_id=actor.id)
+
+
+def _hand_over(rt, actor, task_id, to_user_id, opinion, action, to_self, title, owner_id) -> None:
+    """Give the task to a colleague as `action` (transfer or delegate), `owner_id` keeping the delegator."""
 
     def body(ctx: CommandContext) -> None:
-        row, standing = checked_task(ctx, task_id, "delegate")
-        permissions.require_opinion(standing, "delegate", opinion)
+        row, standing = checked_task(ctx, task_id, action)
+        permissions.require_opinion(standing, action, opinion)
         if to_user_id == actor.id:
-            raise InvalidCommand("delegate_to_self")
+            raise to_self
         _require_colleague(ctx, actor, to_user_id)
         to_name = assignee_name(ctx.session, to_user_id, required=True)
-        change_task(ctx.db, row, owner_id=actor.id, assignee_id=to_user_id)
+        change_task(ctx.db, row, owner_id=owner_id, assignee_id=to_user_id)
         sync_queue(ctx.db, row)
-        ctx.notify(
-            [f"u:{to_user_id}"], "delegate", f"委派给您：{row.name}", row.subject, row.instance_id, row.id
-        )
-        ctx.audit(row.instance_id, "delegate", row, opinion, to_user_id=to_user_id, to_name=to_name)
+        ctx.notify([f"u:{to_user_id}"], action, f"{title}：{row.name}", row.subject, row.instance_id, row.id)
+        ctx.audit(row.instance_id, action, row, opinion, to_user_id=to_user_id, to_name=to_name)
 
-    run_command(rt, "delegate", actor, body, task_id)
+    run_command(rt, action, actor, body, task_id)
 
 
 def reassign_task(rt: Runtime, actor: Actor, task_id: int, to_user_id: int, opinion: str) -> None:
