@@ -26,6 +26,7 @@ from domain.accounts.users import actor_for
 from services.accounts import sign_in
 from webapp.extensions import db
 from webapp.extensions import runtime
+from webapp.rate_limits import public_page
 
 blueprint = Blueprint("auth", __name__)
 
@@ -72,6 +73,7 @@ def locked_message(locked: SignInLocked) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@public_page
 def login():
     form = LoginForm()
     if form.validate_on_submit():
