@@ -35,6 +35,7 @@ STATUSES = [
     ("inactive", _l("Inactive")),
 ]
 ORGANISATION_FILTERS = ("q", "kind", "region", "status")
+PAGE_SIZE = 50
 PERSON_FILTERS = ("q", "employer_id", "region", "title_level", "status")
 
 
@@ -52,13 +53,19 @@ def _labels() -> dict:
     return {"kinds": ORGANISATION_KIND_LABELS, "statuses": dict(STATUSES), "title_levels": TITLE_LEVEL_LABELS}
 
 
-def _search(query, names: tuple[str, ...], limit: int = 50):
+def _search(query, names: tuple[str, ...], limit: int = PAGE_SIZE):
     filters = _filters(names)
+    after, before = request.args.get("after"), request.args.get("before")
     try:
-        page = query(db.session, current_user.actor, **filters, after=request.args.get("after"), limit=limit)
+        page = query(db.session, current_user.actor, **filters, after=after, before=before, limit=limit)
     except keyset.BadCursor:
         abort(400)
     return filters, page
+
+
+def page_position(page: keyset.Page, filters: dict, limit: int = PAGE_SIZE) -> keyset.Position:
+    """Return where the page lies in its list, from the `start` its links carry (a keyset page has no offset)."""
+    return keyset.position_of(page, request.args.get("start", 0, type=int), limit, filters.get("status"))
 
 
 @blueprint.route("/organisations")
@@ -66,7 +73,9 @@ def _search(query, names: tuple[str, ...], limit: int = 50):
 def organisations():
     filters, page = _search(directory.search_organisations, ORGANISATION_FILTERS)
     regions = directory.visible_regions(db.session, current_user.actor)
-    return render_template("organisations.html", page=page, filters=filters, regions=regions, **_labels())
+    return render_template(
+        "organisations.html", page=page, position=page_position(page, filters), filters=filters, regions=regions, **_labels()
+    )
 
 
 @blueprint.route("/organisations/<id:org_id>")
@@ -85,7 +94,9 @@ def organisation(org_id: int):
 def persons():
     filters, page = _search(person_directory.search_persons, PERSON_FILTERS)
     regions = directory.visible_regions(db.session, current_user.actor)
-    return render_template("persons.html", page=page, filters=filters, regions=regions, **_labels())
+    return render_template(
+        "persons.html", page=page, position=page_position(page, filters), filters=filters, regions=regions, **_labels()
+    )
 
 
 @blueprint.route("/persons/<id:person_id>")
@@ -163,6 +174,7 @@ def _page_json(page: keyset.Page) -> dict:
     return {
         "items": [_json(item) for item in page.items],
         "next_after": page.next_cursor,
+        "previous_before": page.previous_cursor,
         "status_counts": page.status_counts,
         "count_cap": page.count_cap,  # a count above it reads "more than count_cap"
     }

@@ -33,7 +33,7 @@ from infra.keyset import Page
 from infra.keyset import search
 from infra.keyset import status_counts
 
-BY_NAME: Order = ((Organisation.name, False), (Organisation.id, False))
+BY_NAME: Order = ((Organisation.sort_name, False), (Organisation.id, False))  # natural order
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ def search_organisations(
     region: str | None = None,
     status: str | None = None,
     after: str | None = None,
+    before: str | None = None,
     limit: int = 50,
 ) -> Page[OrganisationRow]:
     """Return the organisations the actor may see that match the filters, by name; counts ignore `status`."""
@@ -116,6 +117,7 @@ def search_organisations(
         statuses=tuple(OrganisationStatus),
         status=status,
         after=after,
+        before=before,
         limit=limit,
     )
 

@@ -36,7 +36,7 @@ def authority_choices(session: Session, region_code: str | None = None) -> list[
         .where(
             Organisation.kind == OrganisationKind.AUTHORITY, Organisation.status == OrganisationStatus.ACTIVE
         )
-        .order_by(Organisation.region_code, Organisation.name)
+        .order_by(Organisation.region_code, Organisation.sort_name, Organisation.id)
     )
     if region_code:
         codes = [region_code, *ancestors(load_regions(session), region_code)]
@@ -54,6 +54,6 @@ def employer_choices(session: Session, region_code: str) -> list[Choice]:
             Organisation.status == OrganisationStatus.ACTIVE,
             Organisation.region_code == region_code,
         )
-        .order_by(Organisation.name)
+        .order_by(Organisation.sort_name, Organisation.id)
     )
     return [Choice(org_id, name) for org_id, name in rows]
