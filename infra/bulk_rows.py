@@ -105,7 +105,9 @@ def _default(column: Column, process: Callable | None) -> Callable[[Mapping], An
         return lambda _row: value
     if default.is_callable:  # SQLAlchemy wraps the callable to take an execution context: the row is one
         make = default.arg
-        return (lambda row: process(make(_RowContext(row)))) if process else (lambda row: make(_RowContext(row)))
+        if process is None:
+            return lambda row: make(_RowContext(row))
+        return lambda row: process(make(_RowContext(row)))
     raise RowsNotWritable(f"column {column} has a SQL-side default: give its value in every row")
 
 

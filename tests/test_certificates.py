@@ -1,7 +1,6 @@
 """R5: the HRSS allocates ranges (号段); employers number their persons from them, no gaps, no duplicates."""
 
 import threading
-from datetime import date
 
 import pytest
 from sqlalchemy import func
@@ -23,6 +22,7 @@ from domain.certificates.records import RangeUsage
 from domain.certificates.records import format_number
 from domain.organisations.records import Organisation
 from domain.persons.records import Person
+from tests.factories import add_persons
 
 YEXIAN_PREFIX = "4104222025"  # 叶县 HRSS (410422), allocating in 2025 (the fake clock's year)
 
@@ -48,27 +48,6 @@ def orgs(session_factory, world, clock):
             "hospital": org_id(s, "employer", "410422", "叶县人民医院"),
             "school": school.id,
         }
-
-
-def add_persons(session, employer_id: int, count: int, clock, start: int = 0) -> list[int]:
-    """Register `count` persons with the employer; return their ids."""
-    persons = [
-        Person(
-            id_number=f"410422{employer_id:04d}{start + i:08d}",
-            name=f"测试{start + i}",
-            gender="F",
-            birth_date=date(1985, 6, 1),
-            employer_id=employer_id,
-            region_code="410422",
-            title_level="intermediate",
-            status="active",
-            created_at=clock(),
-        )
-        for i in range(count)
-    ]
-    session.add_all(persons)
-    session.flush()
-    return [p.id for p in persons]
 
 
 def test_numbers_come_out_in_order_without_gaps(session_factory, orgs, clock):
