@@ -8,7 +8,7 @@ from domain.persons.records import Person
 def add_persons(
     session, employer_id: int, count: int, clock, start: int = 0, *, names=None, region_code: str = "410422"
 ) -> list[int]:
-    """Register `count` active persons with the employer (named `names`, or 测试0, 测试1…); return their ids."""
+    """Register `count` active persons with the employer (named `names`, or 测试0…); return their ids."""
     names = list(names) if names is not None else [f"测试{start + i}" for i in range(count)]
     persons = [
         Person(
