@@ -208,4 +208,4 @@ def test_the_service_keeps_ranges_consecutive_under_one_prefix(session_factory, 
             .order_by(NumberRange.first)
         ).all()
         assert session.scalar(select(func.count()).select_from(NumberRange)) == counted + 1
-    assert all(previous.last + 1 == following.first for previous, following in zip(rows, rows[1:], strict=False))
+    assert all(before.last + 1 == after.first for before, after in zip(rows, rows[1:], strict=False))
