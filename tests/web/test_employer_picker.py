@@ -11,7 +11,6 @@ from stdnum.cn import ric
 
 from domain.organisations.records import Organisation
 from domain.persons.records import Person
-from tests.web.conftest import sign_in  # noqa: F401  (the browser fixtures come from conftest)
 from tests.web.test_auth import post_form
 from tests.web.test_auth import text
 
