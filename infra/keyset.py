@@ -140,8 +140,8 @@ def search(
     conditions: Sequence,
     *,
     make: Callable,
-    status_column,
-    statuses: Sequence[str],
+    status_column=None,
+    statuses: Sequence[str] = (),
     status: str | None = None,
     after: str | None = None,
     before: str | None = None,
@@ -158,7 +158,10 @@ def search(
     backwards = bool(before) and not after
     values = decode_cursor(before if backwards else after, order)
     conditions = list(conditions)
-    counts = status_counts(session, status_column, conditions, statuses)
+    if status_column is None:  # a list without statuses: one count, capped the same way
+        counts = {"all": capped_count(session, conditions)}
+    else:
+        counts = status_counts(session, status_column, conditions, statuses)
     if status:
         conditions.append(status_column == status)
     if plan is not None:
@@ -202,6 +205,12 @@ def status_counts(
     ]
     found = session.execute(select(*counts)).one()
     return {str(value): count for value, count in zip(statuses, found, strict=True) if count}
+
+
+def capped_count(session: Session, conditions) -> int:
+    """Return how many rows meet the conditions, up to COUNT_CAP + 1 (the conditions name every table)."""
+    matching = select(literal(1)).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    return session.scalar(select(func.count()).select_from(matching))
 
 
 def beyond_cap(counts: dict[str, int], status: str | None) -> bool:

@@ -64,5 +64,5 @@ def test_a_named_employer_reads_only_its_own_line_of_a_notice(app, login_as, ses
             page = browser.get(f"/supervision/{notice}").get_data(as_text=True)
             assert own in page and not [name for name in others if name in page]
             sheet = load_workbook(io.BytesIO(browser.get(f"/supervision/{notice}.xlsx").data)).active
-            rows = [row for row in sheet.iter_rows(min_row=3, values_only=True)]
-            assert [row[1] for row in rows] == [own]
+            rows = [row for row in sheet.iter_rows(min_row=4, values_only=True)]
+            assert [row[1] for row in rows] == [own, "1家单位"]  # its line and the total of that line
