@@ -111,6 +111,29 @@ DOMAIN_MESSAGES = {
     "policy_review_days": _l("%(value)s is not between %(low)s and %(high)s working days."),
     "policy_before": _l("%(value)s is before “%(setting)s” (%(other)s)."),
     "policy_saved_meanwhile": _l("Someone saved this calendar at the same moment; reload the page."),
+    "policy_share_range": _l("A share is between 0 and 100 percent, not %(value)s."),
+    "policy_minutes_not_positive": _l("A class hour lasts more than 0 minutes, not %(value)s."),
+    "policy_unconfirmed": _l(
+        "The %(year)s policy calendar of %(region)s was not saved yet: confirm the unusual values."
+    ),
+    "policy_warn_junior_above_senior": _l(
+        "Junior titles would need more public-subject hours (%(junior)s) than senior and intermediate ones "
+        "(%(senior)s); usually it is fewer."
+    ),
+    "policy_warn_total_below_national": _l(
+        "%(total)s hours a year is below the %(national)s the 2015 national regulation asks for."
+    ),
+    "policy_warn_shares_exceed_total": _l(
+        "%(share)s%% professional subjects is %(professional)s hours; with %(public)s public-subject hours "
+        "that is more than the %(total)s hours of the year."
+    ),
+    "policy_warn_share_low": _l(
+        "Professional subjects are usually at least two thirds of the hours; "
+        "%(share)s%% is below %(floor)s%%."
+    ),
+    "policy_warn_hour_unit": _l(
+        "A class hour usually lasts 45 minutes (between %(low)s and %(high)s); %(value)s minutes is unusual."
+    ),
     # domain.certificates: number ranges (号段) and certificate numbers (R5)
     "range_region_code_invalid": _l(
         "Region code %(region_code)s is not six digits; it cannot begin a number."

@@ -1,7 +1,9 @@
-"""natural_sort_and_void_audit: names' natural sort keys, and who voided a certificate number
+"""natural_sort_and_void_audit: names' natural sort keys, who voided a certificate number, R16 settings
 
 The directories order names naturally (第2 before 第10) through a stored key indexed with the id,
-replacing the (name, id) index; a voided certificate number records the user who voided it.
+replacing the (name, id) index; a voided certificate number records the user who voided it; the
+policy calendar gains the national yearly total, the professional share and the hour unit (R16),
+existing years taking the 2015 national values (90 hours, two thirds, 45 minutes).
 
 Revision ID: a7c4e9d2b1f0
 Revises: f3b8d1c5a7e2
@@ -20,6 +22,7 @@ branch_labels = None
 depends_on = None
 
 BATCH = 10_000
+POLICY_SETTINGS = {"national_total_hours": "90", "professional_share_percent": "67", "hour_unit_minutes": "45"}
 
 
 def _fill_sort_names(table_name: str) -> None:
@@ -51,6 +54,9 @@ def upgrade():
         batch.drop_index("ix_person_name")
     op.create_index("ix_person_sort_name", "person", ["sort_name", "id"])
     op.create_index("ix_organisation_sort_name", "organisation", ["sort_name", "id"])
+    with op.batch_alter_table("policy_year") as batch:
+        for name, value in POLICY_SETTINGS.items():
+            batch.add_column(sa.Column(name, sa.Integer(), server_default=value, nullable=False))
     with op.batch_alter_table("certificate_number") as batch:
         batch.add_column(sa.Column("voided_by_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -59,6 +65,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("policy_year") as batch:
+        for name in POLICY_SETTINGS:
+            batch.drop_column(name)
     with op.batch_alter_table("certificate_number") as batch:
         batch.drop_constraint(batch.f("fk_certificate_number_voided_by_id_user_account"), type_="foreignkey")
         batch.drop_column("voided_by_id")

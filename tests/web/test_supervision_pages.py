@@ -108,7 +108,10 @@ def test_the_excel_file_has_a_chinese_name_the_as_of_date_and_totals(app, login_
     assert unquote(encoded) == f"平顶山市人力资源和社会保障局督导通报（{year}年第{int(week)}期）.xlsx"
     assert disposition.startswith("attachment;") and 'filename="' in disposition  # an ASCII fallback too
     sheet = load_workbook(io.BytesIO(download.data)).active
-    assert f"数据截至：{as_of}" in sheet["A2"].value and "发文单位：平顶山市人力资源和社会保障局" in sheet["A2"].value
+    assert (
+        f"数据截至：{as_of}" in sheet["A2"].value
+        and "发文单位：平顶山市人力资源和社会保障局" in sheet["A2"].value
+    )
     total = [cell.value for cell in sheet[sheet.max_row]]
     assert total == [
         "合计",
@@ -164,4 +167,6 @@ def test_the_list_filters_by_issue_and_office_and_pages(app, login_as, session_f
         .get("/supervision/?office=1")
         .get_data(as_text=True)
     )
-    assert "平顶山市人力资源和社会保障局" not in re.sub(r"<select name=\"office\">.*?</select>", "", county, flags=re.S)
+    assert "平顶山市人力资源和社会保障局" not in re.sub(
+        r"<select name=\"office\">.*?</select>", "", county, flags=re.S
+    )
