@@ -74,12 +74,17 @@ def test_a_named_employer_reads_only_its_own_line_of_a_notice(app, login_as, ses
             assert [row[1] for row in rows] == [own, "1家单位"]  # its line and the total of that line
 
 
-def test_a_notice_reads_as_an_official_document_with_totals(app, login_as, session_factory):
+def city_notice_facts(session_factory) -> tuple[int, list[dict], str, str]:
+    """Return the city's notice: its id, its late organisations' rows, its as-of day and its period."""
     city_notice = notice_of(session_factory, "410400")
     with session_factory() as s:
         stored = s.get(SupervisionNotice, city_notice)
         rows = [org for region in stored.details["regions"] for org in region["organisations"]]
-        as_of, period = stored.details["as_of"], stored.period
+        return city_notice, rows, stored.details["as_of"], stored.period
+
+
+def test_a_notice_reads_as_an_official_document_with_totals(app, login_as, session_factory):
+    city_notice, rows, as_of, period = city_notice_facts(session_factory)
     year, week = period.split("-W")
     page = (
         login_as("pds-reviewer", into=app.test_client())
@@ -96,11 +101,7 @@ def test_a_notice_reads_as_an_official_document_with_totals(app, login_as, sessi
 
 
 def test_the_excel_file_has_a_chinese_name_the_as_of_date_and_totals(app, login_as, session_factory):
-    city_notice = notice_of(session_factory, "410400")
-    with session_factory() as s:
-        stored = s.get(SupervisionNotice, city_notice)
-        rows = [org for region in stored.details["regions"] for org in region["organisations"]]
-        as_of, period = stored.details["as_of"], stored.period
+    city_notice, rows, as_of, period = city_notice_facts(session_factory)
     download = login_as("pds-reviewer", into=app.test_client()).get(f"/supervision/{city_notice}.xlsx")
     disposition = download.headers["Content-Disposition"]
     encoded = re.search(r"filename\*=UTF-8''([^;]+)", disposition).group(1)
