@@ -24,6 +24,7 @@ from webapp import incidents
 from webapp import notices
 from webapp import policy
 from webapp import processes
+from webapp import ranges
 from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
@@ -127,6 +128,7 @@ def create_app(
     app.register_blueprint(supervision.blueprint)
     app.register_blueprint(directory.blueprint)
     app.register_blueprint(directory.api)
+    app.register_blueprint(ranges.blueprint)
     app.register_blueprint(notices.blueprint)
     app.register_blueprint(policy.blueprint)
     app.register_blueprint(holidays.blueprint)

@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -62,11 +63,17 @@ def organisation():
 @public_page
 @public_submission
 def person():
-    regions = registration_choices.region_choices(db.session)
-    region = request.values.get("region") or (regions[0].value if regions else "")
+    region, q = request.args.get("region", "").strip(), request.args.get("q", "").strip()
+    regions = registration_choices.employer_regions(db.session)
+    if region not in {r.code for r in regions}:
+        region = ""
     form = PersonRegistrationForm()
-    employers = registration_choices.employer_choices(db.session, region)
-    form.employer_id.choices = [(c.value, c.label) for c in employers]
+    found = registration_choices.employer_choices(db.session, region or None, q)
+    choices = list(found.choices)
+    picked = registration_choices.active_employer_choice(db.session, form.employer_id.data or None)
+    if picked is not None and picked not in choices:
+        choices.insert(0, picked)  # the employer picked by searching stays chosen when the form comes back
+    form.employer_id.choices = [(0, _("Choose your employer"))] + [(c.value, c.label) for c in choices]
     if request.method == "POST" and form.validate_on_submit():
         application = registration.PersonApplication(
             id_number=form.id_number.data.strip(),
@@ -84,7 +91,20 @@ def person():
                 "success",
             )
             return redirect(url_for("auth.login"))
-    return render_template("register_person.html", form=form, regions=regions, region=region)
+    return render_template(
+        "register_person.html", form=form, regions=regions, region=region, q=q, more=found.more
+    )
+
+
+@blueprint.route("/employers")
+def employers():
+    """Answer the employer picker: the active employers of a region whose name contains `q`, as JSON."""
+    region = request.args.get("region", "").strip() or None
+    found = registration_choices.employer_choices(db.session, region, request.args.get("q", ""))
+    return jsonify(
+        employers=[{"id": c.value, "name": c.label} for c in found.choices],
+        more=found.more,
+    )
 
 
 def _submitted(submit) -> bool:
