@@ -43,6 +43,10 @@ CLOSE = Prepared(
 )
 
 
+class LostRace(Exception):
+    """What a test expects when a write changed other than one row."""
+
+
 @pytest.fixture
 def db(db_engine):
     """A Database over a session of its own, on the probe table; rolled back at the end."""
@@ -78,10 +82,13 @@ def test_run_many_writes_every_row_and_all_returns_them(db):
     assert [row[0] for row in db.all(EVERY, {})] == names
 
 
-def test_an_update_says_how_many_rows_it_changed(db):
+def test_a_write_that_must_change_one_row_raises_its_error_otherwise(db):
     db.run_many(INSERT, [{"name": f"p{n}", "at": AT + timedelta(hours=n)} for n in range(4)])
-    assert db.run(CLOSE, {"before": AT + timedelta(hours=2), "state": "closed"}) == 2
-    assert db.run(CLOSE, {"before": AT + timedelta(hours=2), "state": "closed"}) == 0
+    db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    with pytest.raises(LostRace):  # already closed: no row changed
+        db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    with pytest.raises(LostRace):  # two rows changed
+        db.run(CLOSE, {"before": AT + timedelta(hours=3), "state": "closed"}, unless_one=LostRace())
 
 
 def test_a_prepared_statement_sees_the_sessions_own_writes(db):
