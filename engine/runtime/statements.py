@@ -196,7 +196,7 @@ class Database:
     def session(self) -> Session:
         """Return the ORM session of this command's transaction, creating it on first use."""
         if self._session is None:
-            self.settle()  # SQLAlchemy reads each answer at once: no statement of ours may still be on its way
+            self.settle()  # SQLAlchemy reads each answer at once: none of ours may still be on its way
             self._session = self._open_session()
         return self._session
 
@@ -323,7 +323,7 @@ class Database:
 
 
 def can_pipeline(dialect: Dialect) -> bool:
-    """Say whether the dialect's driver can send statements without waiting: psycopg over libpq 14 or later."""
+    """Say whether the dialect's driver can send statements without waiting: psycopg, libpq 14 or later."""
     return dialect.driver == "psycopg" and dialect.loaded_dbapi.Pipeline.is_supported()
 
 
