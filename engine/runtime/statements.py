@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import DateTime
 from sqlalchemy import TypeDecorator
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -164,10 +165,20 @@ class Database:
     waiting for its answer: a command's writes reach the server together with the next read or at
     the end, in one round trip instead of one each. So a write's error, and a row count it was
     expected to reach, are known only then; `settle` (before the commit, and before any SQLAlchemy
-    statement) waits for every answer and raises what went wrong in the order it was written.
+    statement) waits for every answer and raises what went wrong in the order it was written. The
+    next prepared statement after a SQLAlchemy one starts sending without waiting again.
     """
 
-    __slots__ = ("_session", "_open_session", "_driver", "_dialect", "_reused", "_pipeline", "_expected")
+    __slots__ = (
+        "_session",
+        "_open_session",
+        "_driver",
+        "_dialect",
+        "_reused",
+        "_pipelined",
+        "_pipeline",
+        "_expected",
+    )
 
     def __init__(
         self,
@@ -187,10 +198,8 @@ class Database:
         self._reused = None  # one cursor for every statement: each is read out before the next runs
         # (cursor, error) of statements that must change exactly one row, their answers not yet read
         self._expected: list[tuple[Any, Exception]] = []
-        self._pipeline: ExitStack | None = None
-        if pipelined and session is None:
-            self._pipeline = ExitStack()
-            self._pipeline.enter_context(driver.pipeline())
+        self._pipelined = pipelined and session is None
+        self._pipeline: ExitStack | None = None  # the driver's pipeline mode while in it
 
     @property
     def session(self) -> Session:
@@ -198,6 +207,8 @@ class Database:
         if self._session is None:
             self.settle()  # SQLAlchemy reads each answer at once: none of ours may still be on its way
             self._session = self._open_session()
+            if self._pipelined:
+                event.listen(self._session.connection(), "before_cursor_execute", self._before_sqlalchemy)
         return self._session
 
     @property
@@ -219,12 +230,12 @@ class Database:
         Pipelined, the error is raised when the answer comes: at the next read or at `settle`, always
         before the commit, and before any error a later statement of the command ran into.
         """
-        if self._pipeline is None:
+        if not self._pipelined:
             cursor, _form = self._cursor(prepared, values)
             if unless_one is not None and cursor.rowcount != 1:
                 raise unless_one
             return
-        cursor = self._cursor(prepared, values, self.driver.cursor())[0]
+        cursor = self._cursor(prepared, values)[0]
         if unless_one is not None:
             self._expected.append((cursor, unless_one))
 
@@ -235,6 +246,7 @@ class Database:
             return
         form = prepared.form(self.dialect, tuple(rows[0]))
         parameters = [form.parameters(row) for row in rows]
+        self._send()
         try:
             self.driver.cursor().executemany(form.sql, parameters)
         except self.dialect.loaded_dbapi.Error as error:
@@ -261,6 +273,15 @@ class Database:
         pipeline, self._pipeline = self._pipeline, None
         self._answer(pipeline.close, None)
 
+    def _before_sqlalchemy(self, *_statement) -> None:
+        self.settle()
+
+    def _send(self) -> None:
+        """Enter pipeline mode if this connection sends without waiting and is not in it."""
+        if self._pipelined and self._pipeline is None:
+            self._pipeline = ExitStack()
+            self._pipeline.enter_context(self.driver.pipeline())
+
     def abandon(self, failure: BaseException) -> None:
         """Leave pipeline mode after a failure, ignoring the answers: the transaction is rolled back."""
         self._expected.clear()
@@ -282,11 +303,13 @@ class Database:
             self._dialect = self.session.get_bind().dialect
         return self._dialect
 
-    def _cursor(self, prepared: Prepared, values: dict, cursor=None):
+    def _cursor(self, prepared: Prepared, values: dict):
         form = prepared.form(self._dialect or self.dialect, tuple(values))
-        if cursor is None:
-            # pipelined, a cursor's answer may arrive while a later statement is sent: one cursor each
-            cursor = self._reused if self._pipeline is None else self.driver.cursor()
+        if self._pipelined:
+            self._send()
+            cursor = self.driver.cursor()  # an answer may arrive while a later statement is sent: one each
+        else:
+            cursor = self._reused
             if cursor is None:
                 cursor = self._reused = self.driver.cursor()
         parameters = form.parameters(values)
