@@ -77,7 +77,7 @@ SIZES = {
     # Pingdingshan: 12 counties, about 30,000 professionals
     "city": Size(0, 0, 100, (6, 38), accounts=100, tasks_per_account=8, queued_per_county=40),
     # Henan-shaped: 17 more cities of 10 counties, about 2 million professionals (load_province.py's)
-    "province": Size(17, 10, 574, (6, 38), accounts=100, tasks_per_account=8, queued_per_county=40),
+    "province": Size(17, 10, 574, (6, 38), accounts=100, tasks_per_account=8, queued_per_county=20),
 }
 
 
