@@ -49,6 +49,7 @@ from services.supervision import produce_weekly_notices
 from services.tasks import TaskInput
 from services.tasks import act_on_task
 from webapp.app import create_app
+from webapp.config import load_config
 from webapp.extensions import runtime
 from webapp.first_start import initialise_database
 
@@ -171,7 +172,12 @@ def _calendar(session, city: str, now: datetime) -> None:
 
 def _add_accounts(session, size: Size, counties: list[str], hrss: dict[str, int], now: datetime) -> None:
     """Add the reviewers (spread over the counties) and one HR account each to as many employers."""
-    password = PasswordHasher().hash(PASSWORD)  # the production cost: signing in costs what it will
+    costs = load_config()  # the configured cost (production's by default): signing in costs what it will
+    password = PasswordHasher(
+        time_cost=costs["PASSWORD_TIME_COST"],
+        memory_cost=costs["PASSWORD_MEMORY_KIB"],
+        parallelism=costs["PASSWORD_PARALLELISM"],
+    ).hash(PASSWORD)
     employers = session.execute(
         select(Organisation.id, Organisation.region_code)
         .where(Organisation.kind == "employer")
