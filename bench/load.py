@@ -104,41 +104,32 @@ def _wait_ready(address: str, process: subprocess.Popen, seconds: float = 60) ->
     raise RuntimeError(f"ceflow serve did not answer /healthz within {seconds:.0f} s")
 
 
-def run_locust(address: str, accounts_file: Path, options, users: int, prefix: Path) -> list[dict]:
-    """Run locust headless against the server; return its per-route statistics rows."""
+def run_locust(
+    address: str, accounts_file: Path, options, users: int, prefix: Path
+) -> tuple[dict, list[dict]]:
+    """Run locust headless against the server; return the ramp's figures and the steady per-route rows."""
+    ramp_file = Path(f"{prefix}_ramp.json")
     command = [str(Path(sys.executable).with_name("locust")), "-f", str(ROOT / "bench" / "load_users.py")]
-    command += [
-        "--headless",
-        "--host",
-        address,
-        "--users",
-        str(users),
-        "--spawn-rate",
-        str(options.spawn_rate),
-    ]
-    command += [
-        "--run-time",
-        options.run_time,
-        "--stop-timeout",
-        "10",
-        "--csv",
-        str(prefix),
-        "--only-summary",
-    ]
-    command += ["--loglevel", "WARNING"]
+    command += ["--headless", "--host", address, "--users", str(users)]
+    command += ["--spawn-rate", str(options.spawn_rate), "--stop-timeout", "10", "--loglevel", "WARNING"]
+    command += ["--run-time", f"{options.run_time + options.ramp_limit:.0f}s"]  # the bound, ramp included
+    command += ["--csv", str(prefix), "--only-summary"]
     env = {**os.environ, "LOAD_ACCOUNTS": str(accounts_file), "LOAD_THINK": options.think}
+    env |= {"LOAD_MEASURE": str(options.run_time), "LOAD_RAMP_FILE": str(ramp_file)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     finished = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    if not Path(f"{prefix}_stats.csv").exists():
+    if not ramp_file.exists() or not Path(f"{prefix}_stats.csv").exists():
         raise RuntimeError(
-            f"locust wrote no statistics (status {finished.returncode}):\n{finished.stderr[-3000:]}"
+            f"locust ended before its steady phase (status {finished.returncode}; ramp limit"
+            f" {options.ramp_limit:.0f} s):\n{finished.stderr[-3000:]}"
         )
+    ramp = json.loads(ramp_file.read_text(encoding="utf-8"))
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     failures = Path(f"{prefix}_failures.csv")
-    if failures.exists() and failures.read_text(encoding="utf-8").count("\n") > 1:
-        print(failures.read_text(encoding="utf-8"), file=sys.stderr)
-    return rows
+    for line in [*ramp["errors"], *failures.read_text(encoding="utf-8").splitlines()[1:]]:
+        print(f"failure: {line}", file=sys.stderr)
+    return ramp, rows
 
 
 def route_rows(rows: list[dict]) -> list[dict]:
@@ -154,19 +145,27 @@ def route_rows(rows: list[dict]) -> list[dict]:
             "failures": int(row["Failure Count"]),
         }
         for row in rows
+        if int(row["Request Count"]) or row["Name"] == "Aggregated"  # sign-ins are the ramp's
     ]
+
+
+def seconds(given: str) -> float:
+    """Read a duration: seconds, or with an s or m suffix."""
+    given = given.strip().lower()
+    return float(given[:-1]) * 60 if given.endswith("m") else float(given.removesuffix("s"))
 
 
 def _ms(value: str) -> int:
     return int(float(value)) if value not in ("", "N/A") else 0
 
 
-def print_routes(users: int, workers: int, routes: list[dict]) -> None:
-    print(f"\n{users} users, {workers} workers")
+def print_routes(title: str, routes: list[dict]) -> None:
+    print(f"\n{title}")
     print(f"{'route':<30} {'requests':>8} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'fail':>5}")
     for r in routes:
+        rps = f"{r['rps']:>7.1f}" if "rps" in r else f"{'':>7}"
         print(
-            f"{r['route']:<30} {r['requests']:>8} {r['rps']:>7.1f} {r['p50']:>6} {r['p95']:>6} {r['p99']:>6}"
+            f"{r['route']:<30} {r['requests']:>8} {rps} {r['p50']:>6} {r['p95']:>6} {r['p99']:>6}"
             f" {r['failures']:>5}"
         )
 
@@ -198,7 +197,15 @@ def main() -> None:
         "--workers", default="2,4", help="comma-separated gunicorn worker counts (default 2,4)"
     )
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second (default 10)")
-    parser.add_argument("--run-time", default="60s", help="locust run time per cell (default 60s)")
+    parser.add_argument(
+        "--run-time", type=seconds, default=60, help="seconds measured per cell after the ramp (default 60)"
+    )
+    parser.add_argument(
+        "--ramp-limit",
+        type=seconds,
+        default=300,
+        help="seconds the start and sign-ins may take (default 300)",
+    )
     parser.add_argument(
         "--think", default="1,3", help="seconds between a user's actions: min,max (default 1,3)"
     )
@@ -215,7 +222,7 @@ def main() -> None:
     ensure_database(database)
     out = Path(options.out or tempfile.mkdtemp(prefix="ceflow-load-"))
     out.mkdir(parents=True, exist_ok=True)
-    cells = {}
+    cells, ramps = {}, {}
     for workers in workers_list:
         with server(database, workers, out / f"server-{workers}w.log") as address:
             for users in users_list:
@@ -234,19 +241,25 @@ def main() -> None:
                     encoding="utf-8",
                 )
                 load = os.getloadavg()
-                rows = run_locust(address, accounts_file, options, users, out / f"u{users}-w{workers}")
+                ramp, rows = run_locust(address, accounts_file, options, users, out / f"u{users}-w{workers}")
                 routes = route_rows(rows)
                 cells[(users, workers)] = routes
-                print_routes(users, workers, routes)
+                ramps[(users, workers)] = ramp
+                print_routes(f"{users} users, {workers} workers: ramp ({ramp['seconds']} s)", ramp["routes"])
+                print_routes(f"{users} users, {workers} workers: steady ({options.run_time:g} s)", routes)
                 print(f"load average before the cell: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     print_matrix(cells)
     failures = sum(r["failures"] for routes in cells.values() for r in routes if r["route"] == "Aggregated")
+    failures += sum(
+        r["failures"] for ramp in ramps.values() for r in ramp["routes"] if r["route"] == "Aggregated"
+    )
     figures = {
         "size": options.size,
         "database": make_url(database).database,
         "files": str(out),
         "failures": failures,
         "cells": {f"{u}u_{w}w": routes for (u, w), routes in sorted(cells.items())},
+        "ramps": {f"{u}u_{w}w": ramp for (u, w), ramp in sorted(ramps.items())},
     }
     print(json.dumps(figures, ensure_ascii=False))
     sys.exit(1 if failures else 0)

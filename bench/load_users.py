@@ -1,5 +1,10 @@
 """The load test's virtual users (a locustfile, run by bench/load.py): what reviewers, HR and applicants do.
 
+Two phases: the ramp, while users start and sign in (argon2 makes a sign-in cost far more than a
+page), then LOAD_MEASURE seconds of steady work. The ramp's figures are written to LOAD_RAMP_FILE
+and the statistics reset when every user has started and signed in, so the steady figures are not
+a morning's sign-in rush; bench/load.py reports both, failures of either phase included.
+
 Each signed-in virtual user takes an account of its own from the file LOAD_ACCOUNTS names (see
 bench/load_data.py), so decisions never collide: a reviewer approves only tasks claimed by it, an HR
 account is its employer's only one. A decision the app refuses anyway (the task was already decided,
@@ -10,10 +15,13 @@ import json
 import os
 import random
 import re
+import time
 from pathlib import Path
 
+import gevent
 from locust import HttpUser
 from locust import between
+from locust import events
 from locust import task
 
 from seed.population import id_number
@@ -29,6 +37,43 @@ NEXT_LINK = re.compile(r'<a class="more" href="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 NOTICE_LINK = re.compile(r'href="/supervision/(\d+)\.xlsx"')
 EMPLOYER_OPTION = re.compile(r'<option value="(\d+)"')
+MEASURE = float(os.environ.get("LOAD_MEASURE", "60"))
+SIGNING_IN = {"now": 0}
+PERCENTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+RUN = {}
+
+
+@events.init.add_listener
+def remember(environment, **_kwargs) -> None:
+    RUN["environment"] = environment
+
+
+@events.spawning_complete.add_listener
+def measure_after_the_ramp(user_count: int, **_kwargs) -> None:
+    """Once every user has signed in: keep the ramp's figures, reset, and stop after MEASURE seconds."""
+    gevent.spawn(_ramp_then_measure, RUN["environment"])
+
+
+def _ramp_then_measure(environment) -> None:
+    gevent.sleep(0.5)  # the last users spawned start signing in
+    while SIGNING_IN["now"]:
+        gevent.sleep(0.1)
+    stats = environment.stats
+    ramp = {
+        "seconds": round(time.time() - stats.total.start_time, 1),
+        "routes": [_figures(entry) for entry in [*stats.entries.values(), stats.total]],
+        "errors": [f"{e.method} {e.name}: {e.error} x{e.occurrences}" for e in stats.errors.values()],
+    }
+    Path(os.environ["LOAD_RAMP_FILE"]).write_text(json.dumps(ramp, ensure_ascii=False), encoding="utf-8")
+    stats.reset_all()
+    gevent.sleep(MEASURE)
+    environment.runner.quit()
+
+
+def _figures(entry) -> dict:
+    figures = {p: int(entry.get_response_time_percentile(q) or 0) for p, q in PERCENTILES.items()}
+    name = f"REFUSED {entry.name}" if entry.method == "REFUSED" else entry.name
+    return {"route": name, "requests": entry.num_requests, "failures": entry.num_failures, **figures}
 
 
 def csrf_token(html: str) -> str | None:
@@ -47,6 +92,13 @@ class SignedIn(HttpUser):
         if not FREE[self.pool]:
             raise RuntimeError(f"more {self.pool} virtual users than accounts: build more (--accounts)")
         self.username = FREE[self.pool].pop()
+        SIGNING_IN["now"] += 1
+        try:
+            self.sign_in()
+        finally:
+            SIGNING_IN["now"] -= 1
+
+    def sign_in(self) -> None:
         page = self.client.get("/login", name="/login")
         with self.client.post(
             "/login",
