@@ -109,9 +109,10 @@ def prepare(database_url: str, size: Size, log=print) -> Accounts:
     app = builder_app(database_url)
     with app.app_context():
         rt = runtime()
-        if not _built(rt):
+        built = _built(rt)
+        upgrade()  # a database built by an earlier version gets this one's migrations
+        if not built:
             started = time.perf_counter()
-            upgrade()
             initialise_database(rt, app.config)
             counts = _populate(rt, size)
             log(f"built {counts} in {time.perf_counter() - started:.0f} s")
