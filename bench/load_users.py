@@ -86,6 +86,7 @@ class SignedIn(HttpUser):
 
     abstract = True
     pool = ""
+    work = ("", "")  # the list the user's own work is in: its query and its row in the figures
     wait_time = between(*THINK)
 
     def on_start(self) -> None:
@@ -122,6 +123,18 @@ class SignedIn(HttpUser):
             self.client.get(more.group(1).replace("&amp;", "&"), name="/tasks (next page)")
         return ids
 
+    def open_one(self) -> None:
+        """Open the list of one's work and one task of it."""
+        ids = self.inbox(*self.work)
+        if ids:
+            self.client.get(f"/tasks/{random.choice(ids)}", name="/tasks/[id]")
+
+    def approve_one(self) -> None:
+        """Open the list of one's work and decide one task of it."""
+        ids = self.inbox(*self.work)
+        if ids:
+            self.decide(random.choice(ids))
+
     def decide(self, task_id: int) -> None:
         """Open the task, claim it if it is queued, and approve it with an opinion."""
         page = self.client.get(f"/tasks/{task_id}", name="/tasks/[id]")
@@ -149,21 +162,21 @@ class SignedIn(HttpUser):
             return answer.headers["Location"].split("?")[0]
 
     def refused(self, what: str) -> None:
-        """Count a clean refusal in a row of its own: expected under load, and not an error."""
-        self.environment.events.request.fire(
-            request_type="REFUSED",
-            name=what,
-            response_time=0,
-            response_length=0,
-            exception=None,
-            context={},
-        )
+        refused(self.environment, what)
+
+
+def refused(environment, what: str) -> None:
+    """Count a clean refusal in a row of its own: expected under load, and not an error."""
+    environment.events.request.fire(
+        request_type="REFUSED", name=what, response_time=0, response_length=0, exception=None, context={}
+    )
 
 
 class Reviewer(SignedIn):
     """A county HRSS reviewer: their claimed tasks, the county queue, a filter, now and then a notice."""
 
     pool = "reviewers"
+    work = ("view=mine", "/tasks (mine)")
     weight = 6
 
     @task(4)
@@ -180,15 +193,11 @@ class Reviewer(SignedIn):
 
     @task(3)
     def open_task(self) -> None:
-        ids = self.inbox("view=mine", "/tasks (mine)")
-        if ids:
-            self.client.get(f"/tasks/{random.choice(ids)}", name="/tasks/[id]")
+        self.open_one()
 
     @task(1)
     def approve(self) -> None:
-        ids = self.inbox("view=mine", "/tasks (mine)")
-        if ids:
-            self.decide(random.choice(ids))
+        self.approve_one()
 
     @task(1)
     def supervision_notice(self) -> None:
@@ -202,6 +211,7 @@ class EmployerHR(SignedIn):
     """The HR staff of an employer: the registrations waiting in its queue, approved one by one."""
 
     pool = "hr"
+    work = ("view=queue", "/tasks (queue)")
     weight = 3
 
     @task(3)
@@ -210,15 +220,11 @@ class EmployerHR(SignedIn):
 
     @task(2)
     def open_task(self) -> None:
-        ids = self.inbox("view=queue", "/tasks (queue)")
-        if ids:
-            self.client.get(f"/tasks/{random.choice(ids)}", name="/tasks/[id]")
+        self.open_one()
 
     @task(1)
     def approve(self) -> None:
-        ids = self.inbox("view=queue", "/tasks (queue)")
-        if ids:
-            self.decide(random.choice(ids))
+        self.approve_one()
 
 
 class Applicant(HttpUser):
@@ -254,13 +260,6 @@ class Applicant(HttpUser):
             catch_response=True,
         ) as answer:
             if answer.status_code == 200:  # the form again, with the refusal (an ID number taken, say)
-                self.environment.events.request.fire(
-                    request_type="REFUSED",
-                    name="register",
-                    response_time=0,
-                    response_length=0,
-                    exception=None,
-                    context={},
-                )
+                refused(self.environment, "register")
             elif answer.status_code != 302:
                 answer.failure(f"register: HTTP {answer.status_code}")
