@@ -116,7 +116,7 @@ def prepare(database_url: str, size: Size, log=print) -> Accounts:
             initialise_database(rt, app.config)
             counts = _populate(rt, size)
             log(f"built {counts} in {time.perf_counter() - started:.0f} s")
-        accounts = _accounts(rt)
+        accounts = _accounts(rt, size)
         started = time.perf_counter()
         added = top_up(rt, accounts, size)
         if added:
@@ -209,12 +209,13 @@ def _account(username: str, organisation_id: int, roles: str, password: str, now
     )
 
 
-def _accounts(rt) -> Accounts:
+def _accounts(rt, size: Size) -> Accounts:
+    names = [kind.format(n + 1) for kind in (REVIEWER, HR) for n in range(size.accounts)]
     with unit_of_work(rt, write=False) as session:
-        rows = session.execute(
+        rows = session.execute(  # by name: a LIKE 'load-%' would read two million accounts
             select(User.username, Organisation.id, Organisation.region_code)
             .join(Organisation, Organisation.id == User.organisation_id)
-            .where(User.username.like("load-%"))
+            .where(User.username.in_(names))
         ).all()
     number = lambda row: int(row[0].rsplit("-", 1)[1])  # noqa: E731
     reviewers = sorted((r for r in rows if r[0].startswith("load-reviewer-")), key=number)
@@ -227,9 +228,8 @@ def top_up(rt, accounts: Accounts, size: Size) -> int:
     rng = random.Random(time.time_ns())
     added = 0
     with unit_of_work(rt, write=False) as session:
-        users = dict(
-            session.execute(select(User.username, User.id).where(User.username.like("load-%"))).all()
-        )
+        names = [*accounts.reviewers, *accounts.hr]
+        users = dict(session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
         applicant = session.scalar(select(User.id).where(User.roles == "").order_by(User.id).limit(1))
         mine = dict(
             session.execute(
