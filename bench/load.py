@@ -22,6 +22,8 @@ import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from urllib.error import URLError
 
@@ -175,6 +177,37 @@ def pages_p95(routes: list[dict]) -> int:
     return max((r["p95"] for r in routes if r["route"] in PAGES), default=0)
 
 
+def server_times(log_path: Path, since: datetime, until: datetime) -> list[dict]:
+    """Return the server's own time per route (its JSON request log) between two instants.
+
+    Beside locust's figures, which include the wait for a free worker, this is what a request
+    costs once a worker has it.
+    """
+    times: dict[str, list[float]] = {}
+    for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        if since <= datetime.fromisoformat(entry["time"]) <= until:
+            times.setdefault(f"{entry['method']} {entry['route']}", []).append(entry["duration_ms"])
+    return [
+        {"route": route, "requests": len(ms), "p50": _percentile(ms, 0.5), "p95": _percentile(ms, 0.95)}
+        for route, ms in sorted(times.items())
+    ]
+
+
+def _percentile(values: list[float], share: float) -> int:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))])
+
+
+def print_server_times(title: str, routes: list[dict]) -> None:
+    print(f"\n{title}")
+    print(f"{'route':<44} {'requests':>8} {'p50':>6} {'p95':>6}")
+    for r in routes:
+        print(f"{r['route']:<44} {r['requests']:>8} {r['p50']:>6} {r['p95']:>6}")
+
+
 def print_matrix(cells: dict) -> None:
     print("\nmatrix: total req/s, p95 of inbox and task pages (ms), p95 of all (ms), failures")
     print(f"{'users':>5} {'workers':>7} {'req/s':>7} {'pages p95':>9} {'all p95':>7} {'fail':>5}")
@@ -184,6 +217,28 @@ def print_matrix(cells: dict) -> None:
             f"{users:>5} {workers:>7} {total['rps']:>7.1f} {pages_p95(routes):>9} {total['p95']:>7}"
             f" {total['failures']:>5}"
         )
+
+
+def run_cell(database: str, size, options, cell: tuple[int, int], address: str, out: Path):
+    """Top the tasks up, run locust, print the cell's tables; return its ramp, steady and server figures."""
+    users, workers = cell
+    accounts = prepare(database, size)  # tops up the tasks the previous cell decided
+    accounts_file = out / "accounts.json"
+    given = {"password": PASSWORD, "applicant_serials": APPLICANT_SERIALS, "reviewers": accounts.reviewers}
+    given |= {"hr": accounts.hr, "employers": accounts.employers}
+    accounts_file.write_text(json.dumps(given), encoding="utf-8")
+    load = os.getloadavg()
+    prefix = out / f"u{users}-w{workers}"
+    ramp, rows = run_locust(address, accounts_file, options, users, prefix)
+    steady_from = datetime.fromtimestamp(Path(f"{prefix}_ramp.json").stat().st_mtime, UTC)
+    served = server_times(out / f"server-{workers}w.log", steady_from, datetime.now(UTC))
+    routes = route_rows(rows)
+    title = f"{users} users, {workers} workers"
+    print_routes(f"{title}: ramp ({ramp['seconds']} s)", ramp["routes"])
+    print_routes(f"{title}: steady ({options.run_time:g} s)", routes)
+    print_server_times(f"{title}: steady, time in the server (ms)", served)
+    print(f"load average before the cell: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    return ramp, routes, served
 
 
 def main() -> None:
@@ -222,32 +277,14 @@ def main() -> None:
     ensure_database(database)
     out = Path(options.out or tempfile.mkdtemp(prefix="ceflow-load-"))
     out.mkdir(parents=True, exist_ok=True)
-    cells, ramps = {}, {}
+    cells, ramps, servers = {}, {}, {}
     for workers in workers_list:
-        with server(database, workers, out / f"server-{workers}w.log") as address:
+        log_path = out / f"server-{workers}w.log"
+        with server(database, workers, log_path) as address:
             for users in users_list:
-                accounts = prepare(database, size)  # tops up the tasks the previous cell decided
-                accounts_file = out / "accounts.json"
-                accounts_file.write_text(
-                    json.dumps(
-                        {
-                            "password": PASSWORD,
-                            "applicant_serials": APPLICANT_SERIALS,
-                            "reviewers": accounts.reviewers,
-                            "hr": accounts.hr,
-                            "employers": accounts.employers,
-                        }
-                    ),
-                    encoding="utf-8",
-                )
-                load = os.getloadavg()
-                ramp, rows = run_locust(address, accounts_file, options, users, out / f"u{users}-w{workers}")
-                routes = route_rows(rows)
-                cells[(users, workers)] = routes
-                ramps[(users, workers)] = ramp
-                print_routes(f"{users} users, {workers} workers: ramp ({ramp['seconds']} s)", ramp["routes"])
-                print_routes(f"{users} users, {workers} workers: steady ({options.run_time:g} s)", routes)
-                print(f"load average before the cell: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+                cell = (users, workers)
+                figures = run_cell(database, size, options, cell, address, out)
+                ramps[cell], cells[cell], servers[cell] = figures
     print_matrix(cells)
     failures = sum(r["failures"] for routes in cells.values() for r in routes if r["route"] == "Aggregated")
     failures += sum(
@@ -260,6 +297,7 @@ def main() -> None:
         "failures": failures,
         "cells": {f"{u}u_{w}w": routes for (u, w), routes in sorted(cells.items())},
         "ramps": {f"{u}u_{w}w": ramp for (u, w), ramp in sorted(ramps.items())},
+        "server_ms": {f"{u}u_{w}w": served for (u, w), served in sorted(servers.items())},
     }
     print(json.dumps(figures, ensure_ascii=False))
     sys.exit(1 if failures else 0)
