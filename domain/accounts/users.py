@@ -45,6 +45,11 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
 
 
+# a new account's username is checked free without regard to case (domain.accounts.opening): without
+# this index each registration read every account, over a second with a province's two million
+Index("ix_user_account_username_lower", func.lower(User.username))
+
+
 class LoginAttempt(Base):
     """One sign-in attempt; the throttle counts these rows, so every web worker sees the same counts."""
 

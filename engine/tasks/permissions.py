@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 
+from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,7 @@ from engine.runtime.models import ProcessInstance
 from engine.runtime.models import TaskCountersign
 from engine.runtime.models import TaskUrge
 from engine.runtime.task_rows import assignee_name
-from engine.tasks.visibility import relations_of
+from engine.tasks.visibility import relation_columns
 
 ACTIONS = (
     "approve",
@@ -382,16 +383,15 @@ def standings(session: Session, actor: Actor, task_ids: list[int], now: datetime
             _T.owner_id,
             _T.completed_by_id,
             _I.initiator_id,
+            *relation_columns(actor),
+            exists().where(_U.human_task_id == _T.id, _U.day == china_day(now)).label("urged"),
         )
         .join(_I, _I.id == _T.instance_id)
         .where(_T.id.in_(task_ids))
     ).all()
     if not rows:
         return {}
-    related = relations_of(session, actor, rows)
-    open_ids = [r.id for r in rows if r.state == "open"]
     turns = _countersign_turns(session, actor, [r.id for r in rows if "countersign" in r.allowed_actions])
-    urged = urged_today(session, open_ids, now)
     mine = [r.instance_id for r in rows if r.initiator_id == actor.id]
     withdrawable = _withdrawable(session, mine)
     return {
@@ -407,11 +407,11 @@ def standings(session: Session, actor: Actor, task_ids: list[int], now: datetime
             owner_id=r.owner_id,
             completed_by_id=r.completed_by_id,
             initiator_id=r.initiator_id,
-            copied=related[r.id][0],
-            started=related[r.id][1],
-            handled=related[r.id][2],
+            copied=r.copied,
+            started=r.started,
+            handled=r.handled,
             my_countersign=turns.get(r.id),
-            urged_today=r.id in urged,
+            urged_today=r.urged and r.state == "open",
             withdrawable=r.instance_id in withdrawable,
         )
         for r in rows
@@ -428,16 +428,6 @@ def _countersign_turns(session: Session, actor: Actor, task_ids: list[int]) -> d
         )
     )
     return dict(found.all())
-
-
-def urged_today(session: Session, task_ids: list[int], now: datetime) -> set[int]:
-    """Return those of the tasks that were urged today (China date)."""
-    if not task_ids:
-        return set()
-    found = session.scalars(
-        select(_U.human_task_id).where(_U.human_task_id.in_(task_ids), _U.day == china_day(now))
-    )
-    return set(found)
 
 
 def _withdrawable(session: Session, instance_ids: list[int]) -> set[int]:

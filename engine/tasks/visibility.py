@@ -9,6 +9,7 @@ Everyone else is told it does not exist (404), whatever id they guess.
 from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from domain.accounts.users import Actor
 from engine.errors import TaskNotFound
@@ -44,36 +45,31 @@ def relations_of(session: Session, actor: Actor, rows) -> dict[int, tuple[bool, 
     """Return for each task row (id, instance_id): whether it was copied to the actor, whether the actor
     started its instance, and whether the actor handled another step of it.
 
-    The readers' rule, shared by `may_view` and the urge rule (engine.tasks.permissions).
+    The readers' rule, shared by `may_view` and the urge rule (engine.tasks.permissions). One
+    statement, whatever the number of rows: a page asks it for each of its rows.
     """
-    task_ids = [r.id for r in rows]
-    instance_ids = list({r.instance_id for r in rows})
-    copied = set(
-        session.scalars(
-            select(TaskCc.human_task_id).where(
-                TaskCc.human_task_id.in_(task_ids), TaskCc.principal.in_(actor.principals)
-            )
-        )
-    )
-    started = set(
-        session.scalars(
-            select(ProcessInstance.id).where(
-                ProcessInstance.id.in_(instance_ids), ProcessInstance.initiator_id == actor.id
-            )
-        )
-    )
-    handled: dict[int, set[int]] = {}
+    copied, started, handled = relation_columns(actor)
     found = session.execute(
-        select(HumanTask.instance_id, HumanTask.id).where(
-            HumanTask.instance_id.in_(instance_ids), HumanTask.completed_by_id == actor.id
-        )
+        select(HumanTask.id, copied, started, handled).where(HumanTask.id.in_([r.id for r in rows]))
     )
-    for instance_id, task_id in found:
-        handled.setdefault(instance_id, set()).add(task_id)
-    return {
-        r.id: (r.id in copied, r.instance_id in started, bool(handled.get(r.instance_id, set()) - {r.id}))
-        for r in rows
-    }
+    related = {task_id: (bool(c), bool(s), bool(h)) for task_id, c, s, h in found}
+    return {r.id: related.get(r.id, (False, False, False)) for r in rows}
+
+
+def relation_columns(actor: Actor):
+    """Return the actor's three relations to a human_task row as EXISTS columns correlated to it.
+
+    (copied to the actor, instance started by the actor, another step of the instance handled by
+    the actor): a caller that reads task rows anyway selects them beside its own columns.
+    """
+    other = aliased(HumanTask)
+    task, instance = HumanTask, aliased(ProcessInstance)  # not the caller's instance, if it joins one
+    copied = exists().where(TaskCc.human_task_id == task.id, TaskCc.principal.in_(actor.principals))
+    started = exists().where(instance.id == task.instance_id, instance.initiator_id == actor.id)
+    handled = exists().where(
+        other.instance_id == task.instance_id, other.completed_by_id == actor.id, other.id != task.id
+    )
+    return copied.label("copied"), started.label("started"), handled.label("handled")
 
 
 def viewable_task_instance(session: Session, actor: Actor, task_id: int) -> int:
