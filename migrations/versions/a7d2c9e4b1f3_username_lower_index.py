@@ -4,7 +4,7 @@ Registration checks the username free with lower(username) = lower(:name); witho
 each check read every account (a province's two million: over a second per registration).
 
 Revision ID: a7d2c9e4b1f3
-Revises: f3b8d1c5a7e2
+Revises: a7c4e9d2b1f0
 Create Date: 2026-12-06 17:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a7d2c9e4b1f3"
-down_revision = "f3b8d1c5a7e2"
+down_revision = "a7c4e9d2b1f0"
 branch_labels = None
 depends_on = None
 
