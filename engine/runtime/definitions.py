@@ -134,19 +134,28 @@ class DefinitionView:
 
 def list_definitions(session: Session) -> list[DefinitionView]:
     """Return the newest version of every process key."""
+    rows = session.execute(_newest(select(ProcessDefinition))).scalars()
+    return [DefinitionView(r.process_key, r.version, r.name, r.deployed_by, r.deployed_at) for r in rows]
+
+
+def newest_definition_ids(session: Session) -> dict[str, int]:
+    """Return the id of the newest version of every process key."""
+    rows = session.execute(_newest(select(ProcessDefinition.process_key, ProcessDefinition.id)))
+    return dict(rows.all())
+
+
+def _newest(statement):
+    """Narrow a statement over definitions to the newest version of each process key."""
     newest = (
         select(ProcessDefinition.process_key, func.max(ProcessDefinition.version).label("version"))
         .group_by(ProcessDefinition.process_key)
         .subquery()
     )
-    rows = session.execute(
-        select(ProcessDefinition).join(
-            newest,
-            (newest.c.process_key == ProcessDefinition.process_key)
-            & (newest.c.version == ProcessDefinition.version),
-        )
-    ).scalars()
-    return [DefinitionView(r.process_key, r.version, r.name, r.deployed_by, r.deployed_at) for r in rows]
+    return statement.join(
+        newest,
+        (newest.c.process_key == ProcessDefinition.process_key)
+        & (newest.c.version == ProcessDefinition.version),
+    )
 
 
 def _latest(session: Session, process_key: str) -> ProcessDefinition | None:
