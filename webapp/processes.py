@@ -49,6 +49,8 @@ def start(key: str):
     except EngineError as error:
         flash(explain(error), "error")
         return redirect(url_for("processes.index"))
+    # the page's own reads (the menu) began a snapshot before the start committed on its connection
+    db.session.rollback()
     first = inbox.my_tasks(db.session, actor, limit=50).items
     mine = [t for t in first if t.instance_id == instance_id]
     if mine:
