@@ -153,7 +153,7 @@ def test_login_does_not_follow_next_to_another_site(client):
     )
     assert response.status_code == 302
     assert "evil.example" not in response.headers["Location"]
-    assert response.headers["Location"] == "/tasks"
+    assert response.headers["Location"] == "/"  # the workplace
 
 
 @pytest.mark.parametrize("disguised", ["/\t/evil.example", "/\n/evil.example"])
