@@ -12,15 +12,17 @@ from datetime import datetime
 from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from domain.accounts.users import Actor
 from domain.accounts.users import User
+from domain.organisations.jurisdiction import region_filter
 from domain.organisations.jurisdiction import scope_for
 from engine.inbox.list_query import BadQuery
 from engine.inbox.list_query import Filters
 from engine.inbox.principal_names import principal_names
+from engine.inbox.queries import TaskItem
+from engine.inbox.statements import ITEM
 from engine.inbox.statements import filter_values
 from engine.inbox.statements import where_tasks
 from engine.runtime.models import OPEN
@@ -59,16 +61,9 @@ class OversightQuery:
 
 @dataclass(frozen=True)
 class OpenTask:
-    """One open task with its process and who holds it or which queues it waits in."""
+    """One open task as an inbox lists it, with who holds it or which queues it waits in."""
 
-    id: int
-    name: str
-    subject: str
-    process_key: str
-    instance_id: int
-    region_code: str | None
-    created_at: datetime
-    due_at: datetime | None
+    item: TaskItem
     holder: str | None
     delegated: bool
     queues: tuple[str, ...]
@@ -122,19 +117,7 @@ def open_tasks(session: Session, actor: Actor, query: OversightQuery, now: datet
     pages = max(1, -(-total // PER_PAGE))
     page = min(query.page, pages)
     rows = session.execute(
-        select(
-            task.id,
-            task.name,
-            task.subject,
-            task.process_key,
-            task.instance_id,
-            task.region_code,
-            task.created_at,
-            task.due_at,
-            holder.c.display_name,
-            task.owner_id,
-            task.candidates,
-        )
+        select(*ITEM, holder.c.display_name, task.owner_id, task.candidates)
         .outerjoin(holder, holder.c.id == task.assignee_id)
         .where(*conditions)
         .order_by(task.due_sort, task.id)
@@ -142,12 +125,11 @@ def open_tasks(session: Session, actor: Actor, query: OversightQuery, now: datet
         .limit(PER_PAGE),
         params,
     ).all()
-    names = principal_names(
-        session, {p for r in rows if r.display_name is None for p in r.candidates.split()}
-    )
+    queued = {p for r in rows if r.display_name is None for p in r.candidates.split()}
+    names = principal_names(session, queued)
     items = tuple(
         OpenTask(
-            *r[:8],
+            TaskItem(*r[: len(ITEM)]),
             holder=r.display_name,
             delegated=r.owner_id is not None,
             queues=() if r.display_name else tuple(names.get(p, (p, ""))[0] for p in r.candidates.split()),
@@ -183,20 +165,14 @@ def _conditions(session: Session, actor: Actor, query: OversightQuery, now: date
 
 def _in_jurisdiction(session: Session, actor: Actor):
     """Return the condition on task rows of the actor's jurisdiction: everything, or its regions."""
-    scope = scope_for(session, actor)
-    if scope.everything:
-        return true()
-    if scope.region_codes:
-        return HumanTask.region_code.in_(scope.region_codes)
-    return false()
+    by_region = region_filter(scope_for(session, actor), HumanTask.region_code)
+    return false() if by_region is None else by_region
 
 
 def running_count(session: Session, actor: Actor) -> int:
     """Count the running process instances in the actor's jurisdiction."""
-    scope = scope_for(session, actor)
-    statement = select(func.count()).select_from(ProcessInstance).where(ProcessInstance.status == "running")
-    if not scope.everything:
-        if not scope.region_codes:
-            return 0
-        statement = statement.where(ProcessInstance.region_code.in_(scope.region_codes))
-    return session.scalar(statement) or 0
+    by_region = region_filter(scope_for(session, actor), ProcessInstance.region_code)
+    if by_region is None:
+        return 0
+    running = select(func.count()).select_from(ProcessInstance).where(ProcessInstance.status == "running")
+    return session.scalar(running.where(by_region)) or 0
