@@ -116,11 +116,12 @@ def test_start_refuses_what_the_pages_refuse_and_exits_2_with_the_reason(ceflow)
     A 120 000-character subject was stored, a 60 000-deep JSON and a huge --as-user id gave
     tracebacks, and `../../etc/passwd` was taken as a process key.
     """
+    hr = str(_user_id(ceflow, "yexian-hr"))  # one whose role may start the process
     cases = [
-        (["demo_approval", "--as-user", "1", "--data", '{"subject": "%s"}' % ("x" * 120_000)], "最多允许"),
-        (["demo_approval", "--as-user", "1", "--data", '{"subject": "%s"}' % ("长" * 300)], "最多允许 255"),
+        (["demo_approval", "--as-user", hr, "--data", '{"subject": "%s"}' % ("x" * 120_000)], "最多允许"),
+        (["demo_approval", "--as-user", hr, "--data", '{"subject": "%s"}' % ("长" * 300)], "最多允许 255"),
         (
-            ["demo_approval", "--as-user", "1", "--data", '{"subject": "报销\\u0000申请"}'],
+            ["demo_approval", "--as-user", hr, "--data", '{"subject": "报销\\u0000申请"}'],
             "subject: 第 3 个字符",
         ),
         (["demo_approval", "--data", "[" * 60_000 + "]" * 60_000], "最多允许"),
