@@ -9,6 +9,7 @@ from engine.runtime.command import run_command
 from engine.runtime.context import CommandContext
 from engine.runtime.definitions import DeployedVersion
 from engine.runtime.definitions import deploy
+from engine.tasks import permissions
 from engine.tasks.commands import start_in
 
 LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one names nobody
@@ -31,7 +32,8 @@ def start_process(
     With `submit`, the initiator's first step is completed with it in the same transaction, so an
     application is either started and submitted or not stored at all. The pages, the API and the CLI
     all start here, so the start data meets the same checks (engine.tasks.start_data, its subject
-    domain.text): raise InvalidCommand or TextRefused when it does not.
+    domain.text): raise InvalidCommand or TextRefused when it does not. Someone starting it must sit
+    where the diagram's start rule allows (NotAllowed "start_refused" otherwise); nobody (the system) may.
     """
 
     def body(ctx: CommandContext) -> int:
@@ -40,6 +42,8 @@ def start_process(
             starter = actor_for(ctx.session, initiator) if 0 < initiator <= LARGEST_ID else None
             if starter is None:
                 raise InvalidCommand("no_active_user", user_id=initiator)
+        if starter is not None:  # a person starts only what the diagram's start rule lets their role start
+            permissions.enforce_start(rt, ctx.session, starter, process_key)
         return start_in(ctx, process_key, data, submit=submit, initiator=starter)
 
     actor = initiator if isinstance(initiator, Actor) else None

@@ -18,6 +18,7 @@ def ceflow(tmp_path_factory):
     def run(*args):
         return subprocess.run([str(CEFLOW), *args], env=env, capture_output=True, text=True, timeout=120)
 
+    run.env = env
     first = run("init-db")
     assert first.returncode == 0, first.stderr
     assert "demo_approval v1" in first.stdout
@@ -56,8 +57,25 @@ def test_start_whose_first_steps_fail_exits_2(ceflow):
     assert "Traceback" not in result.stderr
 
 
+def _user_id(ceflow, username: str) -> int:
+    import sqlite3
+
+    database = ceflow.env["CEFLOW_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT id FROM user_account WHERE username = ?", (username,)).fetchone()[0]
+
+
+def test_start_as_a_user_whose_role_may_not_start_it_exits_2(ceflow):
+    reviewer = _user_id(ceflow, "henan-reviewer")  # an HRSS reviewer: the demo process is the employers'
+    result = ceflow(
+        "start", "demo_approval", "--as-user", str(reviewer), "--data", '{"subject": "审核员发起"}'
+    )
+    assert result.returncode == 2 and "您的角色不能发起此流程" in result.stderr
+
+
 def test_start_and_sweep(ceflow):
-    result = ceflow("start", "demo_approval", "--as-user", "1", "--data", '{"subject": "命令行发起"}')
+    employer_hr = str(_user_id(ceflow, "yexian-hr"))
+    result = ceflow("start", "demo_approval", "--as-user", employer_hr, "--data", '{"subject": "命令行发起"}')
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("started instance ")
     swept = ceflow("sweep")
@@ -98,11 +116,12 @@ def test_start_refuses_what_the_pages_refuse_and_exits_2_with_the_reason(ceflow)
     A 120 000-character subject was stored, a 60 000-deep JSON and a huge --as-user id gave
     tracebacks, and `../../etc/passwd` was taken as a process key.
     """
+    hr = str(_user_id(ceflow, "yexian-hr"))  # one whose role may start the process
     cases = [
-        (["demo_approval", "--as-user", "1", "--data", '{"subject": "%s"}' % ("x" * 120_000)], "最多允许"),
-        (["demo_approval", "--as-user", "1", "--data", '{"subject": "%s"}' % ("长" * 300)], "最多允许 255"),
+        (["demo_approval", "--as-user", hr, "--data", '{"subject": "%s"}' % ("x" * 120_000)], "最多允许"),
+        (["demo_approval", "--as-user", hr, "--data", '{"subject": "%s"}' % ("长" * 300)], "最多允许 255"),
         (
-            ["demo_approval", "--as-user", "1", "--data", '{"subject": "报销\\u0000申请"}'],
+            ["demo_approval", "--as-user", hr, "--data", '{"subject": "报销\\u0000申请"}'],
             "subject: 第 3 个字符",
         ),
         (["demo_approval", "--data", "[" * 60_000 + "]" * 60_000], "最多允许"),

@@ -22,12 +22,14 @@ from webapp import inbox
 from webapp import inbox_bulk
 from webapp import incidents
 from webapp import notices
+from webapp import oversight
 from webapp import policy
 from webapp import processes
 from webapp import ranges
 from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
+from webapp import workplace
 from webapp.config import MissingSecretKey
 from webapp.config import load_config
 from webapp.errors import install_error_pages
@@ -133,6 +135,8 @@ def create_app(
     app.register_blueprint(policy.blueprint)
     app.register_blueprint(holidays.blueprint)
     app.register_blueprint(incidents.blueprint)
+    app.register_blueprint(oversight.blueprint)
+    app.before_request(workplace.seat_the_user)  # after the notices' count: the menu shows its badge
     auth.install_user_loader(login_manager)
     return app
 

@@ -84,7 +84,7 @@ def login():
             return render_template("login.html", form=form), 429
         if user_id is not None:
             login_user(SignedIn(actor_for(db.session, user_id)))
-            return redirect(safe_next(request.args.get("next")) or url_for("inbox.my_tasks"))
+            return redirect(safe_next(request.args.get("next")) or url_for("inbox.home"))
         flash(_("Wrong username or password."), "error")
     return render_template("login.html", form=form)
 

@@ -28,6 +28,7 @@ from forms.ids import parse_id
 from services import inbox as inbox_service
 from services import tasks as tasks_service
 from webapp import task_view
+from webapp import workplace
 from webapp.extensions import db
 from webapp.extensions import now
 from webapp.extensions import runtime
@@ -39,7 +40,8 @@ blueprint = Blueprint("inbox", __name__)
 @blueprint.route("/")
 @login_required
 def home():
-    return redirect(url_for("inbox.my_tasks"))
+    """Show the signed-in user's workplace (工作台): what waits for them and what their role may do."""
+    return workplace.home_page()
 
 
 @blueprint.route("/tasks")
@@ -75,17 +77,27 @@ def my_tasks():
 def _bulk_offer(actor, page, view: str) -> dict:
     """Return which listed tasks can be picked for a bulk action, and which bulk actions to offer.
 
-    The engine's permission function decides per row; a list where it allows none offers none.
+    The engine's permission function decides per row; a step with its own form is not approved in bulk
+    (the bulk service refuses it too); a list where nothing is allowed offers nothing.
     """
     if view not in ("mine", "queue"):
         return {"bulk_rows": set(), "bulk_actions": ()}
     found = permissions.permissions_for(db.session, actor, [item.id for item in page.items], now())
-    allowed = {task_id: perms.allowed & set(tasks_service.BULK_ACTIONS) for task_id, perms in found.items()}
+    forms = inbox.workable_summaries(db.session, actor, list(found))
+    allowed = {
+        task_id: perms.allowed & set(tasks_service.BULK_ACTIONS) - _own_form(forms.get(task_id))
+        for task_id, perms in found.items()
+    }
     offered = set().union(*allowed.values()) if allowed else set()
     return {
         "bulk_rows": {task_id for task_id, actions in allowed.items() if actions},
         "bulk_actions": tuple(a for a in tasks_service.BULK_ACTIONS if a in offered),
     }
+
+
+def _own_form(summary: tuple[str, str] | None) -> set[str]:
+    """Return {"approve"} for a step with a form of its own: it is approved on its page, never in bulk."""
+    return {"approve"} if summary and not tasks_service.opinion_only(summary[1]) else set()
 
 
 def _urged(actor, page) -> set[int]:
@@ -116,11 +128,14 @@ def list_labels() -> dict[str, dict[str, str]]:
     }
 
 
+LIST_PAGES = ("/tasks", "/oversight")  # the lists an action may send one back to
+
+
 def safe_list_back(target: str | None) -> str | None:
-    """Return a same-site inbox list address to go back to, or None: never another site."""
-    if target and (target == "/tasks" or target.startswith("/tasks?")) and "\\" not in target:
-        return target
-    return None
+    """Return a same-site list address (an inbox list, the open work) to go back to, or None."""
+    if not target or "\\" in target:
+        return None
+    return target if any(target == page or target.startswith(page + "?") for page in LIST_PAGES) else None
 
 
 def _open_saved(given: str):

@@ -85,6 +85,7 @@ ENGINE_MESSAGES = {
     "already_claimed": _l("You hold this task already."),
     "holder_only": _l("Only the person working this open task can do this."),
     "own_form": _l("This step has its own form: open it."),
+    "start_refused": _l("Your role may not start this process."),
 }
 
 MESSAGES = DOMAIN_MESSAGES | ENGINE_MESSAGES

@@ -148,7 +148,7 @@ def task_action(task_id: int, action: str):
     """Run one of the task page's forms: validate it, call the tasks service, redirect with the outcome."""
     form = ACTION_FORMS[action]()
     anchor = {"transfer": "handover", "delegate": "handover", "copy": "cc"}.get(action, action)
-    back = safe_list_back(request.form.get("back")) if action == "urge" else None
+    back = safe_list_back(request.form.get("back")) if action in ("urge", "reassign", "terminate") else None
     try:
         if not form.validate_on_submit():
             if form.csrf_token.errors:

@@ -64,6 +64,15 @@ def scope_for(session: Session, actor: Actor) -> Scope:
     return Scope(person_id=actor.person_id, organisation_id=employer)  # a person sees their employer too
 
 
+def region_filter(scope: Scope, region_column):
+    """Return the SQL condition on a region column for a scope that sees by region, or None otherwise."""
+    if scope.everything:
+        return true()
+    if scope.region_codes:
+        return region_column.in_(scope.region_codes)
+    return None
+
+
 def organisation_filter(scope: Scope):
     """Return the SQL condition on Organisation for a scope."""
     if scope.everything:

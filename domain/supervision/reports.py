@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain.accounts.users import Actor
 from domain.organisations.jurisdiction import NotVisible
+from domain.organisations.jurisdiction import region_filter
 from domain.organisations.jurisdiction import scope_for
 from domain.organisations.records import Organisation
 from domain.supervision.notices import SupervisionNotice
@@ -58,11 +59,9 @@ def _names_organisation(session: Session, organisation_id: int):
 
 def _visible(session: Session, actor: Actor):
     """Return the SQL condition on a notice joined to its office for the notices the actor may read."""
-    scope = scope_for(session, actor)
-    if scope.everything:
-        return true()
-    if scope.region_codes:
-        return Organisation.region_code.in_(scope.region_codes)
+    by_region = region_filter(scope_for(session, actor), Organisation.region_code)
+    if by_region is not None:
+        return by_region
     if actor.organisation_id is None:
         return false()
     return _names_organisation(session, actor.organisation_id)

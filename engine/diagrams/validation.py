@@ -28,6 +28,8 @@ from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from domain.calendar.deadlines import DayCountOutOfRange
 from engine.diagrams.parsing import ParsedDiagram
 from engine.diagrams.settings import DEFAULT_ACTIONS
+from engine.diagrams.settings import STARTER_KINDS
+from engine.diagrams.settings import starter_problems
 from engine.scripting.guards import ScriptTimeout
 from engine.scripting.sandbox import RestrictedEnvironment
 from engine.scripting.sandbox import check_expression
@@ -59,6 +61,7 @@ DEPLOY_BUDGET = 0.5  # seconds a timer expression may take when tried at deploy 
 _ISO_LOOKALIKE = re.compile(r"^[PR][0-9A-Z.,]*$")
 
 Problems = list[tuple[str, str]]
+STARTER_KINDS_TEXT = ", ".join(sorted(STARTER_KINDS))
 
 
 def validate_diagram(parsed: ParsedDiagram, rt: Registries) -> Problems:
@@ -101,6 +104,12 @@ def _check_task_spec(task_spec, rt: Registries) -> Problems:
             text = getattr(task_spec, attribute, None)
             if isinstance(text, str) and text.strip():
                 found += _text_problems(element, f"loop {attribute}", text, check_expression)
+    listed = task_spec.extensions.get("properties", {}).get("starters") if kind == "StartEvent" else None
+    if listed is not None:
+        found += [
+            (element, f"starters entry '{entry}' is not kind[.level][:role] (kinds: {STARTER_KINDS_TEXT})")
+            for entry in starter_problems(listed)
+        ]
     definition = getattr(task_spec, "event_definition", None)
     if definition is not None:
         found += _check_event(element, task_spec, definition, rt)

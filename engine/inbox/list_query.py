@@ -35,6 +35,7 @@ class Filters:
     due_within: int | None = None
     created_from: date | None = None
     created_to: date | None = None
+    returned: bool = False  # the actor's own applications sent back to them
 
     def any(self) -> bool:
         """Say whether any filter is set."""
@@ -81,6 +82,7 @@ def parse_query(args: Mapping[str, str]) -> ListQuery:
         due_within=_number(args, "due_within", 1, MAX_DUE_WITHIN_DAYS),
         created_from=_date(args, "created_from"),
         created_to=_date(args, "created_to"),
+        returned=(args.get("returned") or "") in ("1", "true", "on", "yes"),
     )
     return ListQuery(view, sort, filters)
 

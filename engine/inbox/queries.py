@@ -261,6 +261,27 @@ def inbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     return {key: min(value, CAP + 1) for key, value in zip(_COUNTS, counts, strict=True)}
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What waits for an actor, as a home page counts it (each at most CAP + 1)."""
+
+    mine: int
+    mine_soon: int
+    mine_overdue: int
+    queued: int
+    queued_soon: int
+    queued_overdue: int
+    returned: int
+
+
+def workload(session: Session, actor: Actor, now: datetime) -> Workload:
+    """Count the actor's tasks and queue, due soon (within SOON) and overdue, and applications sent back."""
+    params = {"actor": actor.id, "now": now, "soon": now + SOON, "f_returned": "return"}
+    params |= inbox_sql.principal_values(actor.principals)
+    counts = session.execute(inbox_sql.workload(len(actor.principals)), params).one()
+    return Workload(*(min(value, CAP + 1) for value in counts))
+
+
 def task_detail(rt: Runtime, session: Session, actor: Actor, task_id: int) -> TaskDetail:
     """Return a task the actor may see with its data, or raise TaskNotFound."""
     row = session.get(HumanTask, task_id)
@@ -285,6 +306,14 @@ def task_detail(rt: Runtime, session: Session, actor: Actor, task_id: int) -> Ta
         copied,
         copy_unread,
     )
+
+
+def task_item(session: Session, actor: Actor, task_id: int) -> TaskItem:
+    """Return one task's list line (no workflow load), or raise TaskNotFound if the actor may not see it."""
+    row = session.get(HumanTask, task_id)
+    if row is None or not visibility.may_view(session, row, actor):
+        raise TaskNotFound(task_id)
+    return TaskItem(*(getattr(row, c.key) for c in inbox_sql.ITEM))
 
 
 def workable_summaries(session: Session, actor: Actor, task_ids: list[int]) -> dict[int, tuple[str, str]]:

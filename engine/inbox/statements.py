@@ -21,6 +21,7 @@ from domain.accounts.users import User
 from domain.calendar.deadlines import china_time
 from engine.inbox.list_query import Filters
 from engine.runtime.models import OPEN
+from engine.runtime.models import AuditEvent
 from engine.runtime.models import HumanTask
 from engine.runtime.models import HumanTaskCandidate
 from engine.runtime.models import ProcessInstance
@@ -36,6 +37,7 @@ TASKS = HumanTask.__table__
 QUEUE = HumanTaskCandidate.__table__
 INSTANCES = ProcessInstance.__table__
 COPIES = TaskCc.__table__
+AUDIT = AuditEvent.__table__
 USERS = User.__table__
 ITEM_NAMES = (  # the fields of engine.inbox.queries.TaskItem, in order
     "id name subject process_key instance_id region_code assignee_id created_at due_at due_sort "
@@ -79,6 +81,8 @@ def filter_values(filters: Filters, now: datetime) -> dict[str, object]:
         found["f_created_from"] = _day_start(filters.created_from)
     if filters.created_to:
         found["f_created_to"] = _day_start(filters.created_to + timedelta(days=1))
+    if filters.returned:
+        found["f_returned"] = "return"
     return found
 
 
@@ -143,7 +147,16 @@ def _where(names: tuple[str, ...], process, region, created, instance_id) -> lis
         found.append(created >= bindparam("f_created_from"))
     if "f_created_to" in names:
         found.append(created < bindparam("f_created_to"))
+    if "f_returned" in names:
+        found.append(returned_to_actor(instance_id))
     return found
+
+
+def returned_to_actor(instance_id):
+    """Return the condition: the instance is the actor's own and was sent back at least once (退回)."""
+    mine = INSTANCES.alias("own")
+    sent_back = exists().where(AUDIT.c.instance_id == instance_id, AUDIT.c.action == bindparam("f_returned"))
+    return exists().where(mine.c.id == instance_id, mine.c.initiator_id == bindparam("actor")) & sent_back
 
 
 def after(order: Order):
@@ -264,3 +277,31 @@ def _capped_union(statements):
     branches = [select(s.limit(CAP + 1).subquery().c[0]) for s in statements]
     merged = branches[0] if len(branches) == 1 else union(*branches)
     return select(func.count()).select_from(merged.subquery()).scalar_subquery()
+
+
+@lru_cache(maxsize=64)
+def workload(principals: int):
+    """Return the statement of a home page's counts: held and queued tasks, each all, due soon, overdue,
+    and the actor's applications sent back to them (parameters actor, p0, ..., soon, now, f_returned).
+    """
+    actor, each = bindparam("actor"), [bindparam(f"p{n}") for n in range(principals)]
+    held = select(TASKS.c.id).where(TASKS.c.assignee_id == actor, TASKS.c.state == OPEN)
+    soon = (TASKS.c.due_sort >= bindparam("now"), TASKS.c.due_sort < bindparam("soon"))
+    late = (TASKS.c.due_sort < bindparam("now"),)
+    queue_soon = (QUEUE.c.due_sort >= bindparam("now"), QUEUE.c.due_sort < bindparam("soon"))
+    queue_late = (QUEUE.c.due_sort < bindparam("now"),)
+
+    def queued(*where):
+        return _capped_union(
+            select(QUEUE.c.human_task_id).where(QUEUE.c.principal == p, *where) for p in each
+        )
+
+    return select(
+        _capped(held),
+        _capped(held.where(*soon)),
+        _capped(held.where(*late)),
+        queued(),
+        queued(*queue_soon),
+        queued(*queue_late),
+        _capped(held.where(returned_to_actor(TASKS.c.instance_id))),
+    )

@@ -134,18 +134,29 @@ class DefinitionView:
 
 def list_definitions(session: Session) -> list[DefinitionView]:
     """Return the newest version of every process key."""
+    d = ProcessDefinition  # not the diagrams' XML: every inbox page lists the processes
+    rows = session.execute(_newest(select(d.process_key, d.version, d.name, d.deployed_by, d.deployed_at)))
+    return [DefinitionView(*row) for row in rows]
+
+
+def newest_definition_ids(session: Session) -> dict[str, int]:
+    """Return the id of the newest version of every process key."""
+    rows = session.execute(_newest(select(ProcessDefinition.process_key, ProcessDefinition.id)))
+    return dict(rows.all())
+
+
+def _newest(statement):
+    """Narrow a statement over definitions to the newest version of each process key."""
     newest = (
         select(ProcessDefinition.process_key, func.max(ProcessDefinition.version).label("version"))
         .group_by(ProcessDefinition.process_key)
         .subquery()
     )
-    d = ProcessDefinition
-    rows = session.execute(  # not the diagrams' XML: every inbox page lists the processes
-        select(d.process_key, d.version, d.name, d.deployed_by, d.deployed_at).join(
-            newest, (newest.c.process_key == d.process_key) & (newest.c.version == d.version)
-        )
+    return statement.join(
+        newest,
+        (newest.c.process_key == ProcessDefinition.process_key)
+        & (newest.c.version == ProcessDefinition.version),
     )
-    return [DefinitionView(*row) for row in rows]
 
 
 def _latest(session: Session, process_key: str) -> ProcessDefinition | None:

@@ -21,14 +21,22 @@ from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.accounts.principals import parse_principals
 from domain.accounts.users import Actor
 from domain.calendar.deadlines import china_day
+from domain.organisations.records import load_regions
+from engine.diagrams.settings import RoleRule
+from engine.diagrams.settings import starters
 from engine.errors import AlreadyUrgedToday
 from engine.errors import NotAllowed
 from engine.errors import OpinionRequired
 from engine.errors import TaskAlreadyHandled
 from engine.errors import TaskHeldByOther
 from engine.errors import TaskNotFound
+from engine.errors import UnknownProcess
+from engine.runtime.definitions import check_process_key
+from engine.runtime.definitions import newest_definition_ids
+from engine.runtime.definitions import specs_for
 from engine.runtime.models import AuditEvent
 from engine.runtime.models import HumanTask
 from engine.runtime.models import ProcessInstance
@@ -467,3 +475,105 @@ def return_steps(session: Session, standing: Standing, step_name=None) -> tuple[
             named = name or (step_name(standing.instance_id, spec) if step_name else None) or spec
             steps[spec] = Step(spec, named)
     return tuple(steps.values())
+
+
+# --- what a role may use and start -----------------------------------------------------------
+# The same rule for the menu, the home page's actions, the processes page and the start command:
+# a page offers what `uses` names and `may_start` allows, and the start command enforces the latter.
+
+PERSON, ADMIN = "person", "admin"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where an actor sits: its organisation's kind, level and roles; or a person; or an administrator."""
+
+    kind: str | None  # an organisation kind, "person" or "admin"; None for an account without either
+    level: str | None
+    roles: frozenset[str]
+
+
+def seat_of(session: Session, actor: Actor) -> Seat:
+    """Return where the actor sits, reading the level of its organisation's region."""
+    if actor.is_admin:
+        return Seat(ADMIN, None, frozenset())
+    if actor.organisation_kind is None:
+        return Seat(PERSON if actor.person_id is not None else None, None, frozenset())
+    regions = load_regions(session)
+    region = regions.get(actor.region_code or "")
+    roles = frozenset(parse_principals(actor.principals).roles)
+    return Seat(actor.organisation_kind, region.level if region else None, roles)
+
+
+# Each use (a page or an action a home and a menu offer) and the seats that have it: kind, level, role.
+USES: Mapping[str, tuple[RoleRule, ...]] = MappingProxyType(
+    {
+        "inbox": tuple(RoleRule(kind) for kind in ("hrss", "authority", "employer", "institution", PERSON)),
+        "my_applications": tuple(RoleRule(kind) for kind in ("authority", "employer", "institution", PERSON)),
+        "oversight": (RoleRule(ADMIN),),
+        "process_versions": (RoleRule(ADMIN),),
+        "holidays": (RoleRule(ADMIN),),
+        "incidents": (RoleRule(ADMIN),),
+        "organisations": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority")),
+        "persons": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority"), RoleRule("employer")),
+        "policy": (RoleRule("hrss"), RoleRule("authority"), RoleRule("employer"), RoleRule("institution")),
+        "policy_edit": (RoleRule("hrss", "city"),),
+        "supervision": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority"), RoleRule("employer")),
+        "number_ranges": (
+            RoleRule("hrss"),
+            RoleRule("employer", None, "admin"),
+            RoleRule("employer", None, "hr"),
+        ),
+        "review_organisations": (RoleRule("hrss", None, "reviewer"),),
+        "review_persons": (RoleRule("hrss", None, "reviewer"), RoleRule("employer", None, "hr")),
+        "register_person": (RoleRule("employer", None, "hr"), RoleRule("employer", None, "admin")),
+        "handover": (RoleRule("hrss", None, "admin"), RoleRule("authority", None, "admin"))
+        + (RoleRule("employer", None, "admin"), RoleRule("institution", None, "admin")),
+        "notices": tuple(RoleRule(kind) for kind in ("hrss", "authority", "employer", "institution", PERSON))
+        + (RoleRule(ADMIN),),
+    }
+)
+
+
+def seated(seat: Seat, rule: tuple[RoleRule, ...]) -> bool:
+    """Say whether a seat matches any entry of a rule (a start rule, or a use's seats)."""
+    return any(
+        entry.kind == seat.kind
+        and entry.level in (None, seat.level)
+        and (entry.role is None or entry.role in seat.roles)
+        for entry in rule
+    )
+
+
+def uses(seat: Seat, startable: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Return the pages and actions a seat may use; `processes` when it may start one or administers."""
+    found = {use for use, rule in USES.items() if seated(seat, rule)}
+    if startable or seat.kind == ADMIN:
+        found.add("processes")
+    return frozenset(found)
+
+
+def start_rule(rt, session: Session, definition_id: int) -> tuple[RoleRule, ...]:
+    """Return who may start a definition by hand, as its start event's `starters` property says."""
+    spec = specs_for(rt, session, definition_id).spec
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent":
+            return starters(task_spec.extensions.get("properties", {}))
+    return ()
+
+
+def startable(rt, session: Session, seat: Seat) -> frozenset[str]:
+    """Return the process keys whose newest version the seat may start by hand."""
+    found = newest_definition_ids(session).items()
+    return frozenset(
+        key for key, definition_id in found if seated(seat, start_rule(rt, session, definition_id))
+    )
+
+
+def enforce_start(rt, session: Session, actor: Actor, process_key: str) -> None:
+    """Refuse (NotAllowed "start_refused") unless the actor may start the process's newest version by hand."""
+    definition_id = newest_definition_ids(session).get(check_process_key(process_key))
+    if definition_id is None:
+        raise UnknownProcess(process_key)
+    if not seated(seat_of(session, actor), start_rule(rt, session, definition_id)):
+        raise NotAllowed("start_refused")

@@ -211,4 +211,4 @@ def sign_in(page, base_url: str, username: str) -> None:
     page.get_by_label("用户名或身份证号").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/tasks"))
+    page.wait_for_url(lambda url: "/login" not in url)  # lands on the workplace (工作台)
