@@ -46,6 +46,23 @@ DOMAIN_MESSAGES = {
         "The unified social credit code does not add up (its last character is a check character): "
         "please check each character for a typing error."
     ),
+    # domain.courses
+    "course_filer_kind": _l("Only a training institution or an industry authority files courses."),
+    "course_filer_inactive": _l("%(name)s is not active yet, so it cannot file courses."),
+    "course_filer_admin": _l("Only the unit admin of the organisation files its courses."),
+    "course_title_empty": _l("Please type the course title."),
+    "course_subject": _l("The subject type must be public or professional, not %(value)s."),
+    "course_mode": _l("The mode must be online or face-to-face, not %(value)s."),
+    "course_authority_public": _l(
+        "An industry authority files professional subjects only; public subjects are filed by institutions."
+    ),
+    "course_industry_required": _l("A professional subject names its industry."),
+    "course_hours": _l("A course gives 1 to %(high)d hours, not %(value)d."),
+    "course_fee": _l("The fee %(value)s is not a valid amount (0 to 10 000 yuan a person)."),
+    "course_year": _l("A course is filed for this year or the next (%(low)d or %(high)d), not %(value)d."),
+    "course_supersede": _l("Only an approved course of your own can be changed by a new filing."),
+    "course_retire_reason": _l("Please say why the course leaves the catalogue."),
+    "course_not_in_catalogue": _l("This course is not in the catalogue, or you may not take it out."),
     # domain.registration
     "no_region": _l("Region %(region)s does not exist."),
     "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),
