@@ -57,7 +57,7 @@ class CourseApplication:
 
 
 def filer_for(session: Session, actor: Actor) -> Organisation:
-    """Return the active institution or authority the actor files for as its unit admin; refuse anyone else."""
+    """Return the active institution or authority the actor files for as unit admin; refuse anyone else."""
     org = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
     if org is None or org.kind not in (OrganisationKind.INSTITUTION, OrganisationKind.AUTHORITY):
         raise CourseRefused("course_filer_kind")
