@@ -63,6 +63,32 @@ DOMAIN_MESSAGES = {
     "course_supersede": _l("Only an approved course of your own can be changed by a new filing."),
     "course_retire_reason": _l("Please say why the course leaves the catalogue."),
     "course_not_in_catalogue": _l("This course is not in the catalogue, or you may not take it out."),
+    # domain.courses.enrolment
+    "enrol_course_closed": _l(
+        "This course is not in the catalogue (not approved, or taken out), so no one can enrol in it."
+    ),
+    "enrol_course_past": _l("This course belongs to %(year)d, a year that has ended."),
+    "enrol_not_a_person": _l("Only a registered, active professional enrols themselves."),
+    "enrol_already": _l("You are already enrolled in %(title)s."),
+    "enrol_race": _l(
+        "The same enrolment was made at the same moment; nothing was doubled. Please look at the "
+        "enrolments and try again if needed."
+    ),
+    "enrol_not_employer_hr": _l("Only an employer's HR staff enrol its persons."),
+    "enrol_none_chosen": _l("Choose at least one person to enrol."),
+    "enrol_too_many": _l("%(count)d persons are more than one order takes (%(limit)d); split them."),
+    "enrol_not_own_persons": _l(
+        "%(count)d of the chosen persons are not active persons of your organisation."
+    ),
+    "enrol_not_institution": _l(
+        "Only the institution that filed the course records its payments and invoices."
+    ),
+    "enrol_not_found": _l("These enrolments were not found, or you may not act on them."),
+    "payment_method": _l("The payment method must be bank transfer or online, not %(value)s."),
+    "invoice_title_empty": _l("Please type the invoice title."),
+    "invoice_not_requested": _l("No invoice was requested for some of these enrolments."),
+    "invoice_unpaid": _l("Some of these enrolments are not paid yet; an invoice follows the payment."),
+    "invoice_number_empty": _l("Please type the invoice number."),
     # domain.registration
     "no_region": _l("Region %(region)s does not exist."),
     "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),

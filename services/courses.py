@@ -4,8 +4,11 @@ The filing's record and the process it starts are one command, as with registrat
 are stored or neither is.
 """
 
+from sqlalchemy.exc import IntegrityError
+
 from domain.accounts.principals import org_principal
 from domain.accounts.users import Actor
+from domain.courses import enrolment
 from domain.courses import filing
 from domain.courses.filing import CourseApplication
 from domain.courses.filing import CourseRefused
@@ -56,3 +59,37 @@ def _may_retire(session, actor: Actor, course: Course) -> bool:
     if actor.organisation_kind == OrganisationKind.HRSS:
         return course.region_code in region_and_below(session, actor.region_code)
     return False
+
+
+def enrol(rt: Runtime, actor: Actor, course_id: int) -> int:
+    """Enrol the signed-in person in a course; a second submission is refused, never doubled."""
+    try:
+        with unit_of_work(rt) as session:
+            return enrolment.enrol_self(session, actor, course_id, rt.clock()).id
+    except IntegrityError as twice:  # the same person's second click raced the first past the check
+        raise enrolment.raced() from twice
+
+
+def enrol_persons(rt: Runtime, actor: Actor, course_id: int, person_ids: list[int]) -> enrolment.BulkResult:
+    """Enrol an employer's persons in one order (those already enrolled are reported, not doubled)."""
+    try:
+        with unit_of_work(rt) as session:
+            return enrolment.enrol_in_bulk(session, actor, course_id, person_ids, rt.clock())
+    except IntegrityError as twice:  # a second bulk order raced this one: nothing of this one is kept
+        raise enrolment.raced() from twice
+
+
+def confirm_payment(rt: Runtime, actor: Actor, enrolment_ids: list[int], method: str) -> int:
+    """The institution confirms fees received; return how many enrolments it newly confirmed."""
+    with unit_of_work(rt) as session:
+        return enrolment.confirm_payment(session, actor, enrolment_ids, method, rt.clock())
+
+
+def request_invoice(rt: Runtime, actor: Actor, enrolment_ids: list[int], title: str, tax_id: str) -> None:
+    with unit_of_work(rt) as session:
+        enrolment.request_invoice(session, actor, enrolment_ids, title, tax_id, rt.clock())
+
+
+def record_invoice(rt: Runtime, actor: Actor, enrolment_ids: list[int], number: str) -> None:
+    with unit_of_work(rt) as session:
+        enrolment.record_invoice(session, actor, enrolment_ids, number)
