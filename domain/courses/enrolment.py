@@ -8,6 +8,7 @@ bulk enrolment is one order: one transfer, one confirmation, one invoice for all
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 
 from sqlalchemy import ForeignKey
@@ -81,7 +82,13 @@ class Enrolment(Base):
     invoice_tax_id: Mapped[str | None] = mapped_column(String(32))
     invoice_requested_at: Mapped[datetime | None]
     invoice_number: Mapped[str | None] = mapped_column(String(64))
-    hours_credited: Mapped[int | None]  # set when an approved score credits the course's hours
+    # the result, set when the HRSS approves the score submission that carries it (R8): only then
+    # does a passed course credit its hours
+    score: Mapped[str | None] = mapped_column(String(16))  # as the institution reports it: 86, 优秀, 合格
+    passed: Mapped[bool | None]
+    completed_on: Mapped[date | None]
+    hours_credited: Mapped[int | None]
+    credited_at: Mapped[datetime | None]
     enrolled_by_id: Mapped[int]
     enrolled_at: Mapped[datetime]
 
