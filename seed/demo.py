@@ -60,8 +60,12 @@ COUNTIES = [code for code, _name, level, _parent in PINGDINGSHAN_REGIONS if leve
 PLAN = PopulationPlan(authorities_per_region=1, employers_per_region=24, persons_per_employer=(5, 30))
 
 
-def load_demo_data(rt: Runtime) -> str:
-    """Create the demo records once; a second call changes nothing."""
+def load_demo_data(rt: Runtime, with_courses: bool = True) -> str:
+    """Create the demo records once; a second call changes nothing.
+
+    `with_courses=False` leaves out the filed courses and their enrolments: the page tests count the
+    inboxes of the registration demo, and the course tests file and enrol their own.
+    """
     with unit_of_work(rt) as session:
         if session.execute(select(User.id).where(User.username == "admin")).first():
             return "demo data already loaded"
@@ -71,7 +75,7 @@ def load_demo_data(rt: Runtime) -> str:
         report = populate(session, COUNTIES, hrss, PLAN, now, password)
         seed_policy_2015(session, now)
     pending = _pending_work(rt, named)
-    filed = load_demo_courses(rt, password)
+    filed = load_demo_courses(rt, password) if with_courses else 0
     notices = produce_weekly_notices(rt)
     return (
         f"demo data loaded: {report.organisations + len(hrss) + len(named)} organisations, "

@@ -143,3 +143,37 @@ def test_each_sees_only_what_r15_allows(app, login_as, session_factory, client):
     assert refused.status_code == 302
     with session_factory() as s:
         assert s.scalars(select(Enrolment)).all() == []
+
+
+def test_the_demo_courses_show_every_state(app, session_factory):
+    from domain.accounts.passwords import hash_password
+    from engine.runtime.models import HumanTask
+    from seed.courses import load_demo_courses
+
+    assert load_demo_courses(app.extensions["ceflow.runtime"], hash_password("demo1234")) == 5
+    with session_factory() as s:
+        courses = {c.title: c for c in s.scalars(select(Course))}
+        waiting = dict(
+            s.execute(select(HumanTask.subject, HumanTask.spec_name).where(HumanTask.state == "open")).all()
+        )
+        payments = sorted(s.scalars(select(Enrolment.payment_state)))
+    assert sorted(c.status for c in courses.values()) == [
+        "approved",
+        "approved",
+        "pending",
+        "pending",
+        "pending",
+    ]
+    steps = {
+        title: waiting[f"课程备案：{title}（{c.year}年）"]
+        for title, c in courses.items()
+        if c.status == "pending"
+    }
+    assert sorted(steps.values()) == ["city_review", "review", "submit"]  # at the city, the county, returned
+    assert payments == [
+        "online_confirmed",
+        "transfer_confirmed",
+        "transfer_confirmed",
+        "transfer_confirmed",
+        "unpaid",
+    ]
