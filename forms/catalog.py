@@ -11,6 +11,7 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from forms.choices import TITLE_LEVELS
+from forms.courses import CourseFilingForm
 from forms.text import CleanText
 
 
@@ -59,6 +60,7 @@ CATALOG = {
     "org_application": OrganisationApplicationForm,
     "person_application": PersonApplicationForm,
     "allocate_range": AllocateRangeForm,
+    "course_filing": CourseFilingForm,
 }
 
 

@@ -46,6 +46,49 @@ DOMAIN_MESSAGES = {
         "The unified social credit code does not add up (its last character is a check character): "
         "please check each character for a typing error."
     ),
+    # domain.courses
+    "course_filer_kind": _l("Only a training institution or an industry authority files courses."),
+    "course_filer_inactive": _l("%(name)s is not active yet, so it cannot file courses."),
+    "course_filer_admin": _l("Only the unit admin of the organisation files its courses."),
+    "course_title_empty": _l("Please type the course title."),
+    "course_subject": _l("The subject type must be public or professional, not %(value)s."),
+    "course_mode": _l("The mode must be online or face-to-face, not %(value)s."),
+    "course_authority_public": _l(
+        "An industry authority files professional subjects only; public subjects are filed by institutions."
+    ),
+    "course_industry_required": _l("A professional subject names its industry."),
+    "course_hours": _l("A course gives 1 to %(high)d hours, not %(value)d."),
+    "course_fee": _l("The fee %(value)s is not a valid amount (0 to 10 000 yuan a person)."),
+    "course_year": _l("A course is filed for this year or the next (%(low)d or %(high)d), not %(value)d."),
+    "course_supersede": _l("Only an approved course of your own can be changed by a new filing."),
+    "course_retire_reason": _l("Please say why the course leaves the catalogue."),
+    "course_not_in_catalogue": _l("This course is not in the catalogue, or you may not take it out."),
+    # domain.courses.enrolment
+    "enrol_course_closed": _l(
+        "This course is not in the catalogue (not approved, or taken out), so no one can enrol in it."
+    ),
+    "enrol_course_past": _l("This course belongs to %(year)d, a year that has ended."),
+    "enrol_not_a_person": _l("Only a registered, active professional enrols themselves."),
+    "enrol_already": _l("You are already enrolled in %(title)s."),
+    "enrol_race": _l(
+        "The same enrolment was made at the same moment; nothing was doubled. Please look at the "
+        "enrolments and try again if needed."
+    ),
+    "enrol_not_employer_hr": _l("Only an employer's HR staff enrol its persons."),
+    "enrol_none_chosen": _l("Choose at least one person to enrol."),
+    "enrol_too_many": _l("%(count)d persons are more than one order takes (%(limit)d); split them."),
+    "enrol_not_own_persons": _l(
+        "%(count)d of the chosen persons are not active persons of your organisation."
+    ),
+    "enrol_not_institution": _l(
+        "Only the institution that filed the course records its payments and invoices."
+    ),
+    "enrol_not_found": _l("These enrolments were not found, or you may not act on them."),
+    "payment_method": _l("The payment method must be bank transfer or online, not %(value)s."),
+    "invoice_title_empty": _l("Please type the invoice title."),
+    "invoice_not_requested": _l("No invoice was requested for some of these enrolments."),
+    "invoice_unpaid": _l("Some of these enrolments are not paid yet; an invoice follows the payment."),
+    "invoice_number_empty": _l("Please type the invoice number."),
     # domain.registration
     "no_region": _l("Region %(region)s does not exist."),
     "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),

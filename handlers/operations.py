@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from domain.notices.records import Notice
+from handlers import courses
 from handlers import registration
 
 
@@ -26,9 +27,9 @@ def notify_applicant(session: Session, data: dict, *, now: datetime, title: str 
 
 def operations() -> dict:
     """Return the registry: operation name -> handler."""
-    return {"notify_applicant": notify_applicant, **registration.OPERATIONS}
+    return {"notify_applicant": notify_applicant, **registration.OPERATIONS, **courses.OPERATIONS}
 
 
 def end_hooks() -> dict:
     """Return what to do when a process of a key ends without approval (rejected, withdrawn, terminated)."""
-    return dict(registration.END_HOOKS)
+    return {**registration.END_HOOKS, **courses.END_HOOKS}

@@ -9,6 +9,8 @@ import domain.attachments
 import domain.calendar.holidays
 import domain.calendar.policy
 import domain.certificates.records
+import domain.courses.enrolment
+import domain.courses.records
 import domain.files
 import domain.notices.centre
 import domain.notices.records
@@ -27,6 +29,8 @@ TABLE_MODULES = (
     domain.calendar.holidays,
     domain.calendar.policy,
     domain.certificates.records,
+    domain.courses.enrolment,
+    domain.courses.records,
     domain.notices.centre,
     domain.notices.records,
     domain.organisations.records,

@@ -32,7 +32,8 @@ def test_init_db_twice_adds_nothing(ceflow):
 
 
 def test_demo_data_loads_once(ceflow):
-    assert "demo data loaded" in ceflow("demo-data").stdout
+    loaded = ceflow("demo-data").stdout
+    assert "demo data loaded" in loaded and "5 filed courses" in loaded
     assert "already loaded" in ceflow("demo-data").stdout
 
 

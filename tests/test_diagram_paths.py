@@ -7,6 +7,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from domain.calendar.deadlines import china_day
+from domain.courses.filing import CourseApplication
+from domain.courses.filing import open_course_filing
+from domain.courses.filing import process_data
 from domain.organisations.records import Organisation
 from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
@@ -54,7 +58,21 @@ def _person_application(session, now):
     return {"person_id": person_id, "employer_id": employer.id, "initiator_id": user_id, "hrss_id": hrss}
 
 
-BUSINESS_RECORDS = {"register_organisation": _employer_application, "register_person": _person_application}
+def _course_filing(session, now):
+    base = Organisation(kind="institution", name="路径测试基地", region_code="410422", created_at=now)
+    base.status = "active"
+    session.add(base)
+    session.flush()
+    application = CourseApplication("路径课程", "public", 8, "online", china_day(now).year, 0)
+    course = open_course_filing(session, base, application, now, None)
+    return process_data(session, course, base)  # a county CE base: both the county's and the city's step
+
+
+BUSINESS_RECORDS = {
+    "register_organisation": _employer_application,
+    "register_person": _person_application,
+    "course_filing": _course_filing,
+}
 
 
 def round_trip(workflow, parsed, ctx):

@@ -519,6 +519,10 @@ USES: Mapping[str, tuple[RoleRule, ...]] = MappingProxyType(
         "policy": (RoleRule("hrss"), RoleRule("authority"), RoleRule("employer"), RoleRule("institution")),
         "policy_edit": (RoleRule("hrss", "city"),),
         "supervision": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority"), RoleRule("employer")),
+        "courses": tuple(RoleRule(kind) for kind in ("hrss", "authority", "employer", "institution", PERSON))
+        + (RoleRule(ADMIN),),
+        "file_course": (RoleRule("institution", None, "admin"), RoleRule("authority", None, "admin")),
+        "enrol_persons": (RoleRule("employer", None, "hr"),),
         "number_ranges": (
             RoleRule("hrss"),
             RoleRule("employer", None, "admin"),

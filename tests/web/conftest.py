@@ -83,7 +83,7 @@ def _load_demo(app, database_url: str) -> None:
         _put_back(engine, _DEMO[database_url])
         return
     initialise_database(runtime, app.config)
-    load_demo_data(runtime)
+    load_demo_data(runtime, with_courses=False)  # the course tests make their own
     _DEMO[database_url] = _save_demo(engine)
 
 

@@ -25,13 +25,32 @@ from tests.web.test_task_page import user_id
 PROFESSIONAL = "410422198801010018"
 # what each demo role's menu holds, in order: what the role may use and nothing else
 MENUS = {
-    "admin": ["在办事项", "流程", "单位", "专业技术人员", "节假日安排", "督导通报", "异常事件", "通知"],
-    "yexian-reviewer": ["我的待办", "单位", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
-    "pds-approver": ["我的待办", "单位", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
-    "pds-education": ["我的待办", "流程", "单位", "专业技术人员", "年度工作日程", "督导通报", "通知"],
-    "yexian-hr": ["我的待办", "流程", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
-    "pds-cebase": ["我的待办", "流程", "年度工作日程", "通知"],
-    PROFESSIONAL: ["我的待办", "通知"],
+    "admin": [
+        "在办事项",
+        "流程",
+        "课程",
+        "单位",
+        "专业技术人员",
+        "节假日安排",
+        "督导通报",
+        "异常事件",
+        "通知",
+    ],
+    "yexian-reviewer": [
+        "我的待办",
+        "课程",
+        "单位",
+        "专业技术人员",
+        "号段",
+        "年度工作日程",
+        "督导通报",
+        "通知",
+    ],
+    "pds-approver": ["我的待办", "课程", "单位", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
+    "pds-education": ["我的待办", "流程", "课程", "单位", "专业技术人员", "年度工作日程", "督导通报", "通知"],
+    "yexian-hr": ["我的待办", "流程", "课程", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
+    "pds-cebase": ["我的待办", "流程", "课程", "年度工作日程", "通知"],
+    PROFESSIONAL: ["我的待办", "课程", "通知"],
 }
 
 
@@ -123,7 +142,9 @@ def test_actions_follow_the_role(client, login_as):
     reviewer = actions(login_as("yexian-reviewer").get("/"))
     assert "审核单位注册" in reviewer and "编辑年度工作日程" not in reviewer
     assert "编辑年度工作日程" in actions(login_as("pds-reviewer").get("/"))
-    assert actions(login_as(PROFESSIONAL).get("/")) == ["查看我的申请", "查看通知"]
+    assert actions(login_as(PROFESSIONAL).get("/")) == ["课程目录", "查看我的申请", "查看通知"]
+    assert "申请课程备案" in actions(login_as("pds-cebase").get("/"))
+    assert "申请课程备案" not in actions(login_as("yexian-hr").get("/"))
 
 
 # --- the start rule ------------------------------------------------------------------------

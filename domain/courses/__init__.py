@@ -1,0 +1,1 @@
+"""Courses: filing with the HRSS (R7), the catalogue."""

@@ -1,0 +1,95 @@
+"""Course use cases: file a course with the HRSS (R7), refile a change, take a course out of the catalogue.
+
+The filing's record and the process it starts are one command, as with registrations: either both
+are stored or neither is.
+"""
+
+from sqlalchemy.exc import IntegrityError
+
+from domain.accounts.principals import org_principal
+from domain.accounts.users import Actor
+from domain.courses import enrolment
+from domain.courses import filing
+from domain.courses.filing import CourseApplication
+from domain.courses.filing import CourseRefused
+from domain.courses.records import Course
+from domain.organisations.jurisdiction import region_and_below
+from domain.organisations.records import OrganisationKind
+from domain.text import TextRefused
+from engine.runtime import Runtime
+from engine.runtime import unit_of_work
+from engine.runtime.command import run_command
+from engine.runtime.context import CommandContext
+from engine.tasks.commands import start_in
+
+REFUSALS = (CourseRefused, TextRefused)
+PROCESS = "course_filing"
+
+
+def file_course(
+    rt: Runtime, actor: Actor, application: CourseApplication, supersedes_id: int | None = None
+) -> int:
+    """File a course (or a change to an approved one) for the actor's organisation; return the instance id."""
+
+    def body(ctx: CommandContext) -> int:
+        filer = filing.filer_for(ctx.session, actor)
+        course = filing.open_course_filing(ctx.session, filer, application, ctx.now, actor.id, supersedes_id)
+        data = filing.process_data(ctx.session, course, filer)
+        return start_in(
+            ctx, PROCESS, data, business_key=f"course_id:{course.id}", submit=dict(data), initiator=actor
+        )
+
+    return run_command(rt, "file_course", actor, body, refusals=REFUSALS)
+
+
+def retire_course(rt: Runtime, actor: Actor, course_id: int, reason: str) -> None:
+    """Take an approved course out of the catalogue: its filer's admin, or an HRSS over its region."""
+    with unit_of_work(rt) as session:
+        course = session.get(Course, course_id)
+        if course is None or not _may_retire(session, actor, course):
+            raise CourseRefused("course_not_in_catalogue")
+        filing.retire_course(session, course_id, reason, rt.clock())
+
+
+def _may_retire(session, actor: Actor, course: Course) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.organisation_id == course.filer_id:
+        return org_principal(course.filer_id, "admin") in actor.principals
+    if actor.organisation_kind == OrganisationKind.HRSS:
+        return course.region_code in region_and_below(session, actor.region_code)
+    return False
+
+
+def enrol(rt: Runtime, actor: Actor, course_id: int) -> int:
+    """Enrol the signed-in person in a course; a second submission is refused, never doubled."""
+    try:
+        with unit_of_work(rt) as session:
+            return enrolment.enrol_self(session, actor, course_id, rt.clock()).id
+    except IntegrityError as twice:  # the same person's second click raced the first past the check
+        raise enrolment.raced() from twice
+
+
+def enrol_persons(rt: Runtime, actor: Actor, course_id: int, person_ids: list[int]) -> enrolment.BulkResult:
+    """Enrol an employer's persons in one order (those already enrolled are reported, not doubled)."""
+    try:
+        with unit_of_work(rt) as session:
+            return enrolment.enrol_in_bulk(session, actor, course_id, person_ids, rt.clock())
+    except IntegrityError as twice:  # a second bulk order raced this one: nothing of this one is kept
+        raise enrolment.raced() from twice
+
+
+def confirm_payment(rt: Runtime, actor: Actor, enrolment_ids: list[int], method: str) -> int:
+    """The institution confirms fees received; return how many enrolments it newly confirmed."""
+    with unit_of_work(rt) as session:
+        return enrolment.confirm_payment(session, actor, enrolment_ids, method, rt.clock())
+
+
+def request_invoice(rt: Runtime, actor: Actor, enrolment_ids: list[int], title: str, tax_id: str) -> None:
+    with unit_of_work(rt) as session:
+        enrolment.request_invoice(session, actor, enrolment_ids, title, tax_id, rt.clock())
+
+
+def record_invoice(rt: Runtime, actor: Actor, enrolment_ids: list[int], number: str) -> None:
+    with unit_of_work(rt) as session:
+        enrolment.record_invoice(session, actor, enrolment_ids, number)
