@@ -33,27 +33,19 @@ from bench.stores import StoreUnavailable  # noqa: E402
 from bench.stores import fresh_database  # noqa: E402
 from domain.accounts.users import User  # noqa: E402
 from domain.accounts.users import actor_for  # noqa: E402
-from domain.calendar.deadlines import working_days_function  # noqa: E402
-from domain.calendar.holidays import WorkingCalendar  # noqa: E402
 from domain.calendar.holidays import seed_from_package  # noqa: E402
-from domain.calendar.policy import policy_deadline_function  # noqa: E402
-from domain.calendar.policy import review_days_function  # noqa: E402
 from domain.calendar.policy import seed_policy_2015  # noqa: E402
 from domain.courses.enrolment import Enrolment  # noqa: E402
 from domain.courses.score_files import HEADERS  # noqa: E402
 from domain.files import DatabaseFileStore  # noqa: E402
 from domain.organisations.records import Organisation  # noqa: E402
 from domain.organisations.shipped_regions import seed_regions  # noqa: E402
-from engine.runtime import bootstrap  # noqa: E402
 from engine.runtime.definitions import deploy  # noqa: E402
 from engine.runtime.models import HumanTask  # noqa: E402
 from engine.tasks.commands import complete_task  # noqa: E402
-from forms.catalog import form_catalog  # noqa: E402
-from handlers.candidates import candidate_rules  # noqa: E402
-from handlers.operations import end_hooks  # noqa: E402
-from handlers.operations import operations  # noqa: E402
 from seed.courses import enrolled_course  # noqa: E402
 from services.scores import submit_score_file  # noqa: E402
+from webapp.wiring import build_runtime  # noqa: E402
 
 NOW = datetime(2025, 11, 3, 2, 0, tzinfo=UTC)
 DONE = date(2025, 6, 30)
@@ -66,23 +58,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def make_runtime(factory):
-    """Bootstrap the runtime with the project's registries and deploy the score submission diagram."""
-    with factory() as session:
-        calendar = WorkingCalendar.load(session)
-    rt = bootstrap(
-        factory,
-        operations=operations(),
-        form_keys=form_catalog().keys(),
-        candidate_rules=candidate_rules(),
-        clock=lambda: NOW,
-        script_functions={
-            "working_days": working_days_function(lambda: calendar),
-            "policy_deadline": policy_deadline_function(factory),
-            "review_days": review_days_function(factory),
-        },
-        end_hooks=end_hooks(),
-    )
+def make_runtime(db):
+    """Wire the runtime as the web app does (fixed clock) and deploy the score submission diagram."""
+    rt = build_runtime({"NODE_NAME": "bench"}, db, clock=lambda: NOW)
     deploy(rt, DIAGRAM.read_bytes(), DIAGRAM.name, "bench")
     return rt
 
@@ -132,7 +110,7 @@ def run(store: str, rows: int) -> dict:
         course, reviewer_id = build(factory, rows)
         data = score_file(course.persons)
         analyze(db)
-        rt = make_runtime(factory)
+        rt = make_runtime(db)
         built = time.perf_counter() - started
         print(
             f"{store}: {rows} persons enrolled and a {len(data) / 1e6:.1f} MB file in {built:.1f} s",

@@ -58,17 +58,7 @@ def submit_score_file(
         submission = _checked_file(ctx, actor, course, file_name, data, lines, problems, store, explain)
         if isinstance(submission, RowsRefused):
             return submission
-        payload = scores.process_data(ctx.session, course, submission)
-        instance_id = start_in(
-            ctx,
-            PROCESS,
-            payload,
-            business_key=f"score_submission:{submission.id}",
-            submit={},
-            initiator=actor,
-        )
-        scores.link_instance(ctx.session, submission.id, instance_id)
-        return _accepted(submission, instance_id)
+        return _start_review(ctx, course, submission, actor)
 
     return _refused_or(run_command(rt, "submit_scores", actor, body, refusals=REFUSALS))
 
@@ -133,6 +123,21 @@ def _checked_file(ctx, actor, course, file_name, data, lines, problems, store, e
     )
 
 
+def _start_review(ctx: CommandContext, course, submission: ScoreSubmission, initiator: Actor) -> "Accepted":
+    """Start the review of an accepted submission in the command that stored it, submitted by `initiator`."""
+    payload = scores.process_data(ctx.session, course, submission)
+    instance_id = start_in(
+        ctx,
+        PROCESS,
+        payload,
+        business_key=f"score_submission:{submission.id}",
+        submit={},
+        initiator=initiator,
+    )
+    scores.link_instance(ctx.session, submission.id, instance_id)
+    return _accepted(submission, instance_id)
+
+
 def _accepted(submission: ScoreSubmission, instance_id: int | None) -> Accepted:
     return Accepted(submission.id, instance_id, submission.status, submission.rows, submission.skipped)
 
@@ -176,17 +181,7 @@ def submit_results(rt: Runtime, institution_id: int, course_id: int, results: li
         )
         submission.skipped += len(known)
         initiator = actor_for(session, scores.unit_admin_id(session, institution_id))
-        payload = scores.process_data(session, course, submission)
-        instance_id = start_in(
-            ctx,
-            PROCESS,
-            payload,
-            business_key=f"score_submission:{submission.id}",
-            submit={},
-            initiator=initiator,
-        )
-        scores.link_instance(session, submission.id, instance_id)
-        return _accepted(submission, instance_id)
+        return _start_review(ctx, course, submission, initiator)
 
     try:
         return run_command(rt, "submit_results", None, body, refusals=REFUSALS)
