@@ -14,6 +14,7 @@ from stdnum.cn import ric
 
 from domain.accounts.users import actor_for
 from domain.calendar.policy import seed_policy_2015
+from domain.courses import score_files
 from domain.courses.enrolment import Enrolment
 from domain.courses.score_files import HEADERS
 from domain.courses.score_files import MAX_BYTES
@@ -415,3 +416,10 @@ def test_an_api_token_names_its_institution_and_only_its_hash_is_kept(rt, scene,
     assert scores.institution_of_token(rt, token + "x") is None
     with pytest.raises(ScoreRefused):
         scores.issue_token(rt, scene.employer_id, "admin")
+
+
+def test_a_file_over_the_row_limit_is_refused(rt, scene, who, monkeypatch):
+    monkeypatch.setattr(score_files, "MAX_ROWS", 3)  # the same check as at 100 000, on a small file
+    with pytest.raises(ScoreFileRefused) as refused:
+        submit(rt, who, scene, csv_file(rows_for(scene.persons)))
+    assert refused.value.code == "score_file_too_many_rows"
