@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from domain.calendar.policy import seed_policy_2015
 from domain.courses.scores import ScoreSubmission
+from engine.runtime.models import HumanTask
 from seed.courses import enrolled_course
 from services import scores
 from webapp.extensions import runtime
@@ -77,3 +78,22 @@ def test_a_token_speaks_only_for_its_institution(client, platform):
     assert client.post(f"/api/courses/{ours.course_id}/results", json=body, headers=wrong).status_code == 401
     other = client.post(f"/api/courses/{theirs.course_id}/results", json=body, headers=auth)
     assert other.status_code == 404 and other.get_json()["reason"] == "score_course_not_found"
+
+
+def test_only_the_approving_city_sees_the_review_another_county_gets_404(
+    client, platform, session_factory, login_as
+):
+    ours, _theirs, auth = platform
+    accepted = client.post(
+        f"/api/courses/{ours.course_id}/results", json={"results": results(ours.persons)}, headers=auth
+    )
+    with session_factory() as s:
+        task_id = s.scalar(
+            select(HumanTask.id).where(HumanTask.instance_id == accepted.get_json()["instance_id"])
+        )
+    lushan = login_as("lushan-reviewer", into=client.application.test_client())
+    assert lushan.get(f"/api/inbox/tasks/{task_id}").status_code == 404
+    assert lushan.get(f"/tasks/{task_id}").status_code == 404
+    city = login_as("pds-reviewer", into=client.application.test_client())
+    assert city.get(f"/api/inbox/tasks/{task_id}").status_code == 200
+    assert city.get(f"/tasks/{task_id}").status_code == 200  # the task page: the same scope as the API
