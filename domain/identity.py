@@ -43,6 +43,7 @@ elsewhere, and "fixing" the last character would store a wrong number that looks
 Every code has its message in the Babel catalogs (``forms.messages.DOMAIN_MESSAGES``).
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -148,6 +149,7 @@ def _birth_date(number: str, today: date) -> date:
     return born
 
 
+@functools.lru_cache(maxsize=8192)  # a score file repeats a few hundred area codes over 100 000 rows
 def _area_is_known(area_code: str) -> bool:
     # The table marks each county with the years it existed; any era counts (see module docstring).
     parts = numdb.get("cn/loc").info(area_code)

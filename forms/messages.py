@@ -89,6 +89,74 @@ DOMAIN_MESSAGES = {
     "invoice_not_requested": _l("No invoice was requested for some of these enrolments."),
     "invoice_unpaid": _l("Some of these enrolments are not paid yet; an invoice follows the payment."),
     "invoice_number_empty": _l("Please type the invoice number."),
+    # domain.courses.scores and score_files: score submission (R8)
+    "score_file_too_large": _l(
+        "The file is %(size)s MB; a score file may be at most %(limit)s MB. Split it into several files."
+    ),
+    "score_file_empty": _l("The file is empty: it has no header row or no result rows."),
+    "score_file_old_excel": _l(
+        "This is an old Excel file (.xls): please save it as .xlsx or CSV and upload it again."
+    ),
+    "score_file_too_many_rows": _l(
+        "The file has more than %(limit)s result rows; split it into several files."
+    ),
+    "score_headers": _l(
+        "The header row is not as required. Missing: %(missing)s. Not expected: %(unexpected)s. "
+        "The headers are: %(expected)s."
+    ),
+    "score_file_not_spreadsheet": _l(
+        "This file is not a spreadsheet: upload an Excel .xlsx file or a CSV file."
+    ),
+    "score_file_encoding": _l("The CSV file is neither UTF-8 nor GBK text: save it again as CSV (UTF-8)."),
+    "score_name_empty": _l("The name is empty."),
+    "score_score": _l("The score '%(value)s' is empty or longer than 16 characters."),
+    "score_passed": _l("'%(value)s' is not a pass mark: write 是, 否, 合格 or 不合格."),
+    "score_hours_number": _l("The hours '%(value)s' are not a whole number."),
+    "score_date_format": _l("The date '%(value)s' is not a date: write it as 2025-06-30."),
+    "score_formula": _l("Cell %(cell)s holds a formula: copy the column and paste it as values."),
+    "score_merged": _l("Cells %(cells)s are merged: unmerge them and fill in every row."),
+    "score_report_more": _l("%(count)s more problems are not listed: correct these first."),
+    "score_course_not_found": _l("This course was not found among your institution's courses."),
+    "score_course_not_approved": _l("Scores are submitted only for a course whose filing was approved."),
+    "score_not_institution": _l(
+        "Only the unit admin of the institution that filed the course submits its scores."
+    ),
+    "score_no_calendar": _l(
+        "No policy calendar is set for %(year)s, so the training deadline is unknown: "
+        "ask the city HRSS to set it."
+    ),
+    "score_duplicate_row": _l("This ID number already appears in row %(first)s."),
+    "score_unknown_person": _l("No registered professional has this ID number."),
+    "score_name_mismatch": _l("The name %(name)s does not match the name registered for this ID number."),
+    "score_not_enrolled": _l("This person is not enrolled in %(title)s."),
+    "score_hours_high": _l("%(value)s hours are more than the course gives (%(high)s)."),
+    "score_date_year": _l("The date %(day)s is not in the course's year %(year)s."),
+    "score_date_cut_off": _l("The date %(day)s is after the year's online training deadline (%(cut_off)s)."),
+    "score_date_future": _l("The date %(day)s has not come yet."),
+    "score_file_duplicate": _l(
+        "The same file was already submitted (submission %(submission)s) and is pending or credited."
+    ),
+    "score_nothing_new": _l(
+        "Every person in this file was already credited (%(skipped)s rows): nothing is new."
+    ),
+    "score_not_pending": _l("This score submission is no longer waiting for a decision."),
+    "score_token_not_institution": _l(
+        "Organisation %(org)s is not a training institution; API tokens are for institutions."
+    ),
+    "score_rows_refused": _l(
+        "The file was refused as a whole: %(count)s problems. Download the error report, "
+        "correct the rows and upload it again."
+    ),
+    "score_not_returned": _l("This step does not take a corrected score file."),
+    "score_api_no_results": _l("Send a non-empty list of results."),
+    "score_api_too_many": _l("At most %(limit)s results in one call."),
+    "score_api_race": _l(
+        "The same results are being received by another call right now; send them again in a moment."
+    ),
+    "score_no_unit_admin": _l("The institution has no unit admin to submit its scores."),
+    "score_api_not_object": _l("Each result is an object."),
+    "score_api_result_id": _l("Each result carries a result_id of 1 to 64 characters."),
+    "score_duplicate_result": _l("This result_id already appears in result %(first)s."),
     # domain.registration
     "no_region": _l("Region %(region)s does not exist."),
     "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),

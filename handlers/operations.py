@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from domain.notices.records import Notice
 from handlers import courses
 from handlers import registration
+from handlers import scores
 
 
 def notify_applicant(session: Session, data: dict, *, now: datetime, title: str = "", **_) -> dict:
@@ -27,9 +28,14 @@ def notify_applicant(session: Session, data: dict, *, now: datetime, title: str 
 
 def operations() -> dict:
     """Return the registry: operation name -> handler."""
-    return {"notify_applicant": notify_applicant, **registration.OPERATIONS, **courses.OPERATIONS}
+    return {
+        "notify_applicant": notify_applicant,
+        **registration.OPERATIONS,
+        **courses.OPERATIONS,
+        **scores.OPERATIONS,
+    }
 
 
 def end_hooks() -> dict:
     """Return what to do when a process of a key ends without approval (rejected, withdrawn, terminated)."""
-    return {**registration.END_HOOKS, **courses.END_HOOKS}
+    return {**registration.END_HOOKS, **courses.END_HOOKS, **scores.END_HOOKS}

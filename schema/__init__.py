@@ -11,6 +11,7 @@ import domain.calendar.policy
 import domain.certificates.records
 import domain.courses.enrolment
 import domain.courses.records
+import domain.courses.scores
 import domain.files
 import domain.notices.centre
 import domain.notices.records
@@ -31,6 +32,7 @@ TABLE_MODULES = (
     domain.certificates.records,
     domain.courses.enrolment,
     domain.courses.records,
+    domain.courses.scores,
     domain.notices.centre,
     domain.notices.records,
     domain.organisations.records,

@@ -134,3 +134,8 @@ def test_start_refuses_what_the_pages_refuse_and_exits_2_with_the_reason(ceflow)
         result = ceflow("start", *args)
         assert result.returncode == 2, (args[:2], result.stderr[-300:])
         assert "Traceback" not in result.stderr and reason in result.stderr, result.stderr[-300:]
+
+
+def test_an_api_token_is_made_for_institutions_only(ceflow):
+    refused = ceflow("institution-token", "999999")
+    assert refused.returncode == 2 and "999999" in refused.stderr and "Traceback" not in refused.stderr

@@ -1,6 +1,7 @@
 """Every bundled diagram runs its approval path with its state serialized and restored after each step."""
 
 import json
+from datetime import date
 
 import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -8,9 +9,15 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from domain.calendar.deadlines import china_day
+from domain.courses.enrolment import Enrolment
 from domain.courses.filing import CourseApplication
 from domain.courses.filing import open_course_filing
 from domain.courses.filing import process_data
+from domain.courses.records import Course
+from domain.courses.score_files import ScoreLine
+from domain.courses.scores import CheckedScores
+from domain.courses.scores import open_submission
+from domain.courses.scores import process_data as score_process_data
 from domain.organisations.records import Organisation
 from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
@@ -20,6 +27,7 @@ from engine.diagrams.parsing import parse_diagram
 from engine.runtime.context import CommandContext
 from engine.runtime.store import dump_workflow
 from engine.runtime.store import load_workflow
+from seed.courses import enrolled_course
 from tests.conftest import BPMN_DIR
 
 DIAGRAMS = sorted(BPMN_DIR.glob("*.bpmn"))
@@ -68,10 +76,32 @@ def _course_filing(session, now):
     return process_data(session, course, base)  # a county CE base: both the county's and the city's step
 
 
+def _score_submission(session, now):
+    scene = enrolled_course(session, region_code="410422", persons=1, now=now)
+    course = session.get(Course, scene.course_id)
+    enrolment_id = session.scalar(select(Enrolment.id).where(Enrolment.course_id == course.id))
+    _person, number, name = scene.persons[0]
+    line = ScoreLine(2, number, name, "90", True, course.hours, date(course.year, 6, 30))
+    checked = CheckedScores([(enrolment_id, line)], [], [])
+    submission = open_submission(
+        session,
+        course,
+        checked,
+        source="file",
+        file_name="路径.csv",
+        sha256=None,
+        file_key=None,
+        by_id=None,
+        now=now,
+    )
+    return score_process_data(session, course, submission)  # reviewed by the city that approved the course
+
+
 BUSINESS_RECORDS = {
     "register_organisation": _employer_application,
     "register_person": _person_application,
     "course_filing": _course_filing,
+    "score_submission": _score_submission,
 }
 
 

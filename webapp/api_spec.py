@@ -33,7 +33,9 @@ BODIES = {
     "bulk": {"action": "string", "task_ids": "array", "opinion": "string"},
     "cc": {"user_ids": "array", "note": "string"},
     "filter": {"name": "string", "query": "object"},
+    "results": {"results": "array"},
 }
+BEARER = ("/api/courses/{course_id}/results",)  # the training platform's token, not a session
 ROUTES = (  # method, path, summary, query parameters, request body
     ("get", "/api/openapi.json", "This description of the API", None, None),
     ("get", "/api/inbox/csrf", "A CSRF token to send as the X-CSRFToken header of every POST", None, None),
@@ -79,6 +81,15 @@ ROUTES = (  # method, path, summary, query parameters, request body
     ("get", "/api/organisations/{org_id}", "One organisation within your jurisdiction", None, None),
     ("get", "/api/persons", "Professionals within your jurisdiction", DIRECTORY_PARAMS, None),
     ("get", "/api/persons/{person_id}", "One professional within your jurisdiction", None, None),
+    (
+        "post",
+        "/api/courses/{course_id}/results",
+        "An institution's online-exam results of its course, to the HRSS for review (Bearer token); "
+        "each result: result_id, id_number, name, score, passed, hours, completed_on (YYYY-MM-DD); "
+        "a result_id sent again is not taken twice",
+        None,
+        "results",
+    ),
 )
 
 
@@ -116,6 +127,7 @@ def openapi_document(actions: list[str]) -> dict:
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+                "bearer": {"type": "http", "scheme": "bearer"},
             },
         },
     }
@@ -135,13 +147,20 @@ def _operation(
         failing |= {"403": "not allowed", "409": "already handled by someone", "422": "refused"}
     if "{action}" in path:
         failing["429"] = "urge: the task was already urged today"
-    responses = {"201" if path.endswith("/filters") and method == "post" else "200": {"description": "done"}}
+    if path in BEARER:
+        failing = {"400": "bad request", "401": "no or unknown token", "404": "not a course of yours"}
+        failing |= {"409": "sent twice at once"}
+        failing["422"] = "refused as a whole; `problems` names each result (row), field and reason"
+    created = "201" if path.endswith("/filters") and method == "post" else "200"
+    responses = {"202" if path in BEARER else created: {"description": "done"}}
     if path == "/api/inbox/tasks/{task_id}" and method == "get":
         task = {"type": "object", "properties": {"actions": {"$ref": "#/components/schemas/TaskActions"}}}
         responses["200"]["content"] = {"application/json": {"schema": task}}
     responses |= {code: _error_response(text) for code, text in failing.items()}
     found = {"summary": summary, "parameters": parameters, "responses": responses}
-    if method != "get":
+    if path in BEARER:
+        found["security"] = [{"bearer": []}]
+    elif method != "get":
         found["security"] = [{"session": [], "csrf": []}]
     elif path != "/api/openapi.json":
         found["security"] = [{"session": []}]

@@ -28,6 +28,7 @@ from webapp import policy
 from webapp import processes
 from webapp import ranges
 from webapp import registration
+from webapp import results_api
 from webapp import supervision
 from webapp import tasks_page
 from webapp import workplace
@@ -125,6 +126,7 @@ def create_app(
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(inbox_bulk.blueprint)
     app.register_blueprint(api.api)
+    app.register_blueprint(results_api.results_api)
     app.register_blueprint(tasks_page.blueprint)
     app.register_blueprint(processes.blueprint)
     app.register_blueprint(courses.blueprint)

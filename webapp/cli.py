@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
 from werkzeug.serving import run_simple
 
+from domain.courses.scores import ScoreRefused
 from domain.refusals import CodedError
 from domain.text import TextRefused
 from engine.errors import DiagramRefused
@@ -26,6 +27,7 @@ from seed.demo import DEMO_LOGINS
 from seed.demo import load_demo_data
 from services.processes import deploy_diagram
 from services.processes import start_process
+from services.scores import issue_token
 from webapp.app import create_app
 from webapp.config import MissingSecretKey
 from webapp.config import kept_secret_key
@@ -108,6 +110,20 @@ def start_command(key, data, as_user):
         click.echo(f"refused: {_worded(error)}", err=True)
         sys.exit(2)
     click.echo(f"started instance {instance_id}")
+
+
+@cli.command("institution-token")
+@click.argument("org_id", type=int)
+@click.option("--by", default="cli", help="Who asked for the token (kept with it).")
+@with_appcontext
+def institution_token_command(org_id, by):
+    """Make an API token for an institution's training platform and print it (it is shown only once)."""
+    try:
+        token = issue_token(runtime(), org_id, by)
+    except ScoreRefused as error:
+        click.echo(f"refused: {_worded(error)}", err=True)
+        sys.exit(2)
+    click.echo(token)
 
 
 @cli.command("sweep")
