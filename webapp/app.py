@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from domain.accounts.passwords import configure_hashing
 from webapp import account
 from webapp import api
+from webapp import applications
 from webapp import auth
 from webapp import directory
 from webapp import health
@@ -115,6 +116,7 @@ def create_app(
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(inbox_bulk.blueprint)
+    app.register_blueprint(applications.blueprint)
     app.register_blueprint(api.api)
     app.register_blueprint(tasks_page.blueprint)
     app.register_blueprint(processes.blueprint)

@@ -27,6 +27,8 @@ from forms.catalog import form_catalog
 from forms.ids import parse_id
 from services import inbox as inbox_service
 from services import tasks as tasks_service
+from services.registration import resubmit_application
+from webapp import confirmation
 from webapp import task_view
 from webapp.extensions import db
 from webapp.extensions import now
@@ -34,6 +36,9 @@ from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("inbox", __name__)
+# the applicant's steps of the registrations (form keys): a returned application is corrected there
+ORGANISATION_CORRECTION = "org_application"
+PERSON_CORRECTION = "person_application"
 
 
 @blueprint.route("/")
@@ -78,13 +83,14 @@ def _bulk_offer(actor, page, view: str) -> dict:
     The engine's permission function decides per row; a list where it allows none offers none.
     """
     if view not in ("mine", "queue"):
-        return {"bulk_rows": set(), "bulk_actions": ()}
+        return {"bulk_rows": set(), "bulk_actions": (), "bulk_confirm": {}}
     found = permissions.permissions_for(db.session, actor, [item.id for item in page.items], now())
     allowed = {task_id: perms.allowed & set(tasks_service.BULK_ACTIONS) for task_id, perms in found.items()}
     offered = set().union(*allowed.values()) if allowed else set()
     return {
         "bulk_rows": {task_id for task_id, actions in allowed.items() if actions},
         "bulk_actions": tuple(a for a in tasks_service.BULK_ACTIONS if a in offered),
+        "bulk_confirm": {a: confirmation.bulk_message(a) for a in offered},
     }
 
 
@@ -190,6 +196,13 @@ def task(task_id: int):
         abort(404)
     if detail.copy_unread:  # opening a task copied to one reads the copy
         inbox_service.read_copies_of_task(runtime(), actor, task_id)
+    if (
+        detail.form_key == ORGANISATION_CORRECTION
+        and detail.state == "open"
+        and detail.item.assignee_id == actor.id
+    ):
+        # a returned organisation application reopens whole, on the applicant's own page
+        return redirect(url_for("applications.correct", instance_id=detail.item.instance_id))
     form_class = form_catalog().get(detail.form_key)
     form = form_class(data=detail.data) if form_class and detail.state == "open" else None
     return render_template(
@@ -230,6 +243,13 @@ def complete(task_id: int):
         return redirect(url_for("inbox.task", task_id=task_id))
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "opinion")}
     opinion = (form.data.get("opinion") or request.form.get("opinion") or "").strip()
+    if action == "reject" and opinion and not confirmation.confirmed():
+        back = url_for("inbox.task", task_id=task_id)
+        message = confirmation.reject_message(detail.item.subject)
+        return confirmation.confirm_page(_("Reject the application?"), message, _("Reject"), back)
+    if detail.form_key == PERSON_CORRECTION and action == "approve":
+        command = lambda: resubmit_application(runtime(), current_user.actor, task_id, data)  # noqa: E731
+        return _act(task_id, command, _("Resubmitted for review."), go_to_list=True)
     command = lambda: act(current_user.actor, action, task_id, opinion, data)  # noqa: E731
     return _act(task_id, command, _("Done."), go_to_list=True)
 
@@ -249,6 +269,7 @@ def action_labels() -> dict[str, str]:
         "cc": _("sent a copy"),
         "resolve": _("resolved the delegation"),
         "withdraw": _("withdrew"),
+        "resubmit": _("resubmitted"),
         "terminate": _("terminated"),
         "timer_fired": _("deadline reached"),
         "remind": _("reminded"),

@@ -193,6 +193,7 @@ def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> Non
         "updated_at": now,
         "status": instance.status,
         "ended_at": instance.ended_at,
+        "subject": instance.subject,
     }
     if db.run(_SAVE, values) != 1:
         raise VersionConflict(instance.id)

@@ -137,6 +137,8 @@ def complete_in(ctx: CommandContext, task_id: int, data: dict | None, opinion: s
     )
     if opinion:
         task.data["last_opinion"] = opinion
+    if data and data.get("subject"):  # a corrected application renames its process (and its next steps)
+        instance.subject = clean_text(str(data["subject"]), "subject", SUBJECT_LENGTH)
     finish_row(ctx, row, "done", action)
     task.run()
     workflow.do_engine_steps()

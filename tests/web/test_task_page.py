@@ -145,7 +145,11 @@ def test_the_task_page_links_its_diagram_and_serves_bpmn_js_locally(client, logi
     page = text(client.get(f"/tasks/{task.id}"))
     assert f'data-src="/instances/{task.instance_id}/diagram.json"' in page
     scripts = re.findall(r'<script src="([^"]+)"', page)
-    assert scripts == ["/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js", "/static/diagram.js"]
+    assert scripts == [
+        "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
+        "/static/diagram.js",
+        "/static/confirm.js",
+    ]
     for script in scripts:
         assert client.get(script).status_code == 200
 
