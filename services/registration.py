@@ -78,10 +78,15 @@ def apply_as_person(rt: Runtime, application: PersonApplication) -> int:
 
 def resubmit_application(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
     """Send a returned application back for review with the applicant's corrections (重新提交)."""
+    complete_task(rt, actor, task_id, corrections, action="resubmit")
+
+
+def resubmit_person(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
+    """Resubmit a returned person's application; a corrected name renames the process (个人注册：姓名)."""
     data = dict(corrections)
-    if data.get("name") and "subject" not in data:
-        data["subject"] = f"个人注册：{data['name']}"
-    complete_task(rt, actor, task_id, data, action="resubmit")
+    if data.get("name"):
+        data["subject"] = f"个人注册：{str(data['name']).strip()}"
+    resubmit_application(rt, actor, task_id, data)
 
 
 def resubmit_organisation(rt: Runtime, actor: Actor, task_id: int, details: OrganisationDetails) -> None:

@@ -27,7 +27,7 @@ from forms.catalog import form_catalog
 from forms.ids import parse_id
 from services import inbox as inbox_service
 from services import tasks as tasks_service
-from services.registration import resubmit_application
+from services.registration import resubmit_person
 from webapp import confirmation
 from webapp import task_view
 from webapp.extensions import db
@@ -248,7 +248,7 @@ def complete(task_id: int):
         message = confirmation.reject_message(detail.item.subject)
         return confirmation.confirm_page(_("Reject the application?"), message, _("Reject"), back)
     if detail.form_key == PERSON_CORRECTION and action == "approve":
-        command = lambda: resubmit_application(runtime(), current_user.actor, task_id, data)  # noqa: E731
+        command = lambda: resubmit_person(runtime(), current_user.actor, task_id, data)  # noqa: E731
         return _act(task_id, command, _("Resubmitted for review."), go_to_list=True)
     command = lambda: act(current_user.actor, action, task_id, opinion, data)  # noqa: E731
     return _act(task_id, command, _("Done."), go_to_list=True)
