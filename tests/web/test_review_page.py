@@ -111,7 +111,9 @@ def test_bulk_actions_list_what_they_will_do_before_doing_it(app, login_as, sess
 
 
 def test_countersign_is_offered_on_the_registration_reviews(app, login_as, session_factory):
-    iid = register(app, session_factory, name="平顶山市第九中学", region_code="410400", admin_username="pds9z")
+    iid = register(
+        app, session_factory, name="平顶山市第九中学", region_code="410400", admin_username="pds9z"
+    )
     reviewer = login_as("pds-reviewer", into=app.test_client())
     page = claimed_page(reviewer, open_task(session_factory, iid).id)
     assert 'id="countersign"' in page  # the city office has a colleague to ask (its approver)
