@@ -38,6 +38,7 @@ from webapp.inbox import action_labels
 from webapp.inbox import list_labels
 from webapp.messages import explain
 from webapp.registration import offer_organisation_choices
+from webapp.registration import organisation_values
 from webapp.registration import submitted
 
 blueprint = Blueprint("applications", __name__)
@@ -114,17 +115,7 @@ def correct(instance_id: int):
     form = OrganisationCorrectionForm(data=None if request.method == "POST" else _prefill(facts))
     offer_organisation_choices(form, request.form.get("region_code") or facts.region_code)
     if form.validate_on_submit():
-        details = OrganisationDetails(
-            kind=form.kind.data,
-            name=form.name.data,
-            region_code=form.region_code.data,
-            credit_code=form.credit_code.data,
-            admin_name=form.admin_name.data,
-            authority_id=form.authority_id.data or None,
-            industry=form.industry.data or None,
-            contact_phone=form.contact_phone.data or None,
-            expected_persons=form.expected_persons.data or 0,
-        )
+        details = OrganisationDetails(**organisation_values(form))
         task_id = found.correction_task_id
         if submitted(lambda: resubmit_organisation(runtime(), current_user.actor, task_id, details)):
             flash(_("Resubmitted for review."), "success")

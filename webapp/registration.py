@@ -30,17 +30,9 @@ def organisation():
     offer_organisation_choices(form, request.form.get("region_code"))
     if form.validate_on_submit():
         application = registration.OrganisationApplication(
-            kind=form.kind.data,
-            name=form.name.data,
-            region_code=form.region_code.data,
-            credit_code=form.credit_code.data,
+            **organisation_values(form),
             admin_username=form.admin_username.data,
             admin_password=form.password.data,
-            admin_name=form.admin_name.data,
-            authority_id=form.authority_id.data or None,
-            industry=form.industry.data or None,
-            contact_phone=form.contact_phone.data or None,
-            expected_persons=form.expected_persons.data or 0,
         )
         if submitted(lambda: apply_for_organisation(runtime(), application)):
             flash(
@@ -49,6 +41,21 @@ def organisation():
             )
             return redirect(url_for("auth.login"))
     return render_template("register_organisation.html", form=form)
+
+
+def organisation_values(form) -> dict:
+    """Return what an organisation form says about the organisation (first application or correction)."""
+    return {
+        "kind": form.kind.data,
+        "name": form.name.data,
+        "region_code": form.region_code.data,
+        "credit_code": form.credit_code.data,
+        "admin_name": form.admin_name.data,
+        "authority_id": form.authority_id.data or None,
+        "industry": form.industry.data or None,
+        "contact_phone": form.contact_phone.data or None,
+        "expected_persons": form.expected_persons.data or 0,
+    }
 
 
 def offer_organisation_choices(form, region_code: str | None) -> None:

@@ -22,8 +22,8 @@ from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.inbox import diagram_view
 from engine.inbox import queries as inbox
-from engine.tasks import permissions
 from engine.tasks import copies
+from engine.tasks import permissions
 from engine.tasks import visibility
 from forms.task_actions import ACTION_FORMS
 from services import tasks as tasks_service
