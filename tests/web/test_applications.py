@@ -254,3 +254,23 @@ def test_a_terminated_application_reads_as_terminated_by_whom_and_why(app, login
     assert "已终止" in text(applicant.get("/login/application"))
     directory = text(admin.get("/organisations?q=叶县第三高级中学"))
     assert "已终止" in directory and DEMO_PASSWORD not in directory
+
+
+def test_a_returned_person_corrects_the_name_and_the_subject_follows(app, login_as, session_factory):
+    from tests.web.test_review_page import id_number
+    from tests.web.test_review_page import person_applies
+
+    number = id_number("41042219920315002")
+    iid = person_applies(app, session_factory, number, "周六")
+    hr = login_as("yexian-hr", into=app.test_client())
+    review(hr, open_task(session_factory, iid).id, "return", "姓名与身份证不一致")
+    person = login_as(number, into=app.test_client(), password=PASSWORD)
+    step = open_task(session_factory, iid)
+    page = text(person.get(f"/tasks/{step.id}"))
+    assert 'value="周六"' in page and "姓名与身份证不一致" in page
+    data = {"action": "approve", "name": "周陆", "title_level": "intermediate", "title_series": "卫生技术"}
+    assert post_on(person, f"/tasks/{step.id}", f"/tasks/{step.id}/complete", data).status_code == 302
+    assert [a for a, _ in audit(session_factory, iid)][-2:] == ["return", "resubmit"]
+    again = open_task(session_factory, iid)
+    assert again.spec_name == "review" and again.subject == "个人注册：周陆"
+    assert "重新提交" in text(person.get(f"/applications/{iid}"))
