@@ -234,6 +234,9 @@ def complete(task_id: int):
         detail = inbox.task_detail(runtime(), db.session, current_user.actor, task_id)
     except TaskNotFound:
         abort(404)
+    if detail.form_key == ORGANISATION_CORRECTION and detail.item.assignee_id == current_user.actor.id:
+        # corrected whole and checked like the first application, on its own page
+        return redirect(url_for("applications.correct", instance_id=detail.item.instance_id))
     form = form_catalog()[detail.form_key]()
     action = request.form.get("action", "approve")
     if action not in ("approve", "return", "reject"):

@@ -180,3 +180,16 @@ def test_without_javascript_the_server_asks_before_withdrawing(live_server, chro
         assert status_of(session_factory, "叶县第八高级中学") == "withdrawn"
     finally:
         context.close()
+
+
+def test_the_reviewer_sees_the_warning_about_a_second_hospital_of_the_same_name(live_server, new_page):
+    from playwright.sync_api import expect
+
+    applicant = new_page()
+    apply(applicant, live_server, "叶县人民医院", "yxrmyy2", code("91410422MA44L5XH9"))
+    reviewer = new_page()
+    sign_in(reviewer, live_server, "yexian-reviewer")
+    open_review(reviewer, live_server, "单位注册：叶县人民医院")
+    expect(reviewer.locator("#warnings")).to_contain_text("叶县 已有同名单位“叶县人民医院”（已注册）")
+    expect(reviewer.get_by_role("button", name="通过", exact=True)).to_be_enabled()
+    shoot(reviewer, "warning")
