@@ -28,6 +28,7 @@ from domain.registration.applications import administered_application
 from services.accounts import sign_in
 from webapp.extensions import db
 from webapp.extensions import runtime
+from webapp.rate_limits import public_page
 
 blueprint = Blueprint("auth", __name__)
 # the browser session key of a unit admin who may read why their application was closed, and nothing else
@@ -76,6 +77,7 @@ def locked_message(locked: SignInLocked) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@public_page
 def login():
     form = LoginForm()
     if form.validate_on_submit():

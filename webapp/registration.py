@@ -20,11 +20,15 @@ from services.registration import apply_for_organisation
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
+from webapp.rate_limits import public_page
+from webapp.rate_limits import public_submission
 
 blueprint = Blueprint("registration", __name__, url_prefix="/register")
 
 
 @blueprint.route("/organisation", methods=["GET", "POST"])
+@public_page
+@public_submission
 def organisation():
     form = OrganisationRegistrationForm()
     offer_organisation_choices(form, request.form.get("region_code"))
@@ -67,6 +71,8 @@ def offer_organisation_choices(form, region_code: str | None) -> None:
 
 
 @blueprint.route("/person", methods=["GET", "POST"])
+@public_page
+@public_submission
 def person():
     regions = registration_choices.region_choices(db.session)
     region = request.values.get("region") or (regions[0].value if regions else "")
