@@ -55,6 +55,11 @@ from stdnum.exceptions import ValidationError
 from domain.refusals import Refusal
 
 AREA_CODE_UNKNOWN = "area_code_unknown"
+AREA_CODE_NOT_AT_BIRTH = "area_code_not_at_birth"
+BIRTH_YEAR_IMPLAUSIBLE = "birth_year_implausible"
+# the working ages of a professional: a birth date outside them is more likely a typing error
+YOUNGEST_AGE = 16
+OLDEST_AGE = 75
 
 _DIGITS = frozenset("0123456789")
 _CREDIT_ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
@@ -147,6 +152,29 @@ def _birth_date(number: str, today: date) -> date:
     if not _EARLIEST_BIRTH <= born <= today:
         raise IdNumberError("birth_date", birth_date=shown)
     return born
+
+
+def review_warnings(number: str, today: date) -> tuple[str, ...]:
+    """Return what a reviewer should look at twice in a valid ID number; warnings inform, never refuse.
+
+    ``area_code_unknown``: no such code ever existed (as far as python-stdnum knows).
+    ``area_code_not_at_birth``: the code exists, but not in the birth year (python-stdnum's
+    ``cn.ric`` dates each code): often fine (the number was issued later), sometimes a typo.
+    ``birth_year_implausible``: the holder would be younger than 16 or older than 75 today.
+    """
+    found = []
+    if not _area_is_known(number[:6]):
+        found.append(AREA_CODE_UNKNOWN)
+    else:
+        try:
+            ric.get_birth_place(number)
+        except ValidationError:
+            found.append(AREA_CODE_NOT_AT_BIRTH)
+    born = ric.get_birth_date(number)
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if not YOUNGEST_AGE <= age <= OLDEST_AGE:
+        found.append(BIRTH_YEAR_IMPLAUSIBLE)
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=8192)  # a score file repeats a few hundred area codes over 100 000 rows

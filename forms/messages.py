@@ -160,6 +160,11 @@ DOMAIN_MESSAGES = {
     # domain.registration
     "no_region": _l("Region %(region)s does not exist."),
     "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),
+    "not_your_application": _l("Only the organisation's own unit admin corrects its application."),
+    "application_closed": _l("This application has ended; it can no longer be corrected."),
+    "unknown_kind": _l(
+        "Choose the kind of organisation: employer, industry authority or training institution."
+    ),
     "hrss_by_level_above": _l("An HRSS is registered by the active HRSS of the level above it."),
     "hrss_not_active": _l("The HRSS of %(region)s has not registered yet; it must be active first."),
     "no_authority": _l("An employer names the industry authority it belongs to."),

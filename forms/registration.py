@@ -38,8 +38,8 @@ class AccountFields(FlaskForm):
     confirm = PasswordField(_l("Repeat the password"), validators=[EqualTo("password")])
 
 
-class OrganisationRegistrationForm(AccountFields):
-    """An authority, employer or institution applying to the HRSS of its region."""
+class OrganisationFields(FlaskForm):
+    """What an authority, employer or institution tells its HRSS, and the reviewer checks (R1, R2)."""
 
     kind = SelectField(_l("Kind"), choices=APPLYING_KINDS)
     name = StringField(_l("Organisation name"), validators=[DataRequired(), CleanText(128)])
@@ -55,10 +55,19 @@ class OrganisationRegistrationForm(AccountFields):
         _l("Professionals employed"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
     admin_name = StringField(_l("Unit admin's name"), validators=[DataRequired(), CleanText(64)])
+    contact_phone = StringField(_l("Phone"), validators=[CleanText(32)])
+
+
+class OrganisationRegistrationForm(OrganisationFields, AccountFields):
+    """An authority, employer or institution applying to the HRSS of its region."""
+
     admin_username = StringField(
         _l("Unit admin's username"), validators=[DataRequired(), CleanText(64), Length(min=3)]
     )
-    contact_phone = StringField(_l("Phone"), validators=[CleanText(32)])
+
+
+class OrganisationCorrectionForm(OrganisationFields):
+    """A returned organisation application, reopened whole: every field the reviewer may question."""
 
 
 class PersonRegistrationForm(AccountFields):

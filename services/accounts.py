@@ -4,12 +4,15 @@ from domain.accounts import unit_admin
 from domain.accounts.unit_admin import HandedOver
 from domain.accounts.unit_admin import NewAccount
 from domain.accounts.users import Actor
-from domain.accounts.users import authenticate
 from domain.accounts.users import begin_sign_in
 from domain.accounts.users import change_password
+from domain.accounts.users import check_credentials
 from domain.accounts.users import check_new_password
 from domain.accounts.users import normalise_username
 from domain.accounts.users import succeed_sign_in
+from domain.registration.applications import CLOSED
+from domain.registration.applications import ApplicationNotActive
+from domain.registration.applications import administered_application
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
 
@@ -20,17 +23,24 @@ def sign_in(rt: Runtime, typed_username: str, password: str, ip: str) -> int | N
     The one use case of more than one transaction, on purpose: the attempt is counted (as failed)
     and committed before the slow password check, so parallel guesses are all counted, and no
     write lock is held while argon2 works. Raise SignInLocked while the username or the address
-    is locked out.
+    is locked out. The right password of a unit admin whose organisation's application was rejected
+    or terminated raises ApplicationNotActive, so the page can say why instead of "wrong password";
+    a wrong password says nothing about the account.
     """
     username = normalise_username(typed_username)
     with unit_of_work(rt) as session:
         attempt = begin_sign_in(session, username, ip, rt.clock())
     with unit_of_work(rt, write=False) as session:
-        user_id = authenticate(session, username, password)
-    if user_id is not None:
-        with unit_of_work(rt) as session:
-            succeed_sign_in(session, attempt)
-    return user_id
+        found = check_credentials(session, username, password)
+        application = administered_application(session, found[0]) if found and not found[1] else None
+    closed = application is not None and application[1] in CLOSED
+    if found is None or not (found[1] or closed):
+        return None
+    with unit_of_work(rt) as session:
+        succeed_sign_in(session, attempt)
+    if not found[1]:
+        raise ApplicationNotActive(found[0], application[0])
+    return found[0]
 
 
 def change_own_password(rt: Runtime, user_id: int, username: str, ip: str, current: str, new: str) -> None:

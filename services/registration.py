@@ -11,14 +11,18 @@ from domain.identity import IdentifierError
 from domain.organisations.records import Organisation
 from domain.persons.records import Person
 from domain.registration.applications import OrganisationApplication
+from domain.registration.applications import OrganisationDetails
 from domain.registration.applications import PersonApplication
 from domain.registration.applications import RegistrationRefused
+from domain.registration.applications import correct_organisation_application
 from domain.registration.applications import open_organisation_application
 from domain.registration.applications import open_person_application
 from domain.text import TextRefused
+from engine.inbox.applications import business_key_of_task
 from engine.runtime import Runtime
 from engine.runtime.command import run_command
 from engine.runtime.context import CommandContext
+from engine.tasks.commands import complete_in
 from engine.tasks.commands import complete_task
 from engine.tasks.commands import start_in
 from engine.tasks.commands import withdraw_instance
@@ -74,7 +78,41 @@ def apply_as_person(rt: Runtime, application: PersonApplication) -> int:
 
 def resubmit_application(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
     """Send a returned application back for review with the applicant's corrections (重新提交)."""
-    complete_task(rt, actor, task_id, corrections, action="approve")
+    complete_task(rt, actor, task_id, corrections, action="resubmit")
+
+
+def resubmit_person(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
+    """Resubmit a returned person's application; a corrected name renames the process (个人注册：姓名)."""
+    data = dict(corrections)
+    if data.get("name"):
+        data["subject"] = f"个人注册：{str(data['name']).strip()}"
+    resubmit_application(rt, actor, task_id, data)
+
+
+def resubmit_organisation(rt: Runtime, actor: Actor, task_id: int, details: OrganisationDetails) -> None:
+    """Correct a returned organisation application, checked like the first one, and resubmit it (重新提交).
+
+    The record's corrections and the step's completion are one command: a refused correction (a
+    credit code another organisation holds, an authority out of the region) leaves the step open.
+    """
+
+    def body(ctx: CommandContext) -> None:
+        key = business_key_of_task(ctx.session, task_id) or ""
+        if not key.startswith("organisation_id:"):
+            raise RegistrationRefused("not_your_application")
+        correct_organisation_application(ctx.session, int(key.split(":", 1)[1]), details, actor.id)
+        data = {
+            "kind": details.kind,
+            "name": details.name.strip(),
+            "region_code": details.region_code,
+            "contact_name": details.admin_name.strip(),
+            "contact_phone": details.contact_phone or "",
+            "expected_persons": details.expected_persons,
+            "subject": f"单位注册：{details.name.strip()}",
+        }
+        complete_in(ctx, task_id, data, "", "resubmit")
+
+    run_command(rt, "resubmit", actor, body, task_id, refusals=REFUSALS)
 
 
 def withdraw_application(rt: Runtime, actor: Actor, instance_id: int, reason: str = "") -> None:

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from stdnum.cn import ric
 from stdnum.cn import uscc
 
 from domain.identity import CreditCodeError
@@ -10,6 +11,7 @@ from domain.identity import IdNumber
 from domain.identity import IdNumberError
 from domain.identity import parse_credit_code
 from domain.identity import parse_id_number
+from domain.identity import review_warnings
 
 TODAY = date(2026, 3, 1)
 XINHUA_DISTRICT = "410402"  # 平顶山市新华区
@@ -287,3 +289,24 @@ def test_area_code_warning_has_a_chinese_message_without_params(explain_in):
 
     assert "%(" not in message
     assert "行政区划代码" in message
+
+
+# --- what a reviewer is warned about (warnings inform, they never refuse) ------------------
+
+
+def _with_check(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+def test_an_area_code_that_did_not_exist_in_the_birth_year_is_a_warning_not_a_refusal():
+    number = _with_check("41048219600101001")  # 汝州市's code dates from 1988
+    assert parse_id_number(number, date(2026, 1, 1)).value == number
+    assert review_warnings(number, date(2026, 1, 1)) == ("area_code_not_at_birth",)
+    assert review_warnings(_with_check("41042219920315002"), date(2026, 1, 1)) == ()
+
+
+def test_an_unknown_area_code_and_an_implausible_birth_year_are_warnings():
+    assert review_warnings(_with_check("99999919920315002"), date(2026, 1, 1)) == ("area_code_unknown",)
+    assert review_warnings(_with_check("41042220150101001"), date(2026, 1, 1)) == ("birth_year_implausible",)
+    old = review_warnings(_with_check("41042219400101001"), date(2026, 1, 1))
+    assert "birth_year_implausible" in old

@@ -1,5 +1,7 @@
 """Registration (R1, R2, R5, R18): top-down, reviewed by the receiving side, numbered without gaps."""
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
@@ -154,6 +156,53 @@ def test_returned_application_is_corrected_and_resubmitted(rt, actor, session_fa
     )
     assert org_of(session_factory, iid).name == "叶县第二高级中学（更正）"
     assert only_open_task(session_factory, iid).spec_name == "review"
+    with session_factory() as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == iid)).all()
+    assert actions[-2:] == ["return", "resubmit"]  # the history says 重新提交, not 通过
+
+
+def test_a_whole_correction_is_checked_like_the_application_and_a_refusal_keeps_the_step_open(
+    rt, actor, session_factory, clock
+):
+    from domain.registration.applications import OrganisationDetails
+    from services.registration import resubmit_organisation
+
+    own = authority(session_factory, clock)
+    iid = apply_for_organisation(rt, employer_application(own))
+    return_task(rt, actor("410422-reviewer"), only_open_task(session_factory, iid).id, "信用代码有误")
+    step = only_open_task(session_factory, iid)
+    applicant = actor_of_org_admin(session_factory, iid, actor)
+    elsewhere = authority(session_factory, clock, region_code="410423", name="鲁山县教育局")
+    details = OrganisationDetails(
+        kind="employer",
+        name="叶县第二高级中学",
+        region_code="410422",
+        credit_code=credit_code("91410422MA44L5XC8"),
+        admin_name="王校长",
+        authority_id=elsewhere,
+        industry="教育",
+    )
+    with pytest.raises(RegistrationRefused) as refused:
+        resubmit_organisation(rt, applicant, step.id, details)
+    assert refused.value.code == "authority_out_of_region"
+    assert (
+        org_of(session_factory, iid).uscc == credit_code()
+        and only_open_task(session_factory, iid).id == step.id
+    )
+
+    resubmit_organisation(rt, applicant, step.id, replace(details, authority_id=own))
+    corrected = org_of(session_factory, iid)
+    assert (corrected.uscc, corrected.authority_id, corrected.industry) == (
+        credit_code("91410422MA44L5XC8"),
+        own,
+        "教育",
+    )
+    with session_factory() as s:
+        assert s.get(User, corrected.admin_user_id).display_name == "王校长"
+    assert only_open_task(session_factory, iid).spec_name == "review"
+    stranger = actor("410422-reviewer")
+    with pytest.raises(RegistrationRefused):
+        resubmit_organisation(rt, stranger, only_open_task(session_factory, iid).id, details)
 
 
 def stored_rows(session_factory) -> dict[str, int]:

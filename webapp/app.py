@@ -14,6 +14,7 @@ from domain.accounts.passwords import configure_hashing
 from domain.files import file_store
 from webapp import account
 from webapp import api
+from webapp import applications
 from webapp import auth
 from webapp import courses
 from webapp import directory
@@ -125,6 +126,7 @@ def create_app(
     app.register_blueprint(account.blueprint)
     app.register_blueprint(inbox.blueprint)
     app.register_blueprint(inbox_bulk.blueprint)
+    app.register_blueprint(applications.blueprint)
     app.register_blueprint(api.api)
     app.register_blueprint(results_api.results_api)
     app.register_blueprint(tasks_page.blueprint)

@@ -23,12 +23,16 @@ from wtforms.validators import DataRequired
 from domain.accounts.users import Actor
 from domain.accounts.users import SignInLocked
 from domain.accounts.users import actor_for
+from domain.registration.applications import ApplicationNotActive
+from domain.registration.applications import administered_application
 from services.accounts import sign_in
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.rate_limits import public_page
 
 blueprint = Blueprint("auth", __name__)
+# the browser session key of a unit admin who may read why their application was closed, and nothing else
+CLOSED_APPLICATION = "closed_application"
 
 
 class SignedIn(UserMixin):
@@ -82,9 +86,14 @@ def login():
         except SignInLocked as locked:
             flash(locked_message(locked), "error")
             return render_template("login.html", form=form), 429
+        except ApplicationNotActive as closed:
+            browser_session[CLOSED_APPLICATION] = {"organisation_id": closed.organisation_id}
+            return redirect(url_for("applications.closed"))
         if user_id is not None:
+            browser_session.pop(CLOSED_APPLICATION, None)
             login_user(SignedIn(actor_for(db.session, user_id)))
-            return redirect(safe_next(request.args.get("next")) or url_for("inbox.home"))
+            landing = "applications.index" if administered_application(db.session, user_id) else "inbox.home"
+            return redirect(safe_next(request.args.get("next")) or url_for(landing))
         flash(_("Wrong username or password."), "error")
     return render_template("login.html", form=form)
 

@@ -39,6 +39,7 @@ STATUSES = [
     ("returned", _l("Returned for correction")),
     ("rejected", _l("Rejected")),
     ("withdrawn", _l("Withdrawn")),
+    ("terminated", _l("Terminated")),
     ("inactive", _l("Inactive")),
 ]
 ORGANISATION_FILTERS = ("q", "kind", "region", "status")

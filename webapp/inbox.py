@@ -27,6 +27,8 @@ from forms.catalog import form_catalog
 from forms.ids import parse_id
 from services import inbox as inbox_service
 from services import tasks as tasks_service
+from services.registration import resubmit_person
+from webapp import confirmation
 from webapp import task_view
 from webapp import workplace
 from webapp.extensions import db
@@ -35,6 +37,9 @@ from webapp.extensions import runtime
 from webapp.messages import explain
 
 blueprint = Blueprint("inbox", __name__)
+# the applicant's steps of the registrations (form keys): a returned application is corrected there
+ORGANISATION_CORRECTION = "org_application"
+PERSON_CORRECTION = "person_application"
 
 
 @blueprint.route("/")
@@ -81,7 +86,7 @@ def _bulk_offer(actor, page, view: str) -> dict:
     (the bulk service refuses it too); a list where nothing is allowed offers nothing.
     """
     if view not in ("mine", "queue"):
-        return {"bulk_rows": set(), "bulk_actions": ()}
+        return {"bulk_rows": set(), "bulk_actions": (), "bulk_confirm": {}}
     found = permissions.permissions_for(db.session, actor, [item.id for item in page.items], now())
     forms = inbox.workable_summaries(db.session, actor, list(found))
     allowed = {
@@ -92,6 +97,7 @@ def _bulk_offer(actor, page, view: str) -> dict:
     return {
         "bulk_rows": {task_id for task_id, actions in allowed.items() if actions},
         "bulk_actions": tuple(a for a in tasks_service.BULK_ACTIONS if a in offered),
+        "bulk_confirm": {a: confirmation.bulk_message(a) for a in offered},
     }
 
 
@@ -205,6 +211,13 @@ def task(task_id: int):
         abort(404)
     if detail.copy_unread:  # opening a task copied to one reads the copy
         inbox_service.read_copies_of_task(runtime(), actor, task_id)
+    if (
+        detail.form_key == ORGANISATION_CORRECTION
+        and detail.state == "open"
+        and detail.item.assignee_id == actor.id
+    ):
+        # a returned organisation application reopens whole, on the applicant's own page
+        return redirect(url_for("applications.correct", instance_id=detail.item.instance_id))
     form_class = form_catalog().get(detail.form_key)
     form = form_class(data=detail.data) if form_class and detail.state == "open" else None
     return render_template(
@@ -236,6 +249,9 @@ def complete(task_id: int):
         detail = inbox.task_detail(runtime(), db.session, current_user.actor, task_id)
     except TaskNotFound:
         abort(404)
+    if detail.form_key == ORGANISATION_CORRECTION and detail.item.assignee_id == current_user.actor.id:
+        # corrected whole and checked like the first application, on its own page
+        return redirect(url_for("applications.correct", instance_id=detail.item.instance_id))
     form = form_catalog()[detail.form_key]()
     action = request.form.get("action", "approve")
     if action not in ("approve", "return", "reject"):
@@ -245,6 +261,13 @@ def complete(task_id: int):
         return redirect(url_for("inbox.task", task_id=task_id))
     data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "opinion")}
     opinion = (form.data.get("opinion") or request.form.get("opinion") or "").strip()
+    if action == "reject" and opinion and not confirmation.confirmed():
+        back = url_for("inbox.task", task_id=task_id)
+        message = confirmation.reject_message(detail.item.subject)
+        return confirmation.confirm_page(_("Reject the application?"), message, _("Reject"), back)
+    if detail.form_key == PERSON_CORRECTION and action == "approve":
+        command = lambda: resubmit_person(runtime(), current_user.actor, task_id, data)  # noqa: E731
+        return _act(task_id, command, _("Resubmitted for review."), go_to_list=True)
     command = lambda: act(current_user.actor, action, task_id, opinion, data)  # noqa: E731
     return _act(task_id, command, _("Done."), go_to_list=True)
 
@@ -264,6 +287,7 @@ def action_labels() -> dict[str, str]:
         "cc": _("sent a copy"),
         "resolve": _("resolved the delegation"),
         "withdraw": _("withdrew"),
+        "resubmit": _("resubmitted"),
         "terminate": _("terminated"),
         "timer_fired": _("deadline reached"),
         "remind": _("reminded"),

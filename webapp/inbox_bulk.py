@@ -13,9 +13,12 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from engine.inbox import queries as inbox
 from forms.ids import parse_id
 from services import tasks as tasks_service
 from services.tasks import BULK_ACTIONS
+from webapp import confirmation
+from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.inbox import safe_list_back
 from webapp.messages import explain
@@ -52,6 +55,13 @@ def bulk():
     if not task_ids or len(task_ids) > MAX_BULK:
         flash(_("Select from 1 to %(most)s tasks.", most=MAX_BULK), "error")
         return redirect(back)
+    if not confirmation.confirmed() and (action == "approve" or request.form.get("opinion", "").strip()):
+        found = inbox.workable_summaries(db.session, current_user.actor, task_ids)
+        labels = [found[task_id][0] if task_id in found else f"#{task_id}" for task_id in task_ids]
+        title = _("Return the selected tasks?") if action == "return" else _("Approve the selected tasks?")
+        button = _("Return selected") if action == "return" else _("Approve selected")
+        message = confirmation.bulk_message(action, len(task_ids))
+        return confirmation.confirm_page(title, message, button, back, labels)
     results = run_bulk(current_user.actor, action, task_ids, request.form.get("opinion", ""))
     done = sum(r.ok for r in results)
     flash(_("%(done)s of %(total)s done.", done=done, total=len(results)), "success" if done else "error")

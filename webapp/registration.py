@@ -32,31 +32,43 @@ blueprint = Blueprint("registration", __name__, url_prefix="/register")
 @public_submission
 def organisation():
     form = OrganisationRegistrationForm()
-    regions = registration_choices.region_choices(db.session)
-    form.region_code.choices = [(c.value, c.label) for c in regions]
-    authorities = registration_choices.authority_choices(db.session, request.form.get("region_code"))
-    form.authority_id.choices = [(0, _("(not an employer)"))] + [(c.value, c.label) for c in authorities]
+    offer_organisation_choices(form, request.form.get("region_code"))
     if form.validate_on_submit():
         application = registration.OrganisationApplication(
-            kind=form.kind.data,
-            name=form.name.data,
-            region_code=form.region_code.data,
-            credit_code=form.credit_code.data,
+            **organisation_values(form),
             admin_username=form.admin_username.data,
             admin_password=form.password.data,
-            admin_name=form.admin_name.data,
-            authority_id=form.authority_id.data or None,
-            industry=form.industry.data or None,
-            contact_phone=form.contact_phone.data or None,
-            expected_persons=form.expected_persons.data or 0,
         )
-        if _submitted(lambda: apply_for_organisation(runtime(), application)):
+        if submitted(lambda: apply_for_organisation(runtime(), application)):
             flash(
                 _("Your application was sent to the HRSS. Sign in with your username to follow it."),
                 "success",
             )
             return redirect(url_for("auth.login"))
     return render_template("register_organisation.html", form=form)
+
+
+def organisation_values(form) -> dict:
+    """Return what an organisation form says about the organisation (first application or correction)."""
+    return {
+        "kind": form.kind.data,
+        "name": form.name.data,
+        "region_code": form.region_code.data,
+        "credit_code": form.credit_code.data,
+        "admin_name": form.admin_name.data,
+        "authority_id": form.authority_id.data or None,
+        "industry": form.industry.data or None,
+        "contact_phone": form.contact_phone.data or None,
+        "expected_persons": form.expected_persons.data or 0,
+    }
+
+
+def offer_organisation_choices(form, region_code: str | None) -> None:
+    """Fill an organisation form's regions and the authorities an employer in the region can belong to."""
+    regions = registration_choices.region_choices(db.session)
+    form.region_code.choices = [(c.value, c.label) for c in regions]
+    authorities = registration_choices.authority_choices(db.session, region_code)
+    form.authority_id.choices = [(0, _("(not an employer)"))] + [(c.value, c.label) for c in authorities]
 
 
 @blueprint.route("/person", methods=["GET", "POST"])
@@ -85,7 +97,7 @@ def person():
             certificate_number=(form.certificate_number.data or "").strip() or None,
             certificate_year=form.certificate_year.data or None,
         )
-        if _submitted(lambda: apply_as_person(runtime(), application)):
+        if submitted(lambda: apply_as_person(runtime(), application)):
             flash(
                 _("Your registration was sent to your employer. Sign in with your ID number to follow it."),
                 "success",
@@ -107,7 +119,7 @@ def employers():
     )
 
 
-def _submitted(submit) -> bool:
+def submitted(submit) -> bool:
     """Run a registration; show its refusal on the form and report whether it went through."""
     try:
         submit()

@@ -6,6 +6,9 @@ from flask import current_app
 
 from domain import attachments
 from domain.accounts import colleagues
+from domain.calendar.deadlines import china_day
+from engine.inbox.applications import Decision
+from engine.inbox.applications import ending
 from engine.inbox.queries import TaskDetail
 from engine.inbox.queries import due_status
 from engine.runtime.definitions import specs_for
@@ -15,7 +18,9 @@ from engine.tasks.approvers import Approver
 from engine.tasks.approvers import reassign_choices
 from engine.tasks.permissions import TaskPermissions
 from engine.tasks.permissions import task_permissions
+from webapp import confirmation
 from webapp.application_view import application_rows
+from webapp.application_view import application_warnings
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class TaskExtras:
     owner_name: str | None
     due: str  # "overdue", "soon" or ""
     application: list[tuple[str, str]]  # the application's fields as (label, value)
+    warnings: list[str]  # what in the application looks wrong, for whoever may decide on it
+    ending: Decision | None  # who ended the process without approval, when and why (a closed step's page)
 
 
 def task_page(rt, session, actor, detail: TaskDetail, now) -> dict:
@@ -55,8 +62,15 @@ def task_page(rt, session, actor, detail: TaskDetail, now) -> dict:
         owner_name=names.get(detail.owner_id),
         due=(due_status(item.due_at, now) or "") if is_open else "",
         application=application_rows(session, detail.data),
+        warnings=application_warnings(session, detail.data, china_day(now)) if detail.may_act else [],
+        ending=ending(session, item.instance_id) if detail.state == "cancelled" else None,
     )
-    return {"perms": perms, "extras": extras}
+    return {
+        "perms": perms,
+        "extras": extras,
+        "reject_message": confirmation.reject_message(item.subject),
+        "terminate_message": confirmation.terminate_message(item.subject),
+    }
 
 
 def _step_namer(rt, session):

@@ -21,13 +21,17 @@ from engine.errors import EngineError
 from engine.errors import NotAllowed
 from engine.errors import TaskNotFound
 from engine.inbox import diagram_view
+from engine.inbox import queries as inbox
 from engine.tasks import copies
+from engine.tasks import permissions
 from engine.tasks import visibility
 from forms.task_actions import ACTION_FORMS
 from services import tasks as tasks_service
 from services.attachments import attach_to_task
+from webapp import confirmation
 from webapp.extensions import db
 from webapp.extensions import file_store
+from webapp.extensions import now
 from webapp.extensions import runtime
 from webapp.inbox import safe_list_back
 from webapp.messages import explain
@@ -157,6 +161,8 @@ def task_action(task_id: int, action: str):
             visibility.viewable_task_instance(db.session, current_user.actor, task_id)
             flash(_form_errors(form), "error")
             return redirect(back) if back else _back_to(task_id, anchor)
+        if action == "terminate" and form.opinion.data.strip() and not confirmation.confirmed():
+            return _confirm_termination(task_id)
         result = tasks_service.act_on_task(runtime(), current_user.actor, action, task_id, form_input(form))
     except TaskNotFound:
         abort(404)
@@ -170,6 +176,23 @@ def task_action(task_id: int, action: str):
         action == "countersign" and form.position.data == "before"
     )
     return redirect(url_for("inbox.my_tasks")) if leaves else _back_to(task_id)
+
+
+def _confirm_termination(task_id: int):
+    """Ask the administrator to confirm ending the process, naming it (the page it comes from did too)."""
+    actor = current_user.actor
+    found = inbox.workable_summaries(db.session, actor, [task_id])
+    allowed = permissions.permissions_for(db.session, actor, [task_id], now()).get(task_id)
+    if allowed is None or not allowed.may("terminate") or task_id not in found:
+        # the command refuses it with its reason: nothing to confirm
+        return tasks_service.act_on_task(runtime(), actor, "terminate", task_id, tasks_service.TaskInput())
+    subject = found[task_id][0].split(" · ", 1)[-1]
+    return confirmation.confirm_page(
+        _("Terminate the process?"),
+        confirmation.terminate_message(subject),
+        _("Terminate"),
+        url_for("inbox.task", task_id=task_id, _anchor="terminate"),
+    )
 
 
 def form_input(form) -> tasks_service.TaskInput:

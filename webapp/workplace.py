@@ -30,6 +30,7 @@ SOON_DAYS = SOON.days or 1  # the lists filter by whole days ahead; 48 hours are
 # the menu, in order: the use that shows an entry, its page and its words
 MENU = (
     ("inbox", "inbox.my_tasks", _l("My tasks")),
+    ("my_applications", "applications.index", _l("My applications")),
     ("oversight", "oversight.index", _l("Open work")),
     ("processes", "processes.index", _l("Processes")),
     ("courses", "courses.index", _l("Courses")),
@@ -69,7 +70,7 @@ ACTIONS = (
     ("policy_edit", "policy.calendar", {}, _l("Edit the policy calendar")),
     ("process_versions", "processes.index", {}, _l("Processes and their versions")),
     ("supervision", "supervision.index", {}, _l("Read supervision notices")),
-    ("my_applications", "inbox.my_tasks", {"view": "started"}, _l("Follow my applications")),
+    ("my_applications", "applications.index", {}, _l("Follow my applications")),
     ("notices", "notices.index", {}, _l("Read notices")),
     ("handover", "account.handover", {}, _l("Hand over the unit admin role")),
 )

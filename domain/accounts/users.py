@@ -309,13 +309,22 @@ def succeed_sign_in(session: Session, attempt_id: int) -> None:
 
 def authenticate(session: Session, username: str, password: str) -> int | None:
     """Return the id of the active user with this username and password, else None (as slowly either way)."""
+    found = check_credentials(session, username, password)
+    return found[0] if found is not None and found[1] else None
+
+
+def check_credentials(session: Session, username: str, password: str) -> tuple[int, bool] | None:
+    """Return (user id, whether the account is active) when the password is right, else None.
+
+    One hash whatever the answer: an unknown or inactive username costs the same time as an active one.
+    """
     row = session.execute(
-        select(User.id, User.password_hash).where(User.username == username, User.active.is_(True))
+        select(User.id, User.password_hash, User.active).where(User.username == username)
     ).first()
     if row is None:
         verify_password(_decoy_hash(), password)  # an unknown username costs the same time as a known one
         return None
-    return row.id if verify_password(row.password_hash, password) else None
+    return (row.id, row.active) if verify_password(row.password_hash, password) else None
 
 
 @cache

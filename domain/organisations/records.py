@@ -49,6 +49,7 @@ class OrganisationStatus(enum.StrEnum):
     ACTIVE = "active"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    TERMINATED = "terminated"  # an administrator ended the application's process
     INACTIVE = "inactive"
 
 

@@ -30,6 +30,7 @@ class PersonStatus(enum.StrEnum):
     ACTIVE = "active"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    TERMINATED = "terminated"  # an administrator ended the application's process
 
 
 class Person(Base):

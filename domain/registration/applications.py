@@ -41,6 +41,29 @@ class RegistrationRefused(Refusal):
     """An application that cannot be accepted; `code` and `params` say why."""
 
 
+class ApplicationNotActive(Exception):
+    """The right password of a unit admin whose organisation's application was refused or ended."""
+
+    def __init__(self, user_id: int, organisation_id: int):
+        self.user_id = user_id
+        self.organisation_id = organisation_id
+        super().__init__(f"user {user_id}: the application of organisation {organisation_id} is not active")
+
+
+# the statuses of an application that ended without approval: its admin may only read why
+CLOSED = frozenset({OrganisationStatus.REJECTED, OrganisationStatus.TERMINATED})
+
+
+def administered_application(session: Session, user_id: int) -> tuple[int, str] | None:
+    """Return (organisation id, status) when the user is the admin of an organisation not yet active."""
+    found = session.execute(
+        select(Organisation.id, Organisation.status).where(
+            Organisation.admin_user_id == user_id, Organisation.status != OrganisationStatus.ACTIVE
+        )
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
 @dataclass(frozen=True)
 class OrganisationApplication:
     kind: str
@@ -49,6 +72,21 @@ class OrganisationApplication:
     credit_code: str | None
     admin_username: str
     admin_password: str
+    admin_name: str
+    authority_id: int | None = None
+    industry: str | None = None
+    contact_phone: str | None = None
+    expected_persons: int = 0
+
+
+@dataclass(frozen=True)
+class OrganisationDetails:
+    """What an applicant corrects in a returned organisation application: every field a reviewer checks."""
+
+    kind: str
+    name: str
+    region_code: str
+    credit_code: str
     admin_name: str
     authority_id: int | None = None
     industry: str | None = None
@@ -87,13 +125,7 @@ def open_organisation_application(
 ) -> tuple[int, int]:
     """Create a pending organisation and its unit admin's account; return (organisation id, user id)."""
     application = _cleaned_organisation(application)
-    region = session.get(Region, application.region_code)
-    if region is None:
-        raise RegistrationRefused("no_region", region=application.region_code)
-    _check_parent(session, application, region, registrar)
-    credit_code = parse_credit_code(application.credit_code) if application.credit_code else None
-    if credit_code and session.scalar(select(Organisation.id).where(Organisation.uscc == credit_code)):
-        raise RegistrationRefused("credit_code_taken", code=credit_code)
+    region, credit_code = _checked_details(session, application, registrar)
     org = Organisation(
         kind=application.kind,
         name=application.name,
@@ -121,6 +153,60 @@ def open_organisation_application(
     )
     org.admin_user_id = admin.id
     return org.id, admin.id
+
+
+def _checked_details(
+    session, details, registrar=None, own_id: int | None = None
+) -> tuple[Region, str | None]:
+    """Check an application's region, parent (R1) and credit code; return the region and parsed code."""
+    region = session.get(Region, details.region_code)
+    if region is None:
+        raise RegistrationRefused("no_region", region=details.region_code)
+    _check_parent(session, details, region, registrar)
+    credit_code = parse_credit_code(details.credit_code) if details.credit_code else None
+    if credit_code:
+        holder = session.scalar(select(Organisation.id).where(Organisation.uscc == credit_code))
+        if holder is not None and holder != own_id:
+            raise RegistrationRefused("credit_code_taken", code=credit_code)
+    return region, credit_code
+
+
+def correct_organisation_application(
+    session: Session, organisation_id: int, details: OrganisationDetails, applicant_id: int
+) -> None:
+    """Apply a returned application's corrections, checked like the first application (R2).
+
+    Only the organisation's own unit admin corrects it, and only while it is not yet active.
+    """
+    org = session.get(Organisation, organisation_id)
+    if org is None or org.admin_user_id != applicant_id:
+        raise RegistrationRefused("not_your_application")
+    if org.status not in (OrganisationStatus.PENDING, OrganisationStatus.RETURNED):
+        raise RegistrationRefused("application_closed")
+    if details.kind not in ROLES or details.kind == OrganisationKind.HRSS:
+        raise RegistrationRefused("unknown_kind", kind=details.kind)
+    details = replace(
+        details,
+        name=clean_text(details.name, "name", 128),
+        admin_name=clean_text(details.admin_name, "admin_name", 64),
+        industry=clean_text(details.industry, "industry", 32) or None,
+        contact_phone=clean_text(details.contact_phone, "contact_phone", 32) or None,
+    )
+    region, credit_code = _checked_details(session, details, own_id=org.id)
+    org.kind = details.kind
+    org.name = details.name
+    org.level = region.level
+    org.region_code = region.code
+    org.uscc = credit_code
+    org.authority_id = details.authority_id if details.kind == OrganisationKind.EMPLOYER else None
+    org.industry = details.industry
+    org.contact_name = details.admin_name
+    org.contact_phone = details.contact_phone
+    org.expected_persons = details.expected_persons
+    admin = session.get(User, applicant_id)
+    admin.display_name = details.admin_name
+    admin.roles = ROLES[details.kind]
+    org.status = OrganisationStatus.PENDING
 
 
 def _cleaned_organisation(application: OrganisationApplication) -> OrganisationApplication:
@@ -228,11 +314,19 @@ def activate_organisation(session: Session, organisation_id: int, now: datetime)
     org.activated_at = now
 
 
+# how a process's end status reads on its organisation or person (the two status sets share these values)
+_ENDED_AS = {
+    "withdrawn": OrganisationStatus.WITHDRAWN,
+    "terminated": OrganisationStatus.TERMINATED,
+    "rejected": OrganisationStatus.REJECTED,
+}
+
+
 def close_organisation_application(session: Session, organisation_id: int, status: str) -> None:
     """Record how an application ended without approval (rejected, withdrawn, terminated)."""
     org = session.get(Organisation, organisation_id)
     if org.status != OrganisationStatus.ACTIVE:
-        org.status = OrganisationStatus.WITHDRAWN if status == "withdrawn" else OrganisationStatus.REJECTED
+        org.status = _ENDED_AS.get(status, OrganisationStatus.REJECTED)
         admin = session.get(User, org.admin_user_id) if org.admin_user_id else None
         if admin is not None and status != "withdrawn":
             admin.active = False
@@ -252,7 +346,7 @@ def close_person_application(session: Session, person_id: int, status: str) -> N
     """Record how a person's application ended without approval."""
     person = session.get(Person, person_id)
     if person.status != PersonStatus.ACTIVE:
-        person.status = PersonStatus.WITHDRAWN if status == "withdrawn" else PersonStatus.REJECTED
+        person.status = _ENDED_AS.get(status, PersonStatus.REJECTED)
 
 
 def update_organisation_application(session: Session, organisation_id: int, values: dict) -> None:

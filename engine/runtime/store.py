@@ -196,6 +196,7 @@ def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> Non
         "updated_at": now,
         "status": instance.status,
         "ended_at": instance.ended_at,
+        "subject": instance.subject,
     }
     db.run(_SAVE, values, unless_one=VersionConflict(instance.id))
     instance.version = expected + 1

@@ -140,8 +140,20 @@ def complete_in(ctx: CommandContext, task_id: int, data: dict | None, opinion: s
     finish_row(ctx, row, "done", action)
     task.run()
     workflow.do_engine_steps()
+    _follow_subject(instance, workflow, data)
     ctx.audit(instance.id, action, row, opinion)
     ctx.save(instance, workflow)
+
+
+def _follow_subject(instance, workflow, data: dict | None) -> None:
+    """A corrected application renames its process and its next steps: the subject it submitted, or
+    the one its diagram computed on the way (a script task that names the filing after its new title)."""
+    subject = (data or {}).get("subject")
+    if not subject:
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        subject = ready[0].data.get("subject") if ready else None
+    if subject and subject != instance.subject:
+        instance.subject = clean_text(str(subject), "subject", SUBJECT_LENGTH)
 
 
 def return_task(rt: Runtime, actor: Actor, task_id: int, opinion: str, to_step: str | None = None) -> str:

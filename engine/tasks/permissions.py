@@ -438,6 +438,15 @@ def _countersign_turns(session: Session, actor: Actor, task_ids: list[int]) -> d
     return dict(found.all())
 
 
+def withdraw_reason(session: Session, actor: Actor, instance_id: int) -> str | None:
+    """Say why the actor may not withdraw the application now, or None when they may (撤回)."""
+    found = session.execute(select(_I.initiator_id, _I.status).where(_I.id == instance_id)).first()
+    if found is None:
+        return "not_found"
+    withdrawable = instance_id in _withdrawable(session, [instance_id])
+    return withdraw_refusal(actor, found.initiator_id, found.status, withdrawable)
+
+
 def _withdrawable(session: Session, instance_ids: list[int]) -> set[int]:
     """Return the instances that have open steps, every one of which allows withdrawing."""
     if not instance_ids:

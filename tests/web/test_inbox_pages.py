@@ -60,6 +60,7 @@ def bulk(client, action: str, task_ids, opinion: str = "同意", back: str = "/t
         "task_id": list(task_ids),
         "opinion": opinion,
         "back": back,
+        "confirmed": "1",
     }
     return client.post("/tasks/bulk", data=form, follow_redirects=True)
 
@@ -315,8 +316,11 @@ def test_in_the_browser_select_all_approves_in_bulk_and_a_copy_is_marked_read_in
     page.locator("input.select-all").check()
     expect(page.locator('input[name="task_id"]:checked')).to_have_count(2)
     page.get_by_label("审批意见").fill("同意")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.locator('button[name="action"][value="approve"]').click()
     expect(page.get_by_role("alert").first).to_contain_text(tally(app, 2, 2))
+    assert asked and "所选" in asked[0]  # the browser asked first, naming what would happen
 
     with session_factory() as session, session.begin():
         reviewer = user_id(session_factory, "yexian-reviewer")

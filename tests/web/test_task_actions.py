@@ -154,7 +154,9 @@ def test_an_admin_terminates_from_the_page_with_a_reason(app, login_as, session_
         admin, task.id, f"/tasks/{task.id}/terminate", {"opinion": ""}, follow_redirects=True
     )
     assert flashed_error(response) and instance(session_factory, task.instance_id).status == "running"
-    response = post_from_page(admin, task.id, f"/tasks/{task.id}/terminate", {"opinion": "重复申报"})
+    response = post_from_page(
+        admin, task.id, f"/tasks/{task.id}/terminate", {"opinion": "重复申报", "confirmed": "1"}
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/tasks")
     assert instance(session_factory, task.instance_id).status == "terminated"
     assert audit_actions(session_factory, task.instance_id)[-1] == "terminate"

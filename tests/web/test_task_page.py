@@ -148,6 +148,7 @@ def test_the_task_page_links_its_diagram_and_serves_bpmn_js_locally(client, logi
     assert scripts == [
         "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
         "/static/diagram.js",
+        "/static/confirm.js",
         "/static/menu.js",  # the layout's menu button
     ]
     for script in scripts:

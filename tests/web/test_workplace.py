@@ -47,10 +47,30 @@ MENUS = {
         "通知",
     ],
     "pds-approver": ["我的待办", "课程", "单位", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
-    "pds-education": ["我的待办", "流程", "课程", "单位", "专业技术人员", "年度工作日程", "督导通报", "通知"],
-    "yexian-hr": ["我的待办", "流程", "课程", "专业技术人员", "号段", "年度工作日程", "督导通报", "通知"],
-    "pds-cebase": ["我的待办", "流程", "课程", "年度工作日程", "通知"],
-    PROFESSIONAL: ["我的待办", "课程", "通知"],
+    "pds-education": [
+        "我的待办",
+        "我的申请",
+        "流程",
+        "课程",
+        "单位",
+        "专业技术人员",
+        "年度工作日程",
+        "督导通报",
+        "通知",
+    ],
+    "yexian-hr": [
+        "我的待办",
+        "我的申请",
+        "流程",
+        "课程",
+        "专业技术人员",
+        "号段",
+        "年度工作日程",
+        "督导通报",
+        "通知",
+    ],
+    "pds-cebase": ["我的待办", "我的申请", "流程", "课程", "年度工作日程", "通知"],
+    PROFESSIONAL: ["我的待办", "我的申请", "课程", "通知"],
 }
 
 
@@ -238,7 +258,14 @@ def test_the_administrator_terminates_from_the_open_work_list_with_a_reason(
     admin = login_as("admin")
     confirm = admin.get(f"/oversight/tasks/{task.id}/terminate?back=/oversight")
     assert "无法撤销" in text(confirm) and YEXIAN_SUBJECT in text(confirm)
-    data = {"csrf_token": csrf_token(text(confirm)), "opinion": "重复申请", "back": "/oversight"}
+    form = page_of(confirm).xpath('//form[contains(@action, "/terminate")]')[0]
+    assert form.xpath('.//input[@name="confirmed"]/@value') == ["1"]  # this page is the confirmation
+    data = {
+        "csrf_token": csrf_token(text(confirm)),
+        "opinion": "重复申请",
+        "back": "/oversight",
+        "confirmed": "1",
+    }
     done = admin.post(f"/tasks/{task.id}/terminate", data=data)
     assert done.status_code == 302 and done.headers["Location"] == "/oversight"
     assert instance(session_factory, task.instance_id).status == "terminated"
