@@ -24,6 +24,7 @@ from domain.accounts.users import Actor
 from domain.accounts.users import SignInLocked
 from domain.accounts.users import actor_for
 from services.accounts import sign_in
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 
@@ -72,6 +73,7 @@ def locked_message(locked: SignInLocked) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@redisplays_expired_form
 def login():
     form = LoginForm()
     if form.validate_on_submit():

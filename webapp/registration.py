@@ -17,6 +17,7 @@ from forms.registration import OrganisationRegistrationForm
 from forms.registration import PersonRegistrationForm
 from services.registration import apply_as_person
 from services.registration import apply_for_organisation
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -25,6 +26,7 @@ blueprint = Blueprint("registration", __name__, url_prefix="/register")
 
 
 @blueprint.route("/organisation", methods=["GET", "POST"])
+@redisplays_expired_form
 def organisation():
     form = OrganisationRegistrationForm()
     regions = registration_choices.region_choices(db.session)
@@ -55,6 +57,7 @@ def organisation():
 
 
 @blueprint.route("/person", methods=["GET", "POST"])
+@redisplays_expired_form
 def person():
     regions = registration_choices.region_choices(db.session)
     region = request.values.get("region") or (regions[0].value if regions else "")
