@@ -11,6 +11,7 @@ from flask import session as browser_session
 from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from flask_login import login_required
 from flask_login import login_user
@@ -40,8 +41,8 @@ class SignedIn(UserMixin):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("username", validators=[DataRequired()])
-    password = PasswordField("password", validators=[DataRequired()])
+    username = StringField(_l("Username or ID number"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def install_user_loader(login_manager) -> None:

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from engine.runtime.models import AuditEvent
 from tests.web.conftest import csrf_token
 from tests.web.test_pages import open_task
 from webapp.cli import create_cli_app
+from webapp.sizes import file_size
 
 EXPIRED = "页面已过期，请重新提交。"
 TITLE = re.compile(r"<h1>(.*?)</h1>", re.S)
@@ -165,3 +167,10 @@ def create_app_with_another_folder(monkeypatch, folder):
     folder.mkdir()
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(folder))
     return create_cli_app()
+
+
+def test_file_sizes_read_in_kb_and_mb_in_the_users_language(app):
+    with app.test_request_context():  # Chinese by default
+        assert [file_size(n) for n in (512, 12_900, 10 * 1024 * 1024)] == ["512 B", "12.6 kB", "10 MB"]
+    with app.test_request_context(), force_locale("en"):
+        assert file_size(12_900) == "12.6 kB" and "Bytes" not in file_size(1)
