@@ -140,7 +140,10 @@ def expired_form(error: CSRFError):
     flash(str(EXPIRED_FORM), "error")
     view = current_app.view_functions.get(request.endpoint)
     if view is not None and getattr(view, "redisplays_expired_form", False):
-        response = current_app.make_response(view(**(request.view_args or {})))
+        try:
+            response = current_app.make_response(view(**(request.view_args or {})))
+        except HTTPException as refused:  # the page is not this user's (403, 404): say that instead
+            return http_error(refused)
         if response.status_code == 200:  # the form again, but the request itself was refused
             response.status_code = 400
         return response

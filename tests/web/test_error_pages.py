@@ -174,3 +174,11 @@ def test_file_sizes_read_in_kb_and_mb_in_the_users_language(app):
         assert [file_size(n) for n in (512, 12_900, 10 * 1024 * 1024)] == ["512 B", "12.6 kB", "10 MB"]
     with app.test_request_context(), force_locale("en"):
         assert file_size(12_900) == "12.6 kB" and "Bytes" not in file_size(1)
+
+
+def test_an_expired_form_on_a_page_that_is_not_the_users_says_so_instead(login_as, client):
+    login_as("yexian-reviewer")  # not the city HRSS: the policy calendar is not theirs to save
+    response = client.post("/policy/2026", data={"csrf_token": "expired"})
+    assert response.status_code == 403 and title(response) == "您无权打开此页面"
+    login_as("yexian-hr", into=client)
+    assert client.post("/holidays/2026", data={"csrf_token": "expired"}).status_code == 404
