@@ -238,7 +238,12 @@ def walk(page, base: str, label: str, findings: Findings) -> None:
         shot.add(kind_of(page.url))
         path = urlsplit(page.url).path
         if path == "/tasks":  # the inbox: its tabs, then the first task of any of them
-            queue += [u for u in links(page, "main nav.tabs a[href]") if u not in seen]
+            tabs = page.eval_on_selector_all(  # the tabs with something in them: an empty list is one page
+                "main nav.tabs a[href]",
+                "els => els.filter(e => e.querySelector('.badge')?.textContent.trim() !== '0')"
+                ".map(e => e.href)",
+            )
+            queue += [u for u in tabs if u not in seen and u not in queue]
         for pattern in (r"/tasks/\d+", r"/organisations/\d+", r"/persons/\d+", r"/supervision/\d+"):
             if not any(re.fullmatch(pattern, urlsplit(s).path) for s in [*seen, *queue]):
                 found = first_link(page, pattern)
@@ -267,5 +272,6 @@ def test_every_demo_login_walks_its_pages_in_chinese_within_the_screen(live_serv
     assert not findings.axe, "axe-core violations:\n" + "\n".join(findings.axe)
     if findings.menu_overflow:  # the small-screen menu button in base.html is being built separately
         pytest.xfail(
-            "the header's menu alone is wider than a 390 px screen:\n" + "\n".join(findings.menu_overflow)
+            f"the header's menu (base.html) alone is wider than a 390 px screen on"
+            f" {len(findings.menu_overflow)} pages, e.g. " + "; ".join(findings.menu_overflow[:3])
         )
