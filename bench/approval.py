@@ -1,18 +1,24 @@
 """The benchmark's approval flow (start, review, approve, end), run raw and through CE Flow's runtime."""
 
+from dataclasses import dataclass
+
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam
+from sqlalchemy import func
 from sqlalchemy import select
 
 from bench.common import Measurement
 from domain.accounts.users import Actor
 from engine.runtime import Runtime
 from engine.runtime import transaction
+from engine.runtime.models import DONE
 from engine.runtime.models import OPEN
+from engine.runtime.models import AuditEvent
 from engine.runtime.models import HumanTask
+from engine.runtime.models import ProcessInstance
 from engine.runtime.statements import Prepared
 from engine.runtime.store import dump_workflow
 from engine.runtime.store import load_workflow
@@ -141,3 +147,57 @@ def open_task_id(rt: Runtime, instance_id: int) -> int:
     if len(found) != 1:
         raise RuntimeError(f"instance {instance_id} has {len(found)} open tasks, expected one")
     return found[0][0]
+
+
+@dataclass(frozen=True)
+class DecisionCount:
+    """What the database holds after a run: instances, and those without exactly their decisions."""
+
+    instances: int
+    expected_instances: int
+    decisions: int
+    wrong: tuple[tuple[int, str, int, int], ...]  # (instance, status, approval audits, done tasks)
+
+    @property
+    def exact(self) -> bool:
+        """Say whether every instance ended with exactly its approvals: none lost, none doubled."""
+        return self.instances == self.expected_instances and not self.wrong
+
+    def describe(self) -> str:
+        """Return the check as one line for the report."""
+        verdict = "ok" if self.exact else "WRONG"
+        line = (
+            f"decisions counted after the run: {self.instances} instances (expected "
+            f"{self.expected_instances}), {self.decisions} approvals; every instance completed with "
+            f"exactly {APPROVALS} approval audit rows and {APPROVALS} done tasks: {verdict}"
+        )
+        if self.wrong:
+            line += f"; {len(self.wrong)} wrong, e.g. (instance, status, audits, done tasks) {self.wrong[:5]}"
+        return line
+
+
+def count_decisions(rt: Runtime, expected_instances: int) -> DecisionCount:
+    """Count each instance's approval audit rows and done tasks in the database: none lost, none doubled."""
+    instances = ProcessInstance.__table__
+    audits = (
+        select(AuditEvent.instance_id, func.count().label("n"))
+        .where(AuditEvent.action == "approve")
+        .group_by(AuditEvent.instance_id)
+        .subquery()
+    )
+    done = (
+        select(HumanTask.instance_id, func.count().label("n"))
+        .where(HumanTask.state == DONE)
+        .group_by(HumanTask.instance_id)
+        .subquery()
+    )
+    query = (
+        select(instances.c.id, instances.c.status, func.coalesce(audits.c.n, 0), func.coalesce(done.c.n, 0))
+        .outerjoin(audits, audits.c.instance_id == instances.c.id)
+        .outerjoin(done, done.c.instance_id == instances.c.id)
+        .order_by(instances.c.id)
+    )
+    with rt.session_factory() as session:
+        rows = [tuple(row) for row in session.execute(query)]
+    wrong = tuple(row for row in rows if row[1] != "completed" or row[2] != APPROVALS or row[3] != APPROVALS)
+    return DecisionCount(len(rows), expected_instances, sum(row[2] for row in rows), wrong)

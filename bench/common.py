@@ -4,6 +4,7 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,14 @@ class Measurement:
         finally:
             self.steps_ms.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
 
+    def add(self, other: "Measurement") -> None:
+        """Count another loop's instances, time and steps into this one."""
+        self.instances += other.instances
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
+        for kind, values in other.steps_ms.items():
+            self.steps_ms.setdefault(kind, []).extend(values)
+
     def per_second(self) -> float:
         """Return instances per wall-clock second."""
         return self.instances / self.seconds if self.seconds else 0.0
@@ -58,8 +67,13 @@ class Measurement:
         return self.cpu_seconds / self.seconds if self.seconds else 0.0
 
 
-def parse_options(description: str, quick_instances: int, full_instances: int) -> argparse.Namespace:
-    """Read the options (see --help); fill in the instance count for the mode."""
+def parse_options(
+    description: str, quick_instances: int, full_instances: int, *extra_options: Callable
+) -> argparse.Namespace:
+    """Read the options (see --help); fill in the instance count for the mode.
+
+    Each of `extra_options` adds a benchmark's own options to the parser.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a short run (under 30 s in all)")
     parser.add_argument("--instances", type=int, help=f"instances per store (default {full_instances})")
@@ -78,6 +92,8 @@ def parse_options(description: str, quick_instances: int, full_instances: int) -
         action="store_true",
         help="also run raw SpiffWorkflow issuing the runtime's SQL through the bare driver (the ceiling)",
     )
+    for add in extra_options:
+        add(parser)
     options = parser.parse_args()
     if options.instances is None:
         options.instances = quick_instances if options.quick else full_instances

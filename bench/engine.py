@@ -1,9 +1,11 @@
-"""Benchmark CE Flow's runtime against raw SpiffWorkflow: `python bench/engine.py [--quick]`.
+"""Benchmark CE Flow's runtime against raw SpiffWorkflow: `python bench/engine.py [--quick] [--workers 4]`.
 
 Prints instances per second of a start-and-two-approvals process through the runtime with
 persistence (SQLite, PostgreSQL), beside raw SpiffWorkflow doing the same steps with in-memory
-state round trips, the ratios, and median milliseconds per command; the last line is one JSON
-object. `python -m bench.engine` works too. The work happens in bench/runner.py. With
+state round trips in alternating loops, the ratios, and median milliseconds per command; with
+--workers N, one worker process against N at once on one PostgreSQL database (--database-url),
+and a count of every instance's decisions afterwards; the last line is one JSON object.
+`python -m bench.engine` works too. The work happens in bench/runner.py. With
 --same-writes it also runs raw SpiffWorkflow issuing the runtime's own SQL through the bare driver
 (bench/same_writes.py): the ceiling for one committed transaction per command on each store.
 """

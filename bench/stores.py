@@ -24,7 +24,7 @@ from engine.runtime import bootstrap
 from engine.runtime.definitions import deploy
 from infra.database import make_engine
 
-# BENCH_POSTGRES_URL points the benchmark at a database of its own, away from a test run's
+# BENCH_POSTGRES_URL (or --database-url) points a benchmark at a database of its own, away from a test run's
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 POSTGRES_SCHEMA = "bench"  # the test suite uses database `test` too: keep to a schema of our own
 
@@ -34,10 +34,14 @@ class StoreUnavailable(Exception):
 
 
 @contextmanager
-def fresh_database(store: str) -> Iterator[Engine]:
-    """Yield an engine over an empty database of the store with CE Flow's tables created."""
-    opener = {"sqlite": _sqlite, "postgres": _postgres}[store]
-    with opener() as db:
+def fresh_database(
+    store: str, postgres_url: str = POSTGRES_URL, synchronous_commit: str | None = None
+) -> Iterator[Engine]:
+    """Yield an engine over an empty database of the store with CE Flow's tables created.
+
+    `synchronous_commit` (on, off) sets PostgreSQL's for the benchmark's connections; None keeps the server's.
+    """
+    with _sqlite() if store == "sqlite" else _postgres(postgres_url, synchronous_commit) as db:
         Base.metadata.create_all(db)
         try:
             yield db
@@ -52,17 +56,25 @@ def _sqlite() -> Iterator[Engine]:
 
 
 @contextmanager
-def _postgres() -> Iterator[Engine]:
-    _recreate_schema(f"CREATE SCHEMA {POSTGRES_SCHEMA}")
+def _postgres(url: str, synchronous_commit: str | None) -> Iterator[Engine]:
+    _recreate_schema(url, f"CREATE SCHEMA {POSTGRES_SCHEMA}")
     try:
-        yield make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={POSTGRES_SCHEMA}"})
+        yield postgres_engine(url, synchronous_commit)
     finally:
-        _recreate_schema(None)
+        _recreate_schema(url, None)
 
 
-def _recreate_schema(create: str | None) -> None:
+def postgres_engine(url: str, synchronous_commit: str | None = None) -> Engine:
+    """Return an engine over the benchmark's schema of the PostgreSQL database (another process's too)."""
+    options = f"-csearch_path={POSTGRES_SCHEMA}"
+    if synchronous_commit is not None:
+        options += f" -csynchronous_commit={synchronous_commit}"
+    return make_engine(url, connect_args={"options": options})
+
+
+def _recreate_schema(url: str, create: str | None) -> None:
     """Drop the benchmark schema with everything in it, then run `create` if given."""
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
+    admin = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
@@ -70,7 +82,7 @@ def _recreate_schema(create: str | None) -> None:
                 conn.execute(text(create))
     except OperationalError as error:
         reason = " ".join(str(error.orig).split())
-        raise StoreUnavailable(f"PostgreSQL at {POSTGRES_URL} is unreachable: {reason}") from error
+        raise StoreUnavailable(f"PostgreSQL at {url} is unreachable: {reason}") from error
     finally:
         admin.dispose()
 
@@ -88,13 +100,17 @@ def describe(db: Engine) -> str:
         return f"PostgreSQL {version}, synchronous_commit={sync}, search_path={path}"
 
 
-def make_runtime(db: Engine) -> Runtime:
-    """Bootstrap a runtime over the database with the benchmark's registries and deploy its diagram."""
+def make_runtime(db: Engine, deploy_diagram: bool = True) -> Runtime:
+    """Bootstrap a runtime over the database with the benchmark's registries and deploy its diagram.
+
+    A worker process passes `deploy_diagram=False`: the parent deployed it once, for every worker.
+    """
     rt = bootstrap(
         sessionmaker(bind=db, expire_on_commit=False),
         operations={},
         form_keys={FORM_KEY},
         candidate_rules={CANDIDATE_RULE: one_group},
     )
-    deploy(rt, DIAGRAM, SOURCE_NAME, "bench")
+    if deploy_diagram:
+        deploy(rt, DIAGRAM, SOURCE_NAME, "bench")
     return rt

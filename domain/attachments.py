@@ -1,21 +1,17 @@
-"""Files attached to a process: the record, the upload rules, and storage under a given directory."""
+"""Files attached to a process: the record and the upload rules; the bytes go to a FileStore."""
 
 import hashlib
 import io
-import os
 import re
-import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from pathlib import PurePosixPath
 
 from sqlalchemy import Index
 from sqlalchemy import String
-from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
@@ -23,14 +19,15 @@ from sqlalchemy.orm import mapped_column
 
 from domain.accounts.users import Actor
 from domain.base import Base
+from domain.files import FileNotStored
+from domain.files import FileStore
 from domain.refusals import Refusal
 
 MAX_BYTES = 10 * 1024 * 1024
-_STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 class Attachment(Base):
-    """One uploaded file of a process instance; the bytes live in a file named `stored_name`."""
+    """One uploaded file of a process instance; its bytes are kept by the file store under `stored_name`."""
 
     __tablename__ = "attachment"
     __table_args__ = (Index("ix_attachment_instance", "instance_id", "id"),)
@@ -152,45 +149,17 @@ def check_upload(raw_name: str, data: bytes, max_bytes: int = MAX_BYTES) -> Uplo
     return Upload(filename, content_type, data, hashlib.sha256(data).hexdigest())
 
 
-def store_file(directory: Path, data: bytes) -> str:
-    """Write the bytes under a new random name in the directory; return that name."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    stored_name = secrets.token_hex(16)
-    partial = directory / f".{stored_name}.part"
-    partial.write_bytes(data)
-    os.replace(partial, directory / stored_name)  # readers never see half a file
-    return stored_name
-
-
-def stored_path(directory: Path, stored_name: str) -> Path:
-    """Return where a stored file is; refuse any name this module did not make."""
-    if not _STORED_NAME.fullmatch(stored_name or ""):
-        raise AttachmentNotFound(stored_name)
-    path = Path(directory) / stored_name
-    if not path.is_file():
-        raise AttachmentNotFound(stored_name)
-    return path
-
-
-def remove_file(directory: Path, stored_name: str) -> None:
-    """Delete a stored file if it is there."""
-    if _STORED_NAME.fullmatch(stored_name or ""):
-        (Path(directory) / stored_name).unlink(missing_ok=True)
-
-
 def add_attachment(
     session: Session,
-    directory: Path,
+    store: FileStore,
     upload: Upload,
     instance_id: int,
     human_task_id: int | None,
     uploader: Actor,
     now: datetime,
 ) -> AttachmentView:
-    """Store the file and record it; the file is removed again if the transaction rolls back."""
-    stored_name = store_file(directory, upload.data)
-    _remove_on_rollback(session, directory, stored_name)
+    """Store the file and record it, both in the caller's transaction (a rollback keeps neither)."""
+    stored_name = store.put(session, upload.data)
     record = Attachment(
         instance_id=instance_id,
         human_task_id=human_task_id,
@@ -208,22 +177,6 @@ def add_attachment(
     return _view(record)
 
 
-def _remove_on_rollback(session: Session, directory: Path, stored_name: str) -> None:
-    """Delete the file should the transaction that records it roll back; keep it once committed."""
-    state = {"pending": True}
-
-    @event.listens_for(session, "after_commit")
-    def _keep(committed: Session) -> None:
-        if not committed.in_nested_transaction():
-            state["pending"] = False
-
-    @event.listens_for(session, "after_soft_rollback")
-    def _remove(_session, previous) -> None:
-        if state["pending"] and previous.parent is None:  # the outermost transaction, not a SAVEPOINT
-            state["pending"] = False
-            remove_file(directory, stored_name)
-
-
 def attachments_of(session: Session, instance_id: int) -> list[AttachmentView]:
     """Return an instance's attachments, oldest first."""
     rows = session.scalars(
@@ -238,6 +191,14 @@ def attachment(session: Session, attachment_id: int) -> AttachmentView:
     if row is None:
         raise AttachmentNotFound(attachment_id)
     return _view(row)
+
+
+def attachment_bytes(session: Session, store: FileStore, view: AttachmentView) -> bytes:
+    """Return the attachment's bytes from the store, or raise AttachmentNotFound."""
+    try:
+        return store.read(session, view.stored_name)
+    except FileNotStored as missing:
+        raise AttachmentNotFound(view.id) from missing
 
 
 def _view(row: Attachment) -> AttachmentView:

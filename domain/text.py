@@ -49,3 +49,23 @@ def clean_text(value, field: str, max_length: int, *, multiline: bool = False) -
     if len(text) > max_length:
         raise TextRefused("text_too_long", field=field, most=max_length, length=len(text))
     return text
+
+
+SORT_KEY_LENGTH = 255
+_DIGITS = re.compile(r"[0-9]+")
+_NUMBER_WIDTH = 10  # a run of digits is padded to this width: 第2 sorts before 第10
+
+
+def sort_key(name: str) -> str:
+    """Return a name's natural sort key: each run of digits zero-padded, so 第2中学 sorts before 第10中学.
+
+    Stored beside the name and indexed with the id, it orders a directory in SQL the same way on
+    SQLite and PostgreSQL (plain string comparison), and keyset paging seeks on it as on any column.
+    """
+    padded = _DIGITS.sub(lambda run: run.group().lstrip("0").rjust(_NUMBER_WIDTH, "0"), name or "")
+    return padded[:SORT_KEY_LENGTH]
+
+
+def sort_key_of_name(context) -> str:
+    """Return the sort key of the row being inserted (a column default: Core inserts and bulk writes)."""
+    return sort_key(context.get_current_parameters()["name"])

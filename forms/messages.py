@@ -111,6 +111,61 @@ DOMAIN_MESSAGES = {
     "policy_review_days": _l("%(value)s is not between %(low)s and %(high)s working days."),
     "policy_before": _l("%(value)s is before “%(setting)s” (%(other)s)."),
     "policy_saved_meanwhile": _l("Someone saved this calendar at the same moment; reload the page."),
+    "policy_share_range": _l("A share is between 0 and 100 percent, not %(value)s."),
+    "policy_minutes_not_positive": _l("A class hour lasts more than 0 minutes, not %(value)s."),
+    "policy_unconfirmed": _l(
+        "The %(year)s policy calendar of %(region)s was not saved yet: confirm the unusual values."
+    ),
+    "policy_warn_junior_above_senior": _l(
+        "Junior titles would need more public-subject hours (%(junior)s) than senior and intermediate ones "
+        "(%(senior)s); usually it is fewer."
+    ),
+    "policy_warn_total_below_national": _l(
+        "%(total)s hours a year is below the %(national)s the 2015 national regulation asks for."
+    ),
+    "policy_warn_shares_exceed_total": _l(
+        "%(share)s%% professional subjects is %(professional)s hours; with %(public)s public-subject hours "
+        "that is more than the %(total)s hours of the year."
+    ),
+    "policy_warn_share_low": _l(
+        "Professional subjects are usually at least two thirds of the hours; "
+        "%(share)s%% is below %(floor)s%%."
+    ),
+    "policy_warn_hour_unit": _l(
+        "A class hour usually lasts 45 minutes (between %(low)s and %(high)s); %(value)s minutes is unusual."
+    ),
+    # domain.certificates: number ranges (号段) and certificate numbers (R5)
+    "range_region_code_invalid": _l(
+        "Region code %(region_code)s is not six digits; it cannot begin a number."
+    ),
+    "range_prefix_full": _l(
+        "Only %(left)s numbers are left under %(prefix)s this year; %(size)s were asked for."
+    ),
+    "range_size_not_whole": _l("A range holds a whole number of certificates, not %(size)s."),
+    "range_size_out_of_bounds": _l("A range holds 1 to %(most)s numbers; %(size)s were asked for."),
+    "range_allocator_not_hrss": _l("Only an HRSS allocates number ranges."),
+    "range_holder_not_employer": _l("Number ranges are allocated to employers only."),
+    "range_covers_recorded_number": _l(
+        "Numbers %(first)s to %(last)s would include %(number)s, which is already recorded; "
+        "correct that record before allocating."
+    ),
+    "person_not_with_employer": _l("This professional is not registered with this employer."),
+    "person_missing": _l("This professional does not exist."),
+    "person_has_number": _l(
+        "This professional already holds certificate number %(number)s; void it first to give another one."
+    ),
+    "kept_number_year": _l("Only numbers of certificates issued in 2013 or 2014 are kept, not %(year)s."),
+    "kept_number_required": _l("Type the certificate number."),
+    "number_recorded": _l("Certificate number %(number)s is already recorded; it cannot be kept."),
+    "number_held": _l("Certificate number %(number)s is already held by another professional."),
+    "number_in_allocated_range": _l(
+        "Certificate number %(number)s lies in an allocated range; it is not a number kept from 2013 or 2014."
+    ),
+    "void_reason_required": _l("Give the reason for voiding the number."),
+    "number_never_assigned": _l(
+        "Certificate number %(number)s was never given out; there is nothing to void."
+    ),
+    "number_already_void": _l("Certificate number %(number)s is already void (%(reason)s)."),
     # domain.attachments
     "file_empty": _l("The file %(name)s is empty."),
     "file_too_big": _l("The file %(name)s is larger than %(limit)s MB."),

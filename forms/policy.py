@@ -28,6 +28,9 @@ LABELS = {
     "online_training_deadline_others": _l("Online training by, others"),
     "certificate_deadline_applicants": _l("Certificate entry and audit by, title applicants"),
     "certificate_deadline_others": _l("Certificate entry and audit by, others"),
+    "national_total_hours": _l("Total hours a year (public and professional subjects)"),
+    "professional_share_percent": _l("Professional subjects' share of the total (%)"),
+    "hour_unit_minutes": _l("Minutes in one class hour (学时)"),
 }
 
 
@@ -51,6 +54,9 @@ class PolicyForm(FlaskForm):
     online_training_deadline_others = _date("online_training_deadline_others")
     certificate_deadline_applicants = _date("certificate_deadline_applicants")
     certificate_deadline_others = _date("certificate_deadline_others")
+    national_total_hours = _number("national_total_hours")
+    professional_share_percent = _number("professional_share_percent")
+    hour_unit_minutes = _number("hour_unit_minutes")
 
     def policy_values(self) -> dict:
         """Return the entered values keyed as save_policy expects."""

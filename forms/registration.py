@@ -9,6 +9,7 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
@@ -65,10 +66,21 @@ class OrganisationRegistrationForm(AccountFields):
 class PersonRegistrationForm(AccountFields):
     """A professional applying to the employer they work for."""
 
-    employer_id = SelectField(_l("Employer"), coerce=coerce_id, validators=[DataRequired()])
+    # any active employer may be posted (the picker searches the server); the domain refuses the rest
+    employer_id = SelectField(
+        _l("Employer"),
+        coerce=coerce_id,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose your employer."))],
+    )
     id_number = StringField(_l("ID card number"), validators=[DataRequired()])
     name = StringField(_l("Name"), validators=[DataRequired(), CleanText(64)])
-    title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)
+    # no level is preselected: a wrong default would pass unnoticed into the employer's review
+    title_level = SelectField(
+        _l("Title level"),
+        choices=[SelectChoice("", _l("Choose your title level")), *TITLE_LEVELS],
+        validators=[InputRequired(message=_l("Choose your title level."))],
+    )
     title_series = StringField(_l("Title series"), validators=[CleanText(64)])
     certificate_year = SelectField(
         _l("Year it was issued"),

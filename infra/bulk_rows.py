@@ -103,10 +103,22 @@ def _default(column: Column, process: Callable | None) -> Callable[[Mapping], An
     if default.is_scalar:
         value = process(default.arg) if process else default.arg
         return lambda _row: value
-    if default.is_callable:  # SQLAlchemy wraps the callable to take an execution context; there is none
+    if default.is_callable:  # SQLAlchemy wraps the callable to take an execution context: the row is one
         make = default.arg
-        return (lambda _row: process(make(None))) if process else (lambda _row: make(None))
+        if process is None:
+            return lambda row: make(_RowContext(row))
+        return lambda row: process(make(_RowContext(row)))
     raise RowsNotWritable(f"column {column} has a SQL-side default: give its value in every row")
+
+
+class _RowContext:
+    """What a context-sensitive default reads of insert()'s execution context: the row's given values."""
+
+    def __init__(self, row: Mapping[str, Any]):
+        self._row = row
+
+    def get_current_parameters(self) -> Mapping[str, Any]:
+        return self._row
 
 
 def _statement(dialect: Dialect, table: Table, names: list[str]) -> str:

@@ -55,6 +55,7 @@ class Page(Generic[T]):
     next_cursor: str | None
     status_counts: dict[str, int] = field(default_factory=dict)  # each at most count_cap + 1
     count_cap: int | None = None  # a count above it reads "more than count_cap"; None: not counted
+    previous_cursor: str | None = None  # read with `before`: the page ahead of this one (None on the first)
 
 
 def encode_cursor(values: Sequence, tag: str = "") -> str:
@@ -139,31 +140,47 @@ def search(
     conditions: Sequence,
     *,
     make: Callable,
-    status_column,
-    statuses: Sequence[str],
+    status_column=None,
+    statuses: Sequence[str] = (),
     status: str | None = None,
     after: str | None = None,
+    before: str | None = None,
     limit: int = 50,
     plan: Callable[[list, dict[str, int]], list] | None = None,
 ) -> Page:
     """Return one page of a directory list, with its counts per status (which ignore `status`).
 
+    The page follows the row of cursor `after`, or (`before`, a page's previous_cursor) ends just
+    ahead of that row: read backwards in the same index, so going back costs what going on does.
     `plan(conditions, counts)` may rewrite the conditions for the planner once the counts are known
     (see Common); the cursor's seek is added after it, as it is.
     """
-    values = decode_cursor(after, order)
+    backwards = bool(before) and not after
+    values = decode_cursor(before if backwards else after, order)
     conditions = list(conditions)
-    counts = status_counts(session, status_column, conditions, statuses)
+    if status_column is None:  # a list without statuses: one count, capped the same way
+        counts = {"all": capped_count(session, conditions)}
+    else:
+        counts = status_counts(session, status_column, conditions, statuses)
     if status:
         conditions.append(status_column == status)
     if plan is not None:
         conditions = plan(conditions, counts)
     if values is not None:
-        conditions.append(seek(order, values))
+        conditions.append(seek(order, values, before=backwards))
     limit = clamp(limit)
-    statement = ordered(query.where(*conditions), order).order_by(*order_by(order)).limit(limit + 1)
-    items, next_cursor = cut(session.execute(statement).all(), limit, order, make)
-    return Page(items, next_cursor, counts, COUNT_CAP)
+    statement = ordered(query.where(*conditions), order).order_by(*order_by(order, reverse=backwards))
+    rows = session.execute(statement.limit(limit + 1)).all()
+    width = len(order)
+    if backwards:
+        more_ahead, rows = len(rows) > limit, rows[:limit][::-1]
+        next_cursor = encode_cursor(rows[-1][-width:]) if rows else None  # the row we came from follows
+        items = tuple(make(row[:-width]) for row in rows)
+    else:
+        more_ahead = values is not None
+        items, next_cursor = cut(rows, limit, order, make)
+    previous_cursor = encode_cursor(rows[0][-width:]) if more_ahead and rows else None
+    return Page(items, next_cursor, counts, COUNT_CAP, previous_cursor)
 
 
 def status_counts(
@@ -188,6 +205,12 @@ def status_counts(
     ]
     found = session.execute(select(*counts)).one()
     return {str(value): count for value, count in zip(statuses, found, strict=True) if count}
+
+
+def capped_count(session: Session, conditions) -> int:
+    """Return how many rows meet the conditions, up to COUNT_CAP + 1 (the conditions name every table)."""
+    matching = select(literal(1)).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    return session.scalar(select(func.count()).select_from(matching))
 
 
 def beyond_cap(counts: dict[str, int], status: str | None) -> bool:
@@ -219,3 +242,38 @@ def _as_they_are(element: Common, compiler, **kw) -> str:
 @compiles(Common, "sqlite")
 def _likely(element: Common, compiler, **kw) -> str:
     return f"likely({compiler.process(element.condition, **kw)})"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page lies in its list: rows first to last (from 1) of total, and the starts of its neighbours.
+
+    A keyset page knows no offset: the links carry the start of the page they lead to. The total is
+    the capped count (`capped`: more than `total` match), so no page view ever counts a province.
+    """
+
+    first: int | None  # None when the start is unknown (a cursor reached without its start)
+    last: int | None
+    total: int
+    capped: bool
+    previous_start: int
+    next_start: int
+
+
+def position_of(page: Page, start: int, limit: int, status: str | None = None) -> Position:
+    """Return the position of a page of `limit` rows that its link says starts after `start` rows."""
+    counts = page.status_counts
+    total = counts.get(status, 0) if status else sum(counts.values())
+    cap = page.count_cap
+    capped = cap is not None and total > cap
+    start = 0 if page.previous_cursor is None else max(start, 0)
+    known = page.previous_cursor is None or start > 0
+    shown = len(page.items)
+    return Position(
+        first=start + 1 if known and shown else None,
+        last=start + shown if known and shown else None,
+        total=cap if capped else total,
+        capped=capped,
+        previous_start=max(start - limit, 0) if known else 0,
+        next_start=start + shown if known else 0,
+    )

@@ -9,6 +9,7 @@ import domain.attachments
 import domain.calendar.holidays
 import domain.calendar.policy
 import domain.certificates.records
+import domain.files
 import domain.notices.centre
 import domain.notices.records
 import domain.organisations.records
@@ -22,6 +23,7 @@ from domain.base import Base
 TABLE_MODULES = (
     domain.accounts.users,
     domain.attachments,
+    domain.files,
     domain.calendar.holidays,
     domain.calendar.policy,
     domain.certificates.records,

@@ -6,11 +6,16 @@ from datetime import UTC
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from domain import attachments
 from domain.accounts.users import Actor
 from domain.attachments import AttachmentRefused
 from domain.attachments import check_upload
+from domain.files import DatabaseFileStore
+from domain.files import DirectoryFileStore
+from domain.files import StoredFile
+from domain.files import file_store
 
 NOW = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -106,30 +111,64 @@ def test_only_the_last_part_of_a_name_is_kept(raw, clean):
     assert attachments.clean_filename(raw) == clean
 
 
-def test_a_traversal_name_is_stored_under_a_random_name_in_the_directory(session_factory, tmp_path):
-    directory = tmp_path / "attachments"
+@pytest.fixture(params=["database", "directory"])
+def store(request, tmp_path):
+    """Each file store: the default database one and a directory (a mount every node shares)."""
+    if request.param == "database":
+        return DatabaseFileStore()
+    return DirectoryFileStore(tmp_path / "shared")
+
+
+def _kept(session_factory, store) -> list[str]:
+    if isinstance(store, DirectoryFileStore):
+        return sorted(p.name for p in store.directory.iterdir()) if store.directory.exists() else []
+    with session_factory() as session:
+        return sorted(session.scalars(select(StoredFile.key)))
+
+
+def test_a_traversal_name_is_stored_under_a_random_key(session_factory, tmp_path, store):
     upload = check_upload("../../x.pdf", PDF)
     with session_factory() as session, session.begin():
-        view = attachments.add_attachment(session, directory, upload, 1, 2, Actor(7, "审核员", ()), NOW)
+        view = attachments.add_attachment(session, store, upload, 1, 2, Actor(7, "审核员", ()), NOW)
     assert view.filename == "x.pdf"
-    assert [p.name for p in directory.iterdir()] == [view.stored_name]
+    assert _kept(session_factory, store) == [view.stored_name]
     assert not (tmp_path / "x.pdf").exists()
-    assert attachments.stored_path(directory, view.stored_name).read_bytes() == PDF
     with session_factory() as session:
         assert attachments.attachments_of(session, 1) == [view]
+        assert attachments.attachment_bytes(session, store, view) == PDF
 
 
-def test_a_file_is_removed_when_its_record_rolls_back(session_factory, tmp_path):
+def test_nothing_is_kept_when_the_record_rolls_back(session_factory, store):
     with session_factory() as session:
         attachments.add_attachment(
-            session, tmp_path, check_upload("a.pdf", PDF), 1, None, Actor(7, "x", ()), NOW
+            session, store, check_upload("a.pdf", PDF), 1, None, Actor(7, "x", ()), NOW
         )
-        assert len(list(tmp_path.iterdir())) == 1
+        assert len(_kept(session_factory, store)) == (1 if isinstance(store, DirectoryFileStore) else 0)
         session.rollback()
-    assert list(tmp_path.iterdir()) == []
+    assert _kept(session_factory, store) == []
+    with session_factory() as session:
+        assert attachments.attachments_of(session, 1) == []
 
 
-@pytest.mark.parametrize("stored_name", ["../ceflow.db", "x.pdf", "", "0" * 31])
-def test_only_names_the_store_made_are_opened(tmp_path, stored_name):
-    with pytest.raises(attachments.AttachmentNotFound):
-        attachments.stored_path(tmp_path, stored_name)
+@pytest.mark.parametrize("stored_name", ["../ceflow.db", "x.pdf", "", "0" * 31, "0" * 32])
+def test_only_keys_the_store_made_are_opened(session_factory, store, stored_name):
+    view = attachments.AttachmentView(1, 1, None, "a.pdf", "application/pdf", 1, "", stored_name, "x", NOW)
+    with session_factory() as session, pytest.raises(attachments.AttachmentNotFound):
+        attachments.attachment_bytes(session, store, view)
+
+
+@pytest.mark.parametrize(
+    ("setting", "made"),
+    [
+        ("database", "DatabaseFileStore()"),
+        ("directory:/srv/ceflow-files", "DirectoryFileStore('/srv/ceflow-files')"),
+    ],
+)
+def test_the_setting_names_the_store(setting, made):
+    assert repr(file_store(setting)) == made
+
+
+@pytest.mark.parametrize("setting", ["s3://bucket", "directory:", "/srv/files"])
+def test_an_unknown_store_setting_is_refused_with_what_is_allowed(setting):
+    with pytest.raises(ValueError, match="'database' or 'directory:"):
+        file_store(setting)

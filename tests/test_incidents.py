@@ -7,9 +7,11 @@ from domain.organisations.jurisdiction import NotVisible
 from engine.errors import StepFailed
 from engine.runtime.definitions import deploy
 from engine.runtime.models import Incident
+from engine.runtime.timer_jobs import RETRY_DELAYS
 from engine.tasks.commands import complete_task
 from engine.tasks.commands import start_instance
 from engine.tasks.incidents import incidents_for
+from engine.timers.sweep import sweep_timers
 from services.incidents import end_incident_instance
 from services.incidents import retry_incidents
 from tests.engine_helpers import audit_actions
@@ -104,3 +106,47 @@ def test_only_an_administrator_mends_an_incident(rt, actor, session_factory, fai
     with pytest.raises(NotVisible):
         end_incident_instance(rt, reviewer, failed, "不要了")
     assert [i.state for i in incidents_of(session_factory, failed)] == ["open"]
+
+
+WAIT_THEN_ARCHIVE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
+  <bpmn:process id="wait_then_archive" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait" name="一小时后">
+      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:serviceTask id="archive" name="归档">
+      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="archive_application" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>c</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="start" targetRef="wait" />
+    <bpmn:sequenceFlow id="b" sourceRef="wait" targetRef="archive" />
+    <bpmn:sequenceFlow id="c" sourceRef="archive" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+def test_a_timer_out_of_tries_fires_when_the_administrator_retries(rt, admin, clock, session_factory):
+    rt.operations["archive_application"] = archive_broken
+    deploy(rt, WAIT_THEN_ARCHIVE, "wait_then_archive.bpmn", "test")
+    iid = start_instance(rt, "wait_then_archive", None, {"subject": "定时归档"})
+    clock.advance(hours=1, seconds=1)
+    for delay in (*RETRY_DELAYS, None):  # the step after the timer fails on every try
+        assert sweep_timers(rt).failed == 1
+        clock.advance(seconds=delay.total_seconds() + 1 if delay else 1)
+    [incident] = incidents_of(session_factory, iid)
+    assert (incident.command, incident.state, incident.step) == ("timer", "open", "wait")
+    assert "archive service unreachable" in incident.message
+
+    rt.operations["archive_application"] = archive_fixed
+    [outcome] = retry_incidents(rt, admin, [iid])
+    assert outcome.ok
+    assert instance(session_factory, iid).status == "completed"
+    [incident] = incidents_of(session_factory, iid)
+    assert (incident.state, incident.resolved_by) == ("resolved", admin.id)
+    assert audit_actions(session_factory, iid) == ["start", "timer_fired", "retry"]
+    assert sweep_timers(rt).claimed == 0

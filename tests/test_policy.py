@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from domain.calendar.policy import PolicyError
+from domain.calendar.policy import PolicyUnconfirmed
 from domain.calendar.policy import PolicyYear
 from domain.calendar.policy import policy_deadline_function
 from domain.calendar.policy import policy_for
@@ -32,6 +33,9 @@ def calendar(year: int, **changes) -> dict:
         "public_hours_senior": 26,
         "public_hours_junior": 22,
         "review_working_days": 5,
+        "national_total_hours": 90,
+        "professional_share_percent": 67,
+        "hour_unit_minutes": 45,
     }
     return {**values, **changes}
 
@@ -183,3 +187,54 @@ def test_policy_deadline_is_the_end_of_that_day_in_beijing_of_the_current_year(r
         bind(NOW)("holidays")
     with pytest.raises(ValueError, match="no policy calendar is set for 2030"):
         bind(datetime(2030, 6, 1, tzinfo=UTC))("org_registration")
+
+
+@pytest.mark.parametrize(
+    ("changes", "refused"),
+    [
+        ({"professional_share_percent": 120}, ("policy_share_range", "professional_share_percent")),
+        ({"professional_share_percent": -1}, ("policy_share_range", "professional_share_percent")),
+        ({"hour_unit_minutes": 0}, ("policy_minutes_not_positive", "hour_unit_minutes")),
+        ({"national_total_hours": 0}, ("policy_hours_not_positive", "national_total_hours")),
+    ],
+)
+def test_impossible_r16_settings_are_refused(regions, changes, refused):
+    with regions() as session, session.begin(), pytest.raises(PolicyError) as error:
+        save_policy(session, 2026, "410400", calendar(2026, **changes), "市人社局", NOW)
+    assert [(p.code, p.params["field"]) for p in error.value.problems] == [refused]
+
+
+@pytest.mark.parametrize(
+    ("changes", "warned"),
+    [
+        ({"public_hours_junior": 30}, {"policy_warn_junior_above_senior": {"junior": 30, "senior": 26}}),
+        ({"national_total_hours": 80}, {"policy_warn_total_below_national": {"total": 80, "national": 90}}),
+        (
+            {"professional_share_percent": 90},  # 26 public + 81 professional hours > 90
+            {"policy_warn_shares_exceed_total": {"share": 90, "professional": 81, "public": 26, "total": 90}},
+        ),
+        ({"professional_share_percent": 30}, {"policy_warn_share_low": {"share": 30, "floor": 50}}),
+        ({"hour_unit_minutes": 100}, {"policy_warn_hour_unit": {"value": 100, "low": 40, "high": 60}}),
+    ],
+)
+def test_implausible_values_are_saved_only_once_their_warnings_are_confirmed(regions, changes, warned):
+    values = calendar(2026, **changes)
+    with regions() as session, session.begin(), pytest.raises(PolicyUnconfirmed) as unconfirmed:
+        save_policy(session, 2026, "410400", values, "市人社局", NOW)
+    found = {w.code: {k: v for k, v in w.params.items() if k != "field"} for w in unconfirmed.value.problems}
+    assert found == warned and unconfirmed.value.code == "policy_unconfirmed"
+    with regions() as session, session.begin(), pytest.raises(PolicyUnconfirmed):
+        save_policy(session, 2026, "410400", values, "市人社局", NOW, confirmed="not-the-key")
+    with regions() as session, session.begin():
+        saved = save_policy(session, 2026, "410400", values, "市人社局", NOW, confirmed=unconfirmed.value.key)
+    assert all(getattr(saved, name) == value for name, value in changes.items())
+
+
+def test_a_confirmation_covers_only_the_values_it_was_given_for(regions):
+    with regions() as session, session.begin(), pytest.raises(PolicyUnconfirmed) as first:
+        save_policy(session, 2026, "410400", calendar(2026, public_hours_junior=30), "市人社局", NOW)
+    with regions() as session, session.begin(), pytest.raises(PolicyUnconfirmed):
+        changed = calendar(2026, public_hours_junior=40)  # another value than the one confirmed
+        save_policy(session, 2026, "410400", changed, "市人社局", NOW, confirmed=first.value.key)
+    with regions() as session:
+        assert session.scalar(select(func.count()).select_from(PolicyYear)) == 0

@@ -25,6 +25,7 @@ from engine.runtime.models import OPEN
 from engine.runtime.models import HumanTask
 from engine.runtime.statements import Database
 from engine.runtime.statements import Prepared
+from engine.runtime.statements import can_pipeline
 
 PROBE = Table(
     "prepared_probe",
@@ -41,6 +42,10 @@ EVERY = Prepared(select(PROBE.c.name).order_by(PROBE.c.id))
 CLOSE = Prepared(
     update(PROBE).where(PROBE.c.state == literal_column("'open'"), PROBE.c.at < bindparam("before"))
 )
+
+
+class LostRace(Exception):
+    """What a test expects when a write changed other than one row."""
 
 
 @pytest.fixture
@@ -78,10 +83,13 @@ def test_run_many_writes_every_row_and_all_returns_them(db):
     assert [row[0] for row in db.all(EVERY, {})] == names
 
 
-def test_an_update_says_how_many_rows_it_changed(db):
+def test_a_write_that_must_change_one_row_raises_its_error_otherwise(db):
     db.run_many(INSERT, [{"name": f"p{n}", "at": AT + timedelta(hours=n)} for n in range(4)])
-    assert db.run(CLOSE, {"before": AT + timedelta(hours=2), "state": "closed"}) == 2
-    assert db.run(CLOSE, {"before": AT + timedelta(hours=2), "state": "closed"}) == 0
+    db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    with pytest.raises(LostRace):  # already closed: no row changed
+        db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    with pytest.raises(LostRace):  # two rows changed
+        db.run(CLOSE, {"before": AT + timedelta(hours=3), "state": "closed"}, unless_one=LostRace())
 
 
 def test_a_prepared_statement_sees_the_sessions_own_writes(db):
@@ -111,3 +119,50 @@ def test_a_statement_that_needs_sqlalchemys_execution_is_refused():
     expanding = Prepared(select(PROBE.c.id).where(PROBE.c.name.in_(["a", "b"])))
     with pytest.raises(ValueError, match="cannot prepare"):
         expanding.form(sqlite.dialect(), ())
+
+
+@pytest.fixture
+def pipelined(db_engine):
+    """A Database sending without waiting (PostgreSQL through psycopg), on the probe table; rolled back."""
+    if not can_pipeline(db_engine.dialect):
+        pytest.skip("only psycopg sends statements without waiting for each answer")
+    PROBE.create(db_engine)
+    pooled = db_engine.raw_connection()
+    try:
+        db = Database(driver=pooled.driver_connection, dialect=db_engine.dialect, pipelined=True)
+        yield db
+        db.abandon(RuntimeError("the test is over"))
+        pooled.driver_connection.rollback()
+    finally:
+        pooled.close()
+        PROBE.drop(db_engine)
+
+
+def test_writes_sent_without_waiting_are_read_back_in_order(pipelined):
+    pipelined.run(INSERT, {"name": "a", "at": AT})
+    pipelined.run_many(INSERT, [{"name": "b", "at": AT}, {"name": "c", "at": AT}])
+    pipelined.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"})
+    assert [row[0] for row in pipelined.all(EVERY, {})] == ["a", "b", "c"]
+    assert pipelined.first(BY_NAME, {"name": "b"})[1] == "closed"
+
+
+def test_a_lost_race_sent_without_waiting_is_raised_when_settled(pipelined):
+    pipelined.run(INSERT, {"name": "a", "at": AT})
+    pipelined.run(CLOSE, {"before": AT - timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    with pytest.raises(LostRace):
+        pipelined.settle()
+
+
+def test_a_lost_race_comes_before_the_error_of_a_later_statement(pipelined):
+    pipelined.run(INSERT, {"name": "a", "at": AT})
+    pipelined.run(CLOSE, {"before": AT - timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    pipelined.run(INSERT, {"name": "a", "at": AT})  # the unique name: fails, once the race is lost
+    with pytest.raises(LostRace):
+        pipelined.settle()
+
+
+def test_an_error_sent_without_waiting_is_raised_as_sqlalchemys(pipelined):
+    pipelined.run(INSERT, {"name": "once", "at": AT})
+    pipelined.run(INSERT, {"name": "once", "at": AT})
+    with pytest.raises(IntegrityError):
+        pipelined.settle()

@@ -29,6 +29,7 @@ from domain.organisations.records import Organisation
 from domain.organisations.shipped_regions import seed_regions
 from domain.persons.records import Person
 from domain.supervision.documents import HEADER
+from domain.supervision.documents import issue_label
 from domain.supervision.documents import supervision_workbook
 from domain.supervision.notices import SupervisionNotice
 from domain.supervision.notices import insert_once
@@ -335,7 +336,7 @@ def test_each_produced_notice_is_mailed_once_with_its_workbook(session_factory, 
     [attachment] = list(city_mail.iter_attachments())
     assert attachment.get_filename().endswith(".xlsx") and attachment.get_filename().startswith("督导通报")
     sheet = load_workbook(BytesIO(attachment.get_content())).active
-    assert sheet.max_row == 2 + 3
+    assert sheet.max_row == 3 + 3 + 1  # title, facts, header; three late organisations; the total
 
 
 def test_nothing_is_mailed_when_the_transaction_rolls_back(session_factory, clock, city, smtp):
@@ -380,12 +381,20 @@ def test_the_workbook_has_a_title_a_chinese_header_and_a_row_per_late_organisati
     rows = list(sheet.iter_rows(values_only=True))
     assert sheet.title == "督导通报"
     assert rows[0][0] == notice.title
-    assert rows[1] == HEADER
-    assert rows[2:] == [
+    assert rows[1][0] == f"期号：{issue_label(notice.period)}　发布日期：2025-11-03　数据截至：2025-11-03"
+    assert rows[2] == HEADER
+    assert rows[3:] == [
         ("平顶山市", "平顶山市卫生健康委员会", "行业主管部门", "待审核", 0, 0, 0),
         ("叶县", "叶县人民医院", "法人单位", "已注册", 10, 3, 7),
         ("鲁山县", "鲁山县继续教育基地", "施教机构", "退回修改", 0, 0, 0),
+        ("合计", "3家单位", None, None, 10, 3, 7),
     ]
+    with_office = load_workbook(BytesIO(supervision_workbook(notice, "平顶山市人社局"))).active
+    assert with_office["A2"].value.startswith("发文单位：平顶山市人社局　期号：")
+
+
+def test_the_issue_is_numbered_by_year_and_week():
+    assert issue_label("2025-W05") == "2025年第5期" and issue_label("2025-W45") == "2025年第45期"
 
 
 def add_notice(session, hrss_id, period, created_at, named=()) -> int:

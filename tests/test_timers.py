@@ -10,9 +10,11 @@ from sqlalchemy import select
 from engine.runtime import unit_of_work
 from engine.runtime.definitions import deploy
 from engine.runtime.models import AuditEvent
+from engine.runtime.models import Incident
 from engine.runtime.models import ProcessInstance
 from engine.runtime.models import TimerJob
 from engine.runtime.timer_jobs import LEASE
+from engine.runtime.timer_jobs import RETRY_DELAYS
 from engine.runtime.timer_jobs import claim_due_jobs
 from engine.tasks.commands import start_instance
 from engine.timers.sweep import sweep_timers
@@ -102,7 +104,7 @@ def test_a_dead_sweepers_leases_expire_and_another_fires_them_once(rt, waiting, 
     assert attempts == [2, 2, 2, 2]
 
 
-def test_a_failing_timer_leaves_an_error_and_is_retried_after_its_lease(
+def test_a_failing_timer_is_retried_after_a_backoff_and_then_parked(
     rt, waiting, clock, session_factory, monkeypatch
 ):
     [iid] = waiting(1)
@@ -112,13 +114,32 @@ def test_a_failing_timer_leaves_an_error_and_is_retried_after_its_lease(
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr("engine.timers.sweep.fire_job", broken)
-    result = sweep_timers(rt)
-    assert (result.claimed, result.fired, result.failed) == (1, 0, 1)
+    for delay in RETRY_DELAYS:
+        result = sweep_timers(rt)
+        assert (result.claimed, result.fired, result.failed) == (1, 0, 1)
+        clock.advance(seconds=delay.total_seconds() - 1)
+        assert sweep_timers(rt).claimed == 0  # not before its wait is over
+        clock.advance(seconds=2)
+    assert sweep_timers(rt).failed == 1  # the last try
     with session_factory() as s:
         job = s.scalars(select(TimerJob)).one()
-    assert job.fired_at is None and "database went away" in job.last_error
+        incidents = s.scalars(select(Incident).where(Incident.instance_id == iid)).all()
+    assert job.fired_at is None and job.gave_up_at == clock() and "database went away" in job.last_error
+    assert job.attempts == len(RETRY_DELAYS) + 1
+    assert [(i.command, i.state, i.step) for i in incidents] == [("timer", "open", "wait")]
     monkeypatch.undo()
-    assert sweep_timers(rt).fired == 0  # still leased
-    clock.advance(seconds=LEASE.total_seconds() + 1)
+    clock.advance(days=1)
+    assert sweep_timers(rt).claimed == 0  # parked until an administrator retries (tests/test_incidents.py)
+
+
+def test_a_timer_that_fails_once_fires_on_its_next_try(rt, waiting, clock, session_factory, monkeypatch):
+    waiting(1)
+    clock.advance(hours=2)
+    monkeypatch.setattr("engine.timers.sweep.fire_job", lambda *a: 1 / 0)
+    assert sweep_timers(rt).failed == 1
+    monkeypatch.undo()
+    clock.advance(seconds=RETRY_DELAYS[0].total_seconds() + 1)
     assert sweep_timers(rt).fired == 1
     assert fired_counts(session_factory) == (1, 0, 1)
+    with session_factory() as s:
+        assert s.scalars(select(Incident)).all() == []  # a passing fault troubles no one

@@ -38,6 +38,7 @@ from webapp.extensions import runtime
 from webapp.inbox_bulk import MAX_BULK
 from webapp.inbox_bulk import run_bulk
 from webapp.messages import explain
+from webapp.rate_limits import public_page
 from webapp.tasks_page import form_input
 
 api = Blueprint("inbox_api", __name__, url_prefix="/api")
@@ -90,6 +91,7 @@ def text_refused(error):
 
 
 @api.route("/openapi.json")
+@public_page
 def openapi():
     return jsonify(openapi_document(list(ACTIONS)))
 

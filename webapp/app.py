@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from domain.accounts.passwords import configure_hashing
+from domain.files import file_store
 from webapp import account
 from webapp import api
 from webapp import auth
@@ -23,12 +24,14 @@ from webapp import incidents
 from webapp import notices
 from webapp import policy
 from webapp import processes
+from webapp import ranges
 from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
 from webapp.config import MissingSecretKey
 from webapp.config import load_config
 from webapp.errors import install_error_pages
+from webapp.extensions import FILE_STORE_KEY
 from webapp.extensions import RUNTIME_KEY
 from webapp.extensions import babel
 from webapp.extensions import csrf
@@ -36,6 +39,7 @@ from webapp.extensions import db
 from webapp.extensions import login_manager
 from webapp.extensions import migrate
 from webapp.ids import IdConverter
+from webapp.rate_limits import install_rate_limits
 from webapp.request_log import install_request_log
 from webapp.sizes import file_size
 from webapp.wiring import build_runtime
@@ -79,8 +83,8 @@ def create_app(
     Without a configured SECRET_KEY it refuses to start (MissingSecretKey), unless testing or
     debugging (a random key) or `fallback_secret_key(instance_path)` supplies one (the CLI's).
     """
-    app = Flask(__name__, instance_relative_config=True)
     config = load_config(overrides)
+    app = Flask(__name__, instance_relative_config=True, instance_path=config["INSTANCE_PATH"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _unconfigured_secret_key(app, config, fallback_secret_key)
@@ -110,8 +114,10 @@ def create_app(
     csrf.init_app(app)
     with app.app_context():
         app.extensions[RUNTIME_KEY] = build_runtime(app.config, db.engine)
+    app.extensions[FILE_STORE_KEY] = file_store(config["FILE_STORE"])
     app.url_map.converters["id"] = IdConverter  # every record id in a path: <id:task_id>
     install_error_pages(app)
+    install_rate_limits(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(account.blueprint)
@@ -124,6 +130,7 @@ def create_app(
     app.register_blueprint(supervision.blueprint)
     app.register_blueprint(directory.blueprint)
     app.register_blueprint(directory.api)
+    app.register_blueprint(ranges.blueprint)
     app.register_blueprint(notices.blueprint)
     app.register_blueprint(policy.blueprint)
     app.register_blueprint(holidays.blueprint)

@@ -28,6 +28,7 @@ from services.accounts import sign_in
 from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
+from webapp.rate_limits import public_page
 
 blueprint = Blueprint("auth", __name__)
 
@@ -75,6 +76,7 @@ def locked_message(locked: SignInLocked) -> str:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @redisplays_expired_form
+@public_page
 def login():
     form = LoginForm()
     if form.validate_on_submit():

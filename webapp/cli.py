@@ -172,6 +172,12 @@ def serve_command(workers, bind, timeout):
         click.echo(
             "warning: CEFLOW_DATABASE_URL does not name PostgreSQL; serve production from it", err=True
         )
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        click.echo(
+            "warning: CEFLOW_RATELIMIT_STORAGE_URI is memory://, so each worker counts public-page"
+            " requests alone; name a store every node shares, e.g. redis://127.0.0.1:6379/0",
+            err=True,
+        )
     arguments = ["--workers", str(workers), "--bind", bind, "--timeout", str(timeout)]
     app = "webapp.wsgi:production_app()"
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", *arguments, app])

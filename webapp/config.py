@@ -6,6 +6,7 @@ from pathlib import Path
 
 DEFAULTS = {
     "DATABASE_URL": None,  # None: an SQLite file in the instance folder
+    "INSTANCE_PATH": None,  # None: Flask's `instance` folder beside the code; each node may have its own
     # signs sessions; required in production, the same for every worker (create_app refuses to start
     # without it); `ceflow` commands keep one in the instance folder, tests and debug draw a random one
     "SECRET_KEY": None,
@@ -29,7 +30,16 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-For is trusted
     "SECURE_COOKIES": False,  # True when served over HTTPS: the browser sends cookies over HTTPS only
     "TESTING": False,
-    "ATTACHMENT_DIR": None,  # None: an "attachments" folder in the instance folder
+    # public pages (sign-in, self-registration, the API document) per client address; counted in
+    # RATELIMIT_STORAGE_URI, which several workers or nodes must share (redis://127.0.0.1:6379/0)
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "ceflow",  # one per installation sharing a Redis
+    "RATELIMIT_PUBLIC": "300 per minute",
+    "RATELIMIT_SUBMISSIONS": "60 per hour",  # public form submissions (sign-in attempts, registrations)
+    # where uploaded and generated files are kept, readable by every node: "database" (the default,
+    # in the same transaction as their records) or "directory:/a/folder/every/node/mounts"
+    "FILE_STORE": "database",
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # the largest file a task accepts
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # Flask's whole-request ceiling (413 above it); > the file limit
     # argon2 cost of new password hashes (argon2-cffi's defaults); a stored hash carries its own cost

@@ -16,6 +16,7 @@ from flask_login import login_required
 
 from domain.calendar.deadlines import china_day
 from domain.calendar.policy import PolicyError
+from domain.calendar.policy import PolicyUnconfirmed
 from domain.calendar.policy import policy_for
 from domain.organisations import directory
 from forms.policy import LABELS
@@ -48,12 +49,12 @@ def calendar(year: int | None):
     if request.method == "POST" and not home.is_city_hrss:
         abort(403)
     policy = policy_for(db.session, year, home.city_code) if home.city_code else None
-    form, problems = None, None
+    form, problems, to_confirm = None, None, None
     if home.is_city_hrss:
         earlier = policy or policy_for(db.session, year - 1, home.city_code)
         form = PolicyForm(data=initial_values(earlier, year))
         if form.validate_on_submit():
-            problems = _save(form, year, home.city_code)
+            problems, to_confirm = _save(form, year, home.city_code, request.form.get("confirmed"))
             if problems is None:
                 flash(_("The %(year)s calendar was saved.", year=year), "success")
                 return redirect(url_for("policy.calendar", year=year))
@@ -64,16 +65,23 @@ def calendar(year: int | None):
         home=home,
         policy=policy,
         form=form,
-        refused=problems is not None,
+        refused=problems is not None and to_confirm is None,
+        to_confirm=to_confirm,
         problems=problems or [],
         labels=LABELS,
     )
 
 
-def _save(form: PolicyForm, year: int, city_code: str) -> list[str] | None:
-    """Save the city's calendar in one transaction; return the problems no field shows, or None when saved."""
+def _save(form: PolicyForm, year: int, city_code: str, confirmed: str | None):
+    """Save the city's calendar in one transaction.
+
+    Return (None, None) when saved; else the problems no field shows, and the key that confirms
+    the warnings when only warnings stood in the way.
+    """
     try:
-        save_city_policy(runtime(), current_user.actor, year, city_code, form.policy_values())
+        save_city_policy(runtime(), current_user.actor, year, city_code, form.policy_values(), confirmed)
+    except PolicyUnconfirmed as unconfirmed:
+        return form.show_problems(unconfirmed.problems, explain), unconfirmed.key
     except PolicyError as error:
-        return form.show_problems(error.problems, explain)
-    return None
+        return form.show_problems(error.problems, explain), None
+    return None, None

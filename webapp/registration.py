@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -21,12 +22,16 @@ from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
+from webapp.rate_limits import public_page
+from webapp.rate_limits import public_submission
 
 blueprint = Blueprint("registration", __name__, url_prefix="/register")
 
 
 @blueprint.route("/organisation", methods=["GET", "POST"])
 @redisplays_expired_form
+@public_page
+@public_submission
 def organisation():
     form = OrganisationRegistrationForm()
     regions = registration_choices.region_choices(db.session)
@@ -58,12 +63,20 @@ def organisation():
 
 @blueprint.route("/person", methods=["GET", "POST"])
 @redisplays_expired_form
+@public_page
+@public_submission
 def person():
-    regions = registration_choices.region_choices(db.session)
-    region = request.values.get("region") or (regions[0].value if regions else "")
+    region, q = request.args.get("region", "").strip(), request.args.get("q", "").strip()
+    regions = registration_choices.employer_regions(db.session)
+    if region not in {r.code for r in regions}:
+        region = ""
     form = PersonRegistrationForm()
-    employers = registration_choices.employer_choices(db.session, region)
-    form.employer_id.choices = [(c.value, c.label) for c in employers]
+    found = registration_choices.employer_choices(db.session, region or None, q)
+    choices = list(found.choices)
+    picked = registration_choices.active_employer_choice(db.session, form.employer_id.data or None)
+    if picked is not None and picked not in choices:
+        choices.insert(0, picked)  # the employer picked by searching stays chosen when the form comes back
+    form.employer_id.choices = [(0, _("Choose your employer"))] + [(c.value, c.label) for c in choices]
     if request.method == "POST" and form.validate_on_submit():
         application = registration.PersonApplication(
             id_number=form.id_number.data.strip(),
@@ -81,7 +94,20 @@ def person():
                 "success",
             )
             return redirect(url_for("auth.login"))
-    return render_template("register_person.html", form=form, regions=regions, region=region)
+    return render_template(
+        "register_person.html", form=form, regions=regions, region=region, q=q, more=found.more
+    )
+
+
+@blueprint.route("/employers")
+def employers():
+    """Answer the employer picker: the active employers of a region whose name contains `q`, as JSON."""
+    region = request.args.get("region", "").strip() or None
+    found = registration_choices.employer_choices(db.session, region, request.args.get("q", ""))
+    return jsonify(
+        employers=[{"id": c.value, "name": c.label} for c in found.choices],
+        more=found.more,
+    )
 
 
 def _submitted(submit) -> bool:

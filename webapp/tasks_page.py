@@ -1,6 +1,6 @@
 """The task page's routes besides deciding: diagram, attachments, and the action forms (one service call)."""
 
-from pathlib import Path
+import io
 
 from flask import Blueprint
 from flask import abort
@@ -28,16 +28,12 @@ from services import tasks as tasks_service
 from services.attachments import attach_to_task
 from webapp.errors import http_error
 from webapp.extensions import db
+from webapp.extensions import file_store
 from webapp.extensions import runtime
 from webapp.inbox import safe_list_back
 from webapp.messages import explain
 
 blueprint = Blueprint("tasks_page", __name__)
-
-
-def attachment_dir() -> Path:
-    """Return the folder attachments are stored in (ATTACHMENT_DIR, else the instance folder's)."""
-    return Path(current_app.config["ATTACHMENT_DIR"] or Path(current_app.instance_path) / "attachments")
 
 
 @blueprint.route("/instances/<id:instance_id>/diagram.json")
@@ -69,7 +65,7 @@ def upload(task_id: int):
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     try:
         checked = attachments.check_upload(sent.filename, sent.stream.read(limit + 1), limit)
-        attach_to_task(runtime(), actor, held.id, attachment_dir(), checked)
+        attach_to_task(runtime(), actor, held.id, file_store(), checked)
     except TaskNotFound:
         abort(404)
     except NotAllowed:
@@ -98,11 +94,15 @@ def download(attachment_id: int):
         found = attachments.attachment(db.session, attachment_id)
         if not visibility.may_view_instance(db.session, current_user.actor, found.instance_id):
             abort(404)
-        path = attachments.stored_path(attachment_dir(), found.stored_name)
+        data = attachments.attachment_bytes(db.session, file_store(), found)
     except attachments.AttachmentNotFound:
         abort(404)
     response = send_file(
-        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename, max_age=0
+        io.BytesIO(data),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+        max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -104,6 +104,11 @@ def admin_post(session: Session, actor: Actor, organisation_id: int | None = Non
     return AdminPost(org.id, org.name, org.kind, org.admin_user_id)
 
 
+def may_hand_over(actor: Actor, admin_user_id: int | None) -> bool:
+    """Say whether the actor may hand over an organisation's admin post: its unit admin, a system admin."""
+    return actor.is_admin or (admin_user_id is not None and admin_user_id == actor.id)
+
+
 def _organisation(session: Session, actor: Actor, organisation_id: int | None, lock: bool = False):
     named = organisation_id is not None
     organisation_id = organisation_id if named else actor.organisation_id
@@ -112,7 +117,7 @@ def _organisation(session: Session, actor: Actor, organisation_id: int | None, l
         raise NotUnitAdmin("only a unit admin hands over")
     if org is None or (named and not _sees_organisation(session, actor, org.id)):
         raise NotVisible(f"organisation {organisation_id}")  # outside the jurisdiction: 404 (R15)
-    if not actor.is_admin and org.admin_user_id != actor.id:
+    if not may_hand_over(actor, org.admin_user_id):
         raise NotUnitAdmin(f"user {actor.id} is not the unit admin of organisation {org.id}")
     return org
 

@@ -4,6 +4,7 @@ Every number here is data keyed by year and region, edited by staff; nothing is 
 A county has no calendar of its own unless one is saved for it: it inherits its city's.
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import fields
@@ -40,9 +41,16 @@ DEADLINES = {
     "certificate_applicants": "certificate_deadline_applicants",
     "certificate_others": "certificate_deadline_others",
 }
-HOURS = ("public_hours_senior", "public_hours_junior")
+HOURS = ("public_hours_senior", "public_hours_junior", "national_total_hours")
 REVIEW_DAYS = "review_working_days"
 REVIEW_DAYS_RANGE = (1, 60)
+SHARE = "professional_share_percent"
+HOUR_UNIT = "hour_unit_minutes"
+# Yardsticks for warnings only (a value beyond them is saved once the HRSS confirms it): the 2015
+# national regulation's yearly total, and the hour units in use (45 minutes; some provinces 50 or 60).
+NATIONAL_TOTAL_2015 = 90
+PLAUSIBLE_HOUR_UNIT = (40, 60)
+PLAUSIBLE_SHARE_FLOOR = 50
 # a later step cannot close before the step it depends on
 ORDERED = [
     ("org_registration_deadline", "person_registration_deadline"),
@@ -60,6 +68,11 @@ NOTICE_2015 = {
     "public_hours_senior": 26,
     "public_hours_junior": 22,
     "review_working_days": 5,
+    # the 2015 national regulation (专业技术人员继续教育规定): at least 90 hours a year, professional
+    # subjects generally two thirds of them; 1 学时 = 45 minutes (R16)
+    "national_total_hours": NATIONAL_TOTAL_2015,
+    "professional_share_percent": 67,
+    "hour_unit_minutes": 45,
 }
 DEMO_YEARS = (2015, 2025, 2026)
 
@@ -74,6 +87,18 @@ class PolicyError(Refusal):
     def __init__(self, year: int, region_code: str, problems: list[PolicyProblem]):
         self.problems = problems
         super().__init__("policy_not_saved", year=year, region=region_code, problems=len(problems))
+
+
+class PolicyUnconfirmed(PolicyError):
+    """A calendar with implausible values, not saved until the HRSS confirms these very warnings.
+
+    `problems` are the warnings; `key` names them, and saving with that key confirms them (a
+    changed value gives other warnings and another key, so nothing unseen is confirmed).
+    """
+
+    def __init__(self, year: int, region_code: str, warnings: list[PolicyProblem], key: str):
+        self.problems, self.key = warnings, key
+        Refusal.__init__(self, "policy_unconfirmed", year=year, region=region_code, problems=len(warnings))
 
 
 class PolicyYear(Base):
@@ -94,6 +119,9 @@ class PolicyYear(Base):
     online_training_deadline_others: Mapped[date]
     certificate_deadline_applicants: Mapped[date]
     certificate_deadline_others: Mapped[date]
+    national_total_hours: Mapped[int] = mapped_column(server_default="90")
+    professional_share_percent: Mapped[int] = mapped_column(server_default="67")
+    hour_unit_minutes: Mapped[int] = mapped_column(server_default="45")
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
 
@@ -113,6 +141,9 @@ class PolicyView:
     online_training_deadline_others: date
     certificate_deadline_applicants: date
     certificate_deadline_others: date
+    national_total_hours: int
+    professional_share_percent: int
+    hour_unit_minutes: int
     updated_by: str
     updated_at: datetime
 
@@ -128,7 +159,7 @@ class PolicyView:
 
 
 VIEW_FIELDS = [f.name for f in fields(PolicyView)]
-EDITABLE = [*DEADLINES.values(), *HOURS, REVIEW_DAYS]
+EDITABLE = [*DEADLINES.values(), *HOURS, REVIEW_DAYS, SHARE, HOUR_UNIT]
 
 
 def _view(row: PolicyYear) -> PolicyView:
@@ -188,6 +219,12 @@ def _check(year: int, values: dict, problems: list[PolicyProblem]) -> None:
         problems.append(
             PolicyProblem("policy_review_days", field=REVIEW_DAYS, value=days, low=low, high=high)
         )
+    if values[SHARE] is not None and not 0 <= values[SHARE] <= 100:
+        problems.append(PolicyProblem("policy_share_range", field=SHARE, value=values[SHARE]))
+    if values[HOUR_UNIT] is not None and values[HOUR_UNIT] <= 0:
+        problems.append(
+            PolicyProblem("policy_minutes_not_positive", field=HOUR_UNIT, value=values[HOUR_UNIT])
+        )
     for first, then in ORDERED:
         if values[first] and values[then] and values[then] < values[first]:
             problems.append(
@@ -211,10 +248,64 @@ def validate_policy(year: int, values: dict) -> tuple[dict, list[PolicyProblem]]
     return coerced, problems
 
 
-def save_policy(session: Session, year: int, region_code: str, values: dict, by: str, now: datetime):
+def policy_warnings(values: dict) -> list[PolicyProblem]:
+    """Return what looks implausible in valid values: each is allowed, but only when someone confirms it."""
+    senior, junior = values["public_hours_senior"], values["public_hours_junior"]
+    total, share, unit = values["national_total_hours"], values[SHARE], values[HOUR_UNIT]
+    warnings = []
+    if junior > senior:
+        warnings.append(
+            PolicyProblem("policy_warn_junior_above_senior", field=HOURS[1], junior=junior, senior=senior)
+        )
+    if total < NATIONAL_TOTAL_2015:
+        warnings.append(
+            PolicyProblem(
+                "policy_warn_total_below_national", field=HOURS[2], total=total, national=NATIONAL_TOTAL_2015
+            )
+        )
+    professional = -(-total * share // 100)  # the professional hours the share asks for, rounded up
+    if senior + professional > total:
+        warnings.append(
+            PolicyProblem(
+                "policy_warn_shares_exceed_total",
+                field=SHARE,
+                share=share,
+                professional=professional,
+                public=senior,
+                total=total,
+            )
+        )
+    elif share < PLAUSIBLE_SHARE_FLOOR:
+        warnings.append(
+            PolicyProblem("policy_warn_share_low", field=SHARE, share=share, floor=PLAUSIBLE_SHARE_FLOOR)
+        )
+    low, high = PLAUSIBLE_HOUR_UNIT
+    if not low <= unit <= high:
+        warnings.append(
+            PolicyProblem("policy_warn_hour_unit", field=HOUR_UNIT, value=unit, low=low, high=high)
+        )
+    return warnings
+
+
+def warnings_key(warnings: list[PolicyProblem]) -> str:
+    """Return a short name for a set of warnings: confirming it confirms exactly these."""
+    text = repr(sorted((w.code, sorted((k, str(v)) for k, v in w.params.items())) for w in warnings))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def save_policy(
+    session: Session,
+    year: int,
+    region_code: str,
+    values: dict,
+    by: str,
+    now: datetime,
+    confirmed: str | None = None,
+):
     """Create or change a year's calendar for a region; refuse it whole with every problem listed.
 
-    `values` may be partial when the calendar exists: the saved values fill the gaps.
+    `values` may be partial when the calendar exists: the saved values fill the gaps. Implausible
+    values raise PolicyUnconfirmed unless `confirmed` is the key of the very warnings they give.
     """
     row = session.scalar(
         select(PolicyYear).where(PolicyYear.year == year, PolicyYear.region_code == region_code)
@@ -225,6 +316,9 @@ def save_policy(session: Session, year: int, region_code: str, values: dict, by:
         problems.insert(0, PolicyProblem("no_region", region=region_code))
     if problems:
         raise PolicyError(year, region_code, problems)
+    warnings = policy_warnings(coerced)
+    if warnings and confirmed != warnings_key(warnings):
+        raise PolicyUnconfirmed(year, region_code, warnings, warnings_key(warnings))
     row = row or PolicyYear(year=year, region_code=region_code)
     for name, value in coerced.items():
         setattr(row, name, value)

@@ -29,6 +29,7 @@ from domain.certificates.records import range_prefix
 from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.persons.records import Person
+from domain.text import clean_text
 
 MAX_RANGE_SIZE = 100_000
 KEPT_YEARS = (2013, 2014)
@@ -45,10 +46,7 @@ def allocate_range(session: Session, hrss_id: int, employer_id: int, size: int, 
     first = (highest or 0) + 1
     last = first + size - 1
     if last > MAX_SEQUENCE:
-        raise RangeError(
-            f"only {max(MAX_SEQUENCE - first + 1, 0)} numbers are left under prefix {prefix} this year; "
-            f"{size} were asked for"
-        )
+        raise RangeError("range_prefix_full", left=max(MAX_SEQUENCE - first + 1, 0), size=size, prefix=prefix)
     _refuse_kept_numbers_inside(session, prefix, first, last)
     number_range = NumberRange(
         employer_id=employer_id,
@@ -79,7 +77,7 @@ def draw_number(session: Session, employer_id: int, person_id: int, now: datetim
         raise RangeExhausted(employer_id, name, range_usage(session, employer_id))
     person = _person_without_number(session, person_id)
     if person.employer_id != employer_id:
-        raise CertificateError(f"person {person_id} is not registered with employer {employer_id}")
+        raise CertificateError("person_not_with_employer", person_id=person_id, employer_id=employer_id)
     sequence = number_range.next_value
     number = format_number(number_range.prefix, sequence)
     number_range.next_value = sequence + 1
@@ -92,25 +90,31 @@ def draw_number(session: Session, employer_id: int, person_id: int, now: datetim
 def keep_existing_number(session: Session, person_id: int, number: str, year: int, now: datetime) -> str:
     """Record the number of a person's 2013/2014 new-style certificate as kept, and return it."""
     if year not in KEPT_YEARS:
-        raise CertificateError(
-            f"only numbers of certificates issued in 2013 or 2014 are kept; {year} is not one of them"
-        )
-    number = _clean(number, "certificate number", 32)
+        raise CertificateError("kept_number_year", year=year)
+    number = clean_text(number, "certificate_number", 32)
+    if not number:
+        raise CertificateError("kept_number_required")
     person = _person_without_number(session, person_id)
     _refuse_number_in_use(session, number)
     _record(session, person, number, NumberStatus.KEPT, year, now, range_id=None)
     return number
 
 
-def void_number(session: Session, number: str, reason: str, now: datetime) -> None:
-    """Void a number for a reason: it stays recorded, is never handed out again, and the person loses it."""
-    reason = _clean(reason, "reason for voiding", 255)
+def void_number(
+    session: Session, number: str, reason: str, now: datetime, by_user_id: int | None = None
+) -> None:
+    """Void a number for a reason: it stays recorded with who voided it, is never handed out again, and
+    the person loses it."""
+    reason = clean_text(reason, "reason", 255)
+    if not reason:
+        raise CertificateError("void_reason_required")
     record = session.get(CertificateNumber, number, with_for_update=True, populate_existing=True)
     if record is None:
-        raise CertificateError(f"certificate number {number} was never assigned; there is nothing to void")
+        raise CertificateError("number_never_assigned", number=number)
     if record.status == NumberStatus.VOIDED:
-        raise CertificateError(f"certificate number {number} is already void: {record.void_reason}")
+        raise CertificateError("number_already_void", number=number, reason=record.void_reason)
     record.status, record.void_reason, record.voided_at = NumberStatus.VOIDED, reason, now
+    record.voided_by_id = by_user_id
     if record.person_id is not None:
         person = session.get(Person, record.person_id, with_for_update=True, populate_existing=True)
         if person is not None and person.certificate_number == number:
@@ -131,22 +135,18 @@ def range_usage(session: Session, employer_id: int) -> RangeUsage:
 
 def _check_size(size: int) -> None:
     if isinstance(size, bool) or not isinstance(size, int):
-        raise RangeError(f"a range size is a whole number of certificates, not {size!r}")
+        raise RangeError("range_size_not_whole", size=str(size))
     if not 1 <= size <= MAX_RANGE_SIZE:
-        raise RangeError(f"a range holds 1 to {MAX_RANGE_SIZE} numbers; {size} was asked for")
+        raise RangeError("range_size_out_of_bounds", size=size, most=MAX_RANGE_SIZE)
 
 
 def _organisation(session: Session, org_id: int, kind: str, lock: bool = False) -> Organisation:
     org = session.get(Organisation, org_id, with_for_update=lock)
     if org is None or org.kind != kind:
-        raise RangeError(f"organisation {org_id} is not {_ROLES[kind]}")
+        if kind == OrganisationKind.HRSS:
+            raise RangeError("range_allocator_not_hrss", organisation_id=org_id)
+        raise RangeError("range_holder_not_employer", organisation_id=org_id)
     return org
-
-
-_ROLES = {
-    OrganisationKind.HRSS: "an HRSS (人社部门); only an HRSS allocates ranges",
-    OrganisationKind.EMPLOYER: "an employer (用人单位); ranges are allocated to employers",
-}
 
 
 def _lock_open_range(session: Session, employer_id: int) -> NumberRange | None:
@@ -165,24 +165,19 @@ def _lock_open_range(session: Session, employer_id: int) -> NumberRange | None:
 def _person_without_number(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id, with_for_update=True, populate_existing=True)
     if person is None:
-        raise CertificateError(f"person {person_id} does not exist")
+        raise CertificateError("person_missing", person_id=person_id)
     if person.certificate_number is not None:
-        raise CertificateError(
-            f"person {person_id} already holds certificate number {person.certificate_number}; "
-            "void it first to give another one"
-        )
+        raise CertificateError("person_has_number", person_id=person_id, number=person.certificate_number)
     return person
 
 
 def _refuse_number_in_use(session: Session, number: str) -> None:
     record = session.get(CertificateNumber, number)
     if record is not None:
-        raise NumberInUse(
-            number, f"certificate number {number} is already {record.status}; it cannot be kept"
-        )
+        raise NumberInUse("number_recorded", number=number, status=record.status)
     holder = session.scalar(select(Person.id).where(Person.certificate_number == number))
     if holder is not None:
-        raise NumberInUse(number, f"certificate number {number} is already held by person {holder}")
+        raise NumberInUse("number_held", number=number, person_id=holder)
     if len(number) == NUMBER_LENGTH and number.isdigit():
         sequence = int(number[-SEQUENCE_DIGITS:])
         allocated = session.scalar(
@@ -193,10 +188,7 @@ def _refuse_number_in_use(session: Session, number: str) -> None:
             )
         )
         if allocated is not None:
-            raise NumberInUse(
-                number,
-                f"certificate number {number} lies in allocated range {allocated}; it is not a kept number",
-            )
+            raise NumberInUse("number_in_allocated_range", number=number, range_id=allocated)
 
 
 def _refuse_kept_numbers_inside(session: Session, prefix: str, first: int, last: int) -> None:
@@ -208,8 +200,10 @@ def _refuse_kept_numbers_inside(session: Session, prefix: str, first: int, last:
     )
     if clash is not None:
         raise RangeError(
-            f"numbers {format_number(prefix, first)} to {format_number(prefix, last)} would include "
-            f"{clash}, which is already recorded; correct that record before allocating"
+            "range_covers_recorded_number",
+            first=format_number(prefix, first),
+            last=format_number(prefix, last),
+            number=clash,
         )
 
 
@@ -230,12 +224,3 @@ def _record(
     )
     person.certificate_number, person.certificate_year = number, year
     session.flush()
-
-
-def _clean(text: str | None, what: str, longest: int) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise CertificateError(f"a {what} is required")
-    if len(text) > longest:
-        raise CertificateError(f"a {what} has at most {longest} characters")
-    return text

@@ -20,6 +20,7 @@ from sqlalchemy.orm import mapped_column
 
 from domain.base import Base
 from domain.calendar.deadlines import china_day
+from domain.refusals import Refusal
 
 SEQUENCE_DIGITS = 6
 MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1
@@ -68,6 +69,7 @@ class CertificateNumber(Base):
     void_reason: Mapped[str | None] = mapped_column(String(255))
     assigned_at: Mapped[datetime]
     voided_at: Mapped[datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # who voided it (audit)
 
 
 @dataclass(frozen=True)
@@ -79,16 +81,16 @@ class RangeUsage:
     left: int
 
 
-class CertificateError(ValueError):
-    """A certificate-number command was refused; the message says why."""
+class CertificateError(Refusal):
+    """A certificate-number command was refused; `code` and `params` say why."""
 
 
 class NumberInUse(CertificateError):
-    """A number to keep is already recorded, held or inside an allocated range; `number` is which."""
+    """A number to keep is already recorded, held or inside an allocated range; params["number"] is which."""
 
-    def __init__(self, number: str, message: str):
-        self.number = number
-        super().__init__(message)
+    @property
+    def number(self) -> str:
+        return self.params["number"]
 
 
 class RangeError(CertificateError):
@@ -117,7 +119,7 @@ class RangeExhausted(Exception):
 def range_prefix(region_code: str, now: datetime) -> str:
     """Return the prefix of ranges allocated by an HRSS of this region in the year of `now` (Beijing)."""
     if len(region_code) != 6 or not region_code.isdigit():
-        raise RangeError(f"region code {region_code!r} is not six digits; it cannot prefix a number")
+        raise RangeError("range_region_code_invalid", region_code=region_code)
     return f"{region_code}{china_day(now).year:04d}"
 
 

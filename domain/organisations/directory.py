@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from domain.accounts.users import Actor
+from domain.accounts.users import User
 from domain.organisations.jurisdiction import NotVisible
 from domain.organisations.jurisdiction import organisation_filter
 from domain.organisations.jurisdiction import person_filter
@@ -33,7 +34,7 @@ from infra.keyset import Page
 from infra.keyset import search
 from infra.keyset import status_counts
 
-BY_NAME: Order = ((Organisation.name, False), (Organisation.id, False))
+BY_NAME: Order = ((Organisation.sort_name, False), (Organisation.id, False))  # natural order
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class OrganisationDetail(OrganisationRow):
     persons_by_status: dict[str, int]
     created_at: datetime
     activated_at: datetime | None
+    admin_user_id: int | None
+    admin_name: str | None  # the unit admin (系统管理员, R3): display name and username
+    admin_username: str | None
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ def search_organisations(
     region: str | None = None,
     status: str | None = None,
     after: str | None = None,
+    before: str | None = None,
     limit: int = 50,
 ) -> Page[OrganisationRow]:
     """Return the organisations the actor may see that match the filters, by name; counts ignore `status`."""
@@ -116,6 +121,7 @@ def search_organisations(
         statuses=tuple(OrganisationStatus),
         status=status,
         after=after,
+        before=before,
         limit=limit,
     )
 
@@ -132,14 +138,16 @@ def organisation_detail(session: Session, actor: Actor, org_id: int) -> Organisa
         org.expected_persons,
         registrar.name,
     )
+    admin = (org.admin_user_id, User.display_name, User.username)
     row = session.execute(
-        _organisation_query(*extra, org.created_at, org.activated_at)
+        _organisation_query(*extra, org.created_at, org.activated_at, *admin)
         .outerjoin(registrar, registrar.id == org.registered_with_id)
+        .outerjoin(User, User.id == org.admin_user_id)
         .where(org.id == org_id, organisation_filter(scope))
     ).first()
     if row is None:
         raise NotVisible(f"organisation {org_id}")
-    *listed, level, industry, contact, phone, expected, registrar_name, created, activated = row
+    *listed, level, industry, contact, phone, expected, registrar_name, created, activated = row[:-3]
     persons = {}
     if row.kind == OrganisationKind.EMPLOYER:
         persons = status_counts(
@@ -150,7 +158,17 @@ def organisation_detail(session: Session, actor: Actor, org_id: int) -> Organisa
             capped=False,  # one employer's persons, shown as exact figures
         )
     return OrganisationDetail(
-        *listed, level, industry, contact, phone, expected, registrar_name, persons, created, activated
+        *listed,
+        level,
+        industry,
+        contact,
+        phone,
+        expected,
+        registrar_name,
+        persons,
+        created,
+        activated,
+        *row[-3:],
     )
 
 

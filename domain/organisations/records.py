@@ -11,8 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import validates
 
 from domain.base import Base
+from domain.text import SORT_KEY_LENGTH
+from domain.text import sort_key
+from domain.text import sort_key_of_name
 
 
 class RegionLevel(enum.StrEnum):
@@ -52,11 +56,15 @@ class Organisation(Base):
     """A registered (or registering) organisation of one of the four kinds."""
 
     __tablename__ = "organisation"
-    __table_args__ = (Index("ix_organisation_region_kind", "region_code", "kind", "status"),)
+    __table_args__ = (
+        Index("ix_organisation_region_kind", "region_code", "kind", "status"),
+        Index("ix_organisation_sort_name", "sort_name", "id"),  # the directory reads in natural name order
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(128))
+    sort_name: Mapped[str] = mapped_column(String(SORT_KEY_LENGTH), default=sort_key_of_name)
     level: Mapped[str] = mapped_column(String(16), default=RegionLevel.COUNTY)
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
     status: Mapped[str] = mapped_column(String(16), default=OrganisationStatus.ACTIVE)
@@ -72,6 +80,12 @@ class Organisation(Base):
     )
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
+
+    @validates("name")
+    def _keep_sort_name(self, _key: str, name: str) -> str:
+        """Keep the natural sort key in step with the name, on a rename as on an insert."""
+        self.sort_name = sort_key(name)
+        return name
 
 
 @dataclass(frozen=True)

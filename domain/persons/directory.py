@@ -33,11 +33,11 @@ ID_SHOWN = (6, 4)  # digits shown at the start (area code) and at the end of a m
 ID_LENGTH = 18
 ID_PREFIX = re.compile(r"[0-9]{1,17}[0-9Xx]?")  # a search of digits is an ID number's start, never a name
 
-BY_NAME: Order = ((Person.name, False), (Person.id, False))
+BY_NAME: Order = ((Person.sort_name, False), (Person.id, False))  # natural order: 第2 before 第10
 # A name search sorts its matches: read in name order, the names containing it cluster (by their
 # first character) far into the index, and PostgreSQL scanned 1.4 s of it for a city's page.
 # An expression of the name keeps the planner off that order (in the sort and in the cursor's seek).
-BY_NAME_SORTED: Order = ((Person.name + "", False), (Person.id, False))
+BY_NAME_SORTED: Order = ((Person.sort_name + "", False), (Person.id, False))
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ def search_persons(
     title_level: str | None = None,
     status: str | None = None,
     after: str | None = None,
+    before: str | None = None,
     limit: int = 50,
 ) -> Page[PersonRow]:
     """Return the persons the actor may see that match the filters, by name; counts ignore `status`.
@@ -159,6 +160,7 @@ def search_persons(
         statuses=tuple(PersonStatus),
         status=status,
         after=after,
+        before=before,
         limit=limit,
         plan=plan,
     )

@@ -9,8 +9,12 @@ from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import validates
 
 from domain.base import Base
+from domain.text import SORT_KEY_LENGTH
+from domain.text import sort_key
+from domain.text import sort_key_of_name
 
 
 class TitleLevel(enum.StrEnum):
@@ -36,12 +40,13 @@ class Person(Base):
         Index("ix_person_employer_status", "employer_id", "status"),
         # an HRSS's directory: its regions' persons counted per status, and the list read in name order
         Index("ix_person_region_status", "region_code", "status"),
-        Index("ix_person_name", "name", "id"),
+        Index("ix_person_sort_name", "sort_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    sort_name: Mapped[str] = mapped_column(String(SORT_KEY_LENGTH), default=sort_key_of_name)
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date]
     employer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
@@ -54,3 +59,9 @@ class Person(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime]
     registered_at: Mapped[datetime | None]
+
+    @validates("name")
+    def _keep_sort_name(self, _key: str, name: str) -> str:
+        """Keep the natural sort key in step with the name, on a rename as on an insert."""
+        self.sort_name = sort_key(name)
+        return name

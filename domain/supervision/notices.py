@@ -122,7 +122,7 @@ def find_late_organisations(
         select(*columns, registered)
         .outerjoin(counts, counts.c.employer_id == Organisation.id)
         .where(or_(Organisation.status.in_(NOT_YET_ACTIVE), short))
-        .order_by(Organisation.region_code, Organisation.name, Organisation.id)
+        .order_by(Organisation.region_code, Organisation.sort_name, Organisation.id)
     )
     late = []
     for row in rows:

@@ -1,5 +1,6 @@
 """Reading supervision notices: an HRSS reads those of its jurisdiction, a named organisation its own."""
 
+import re
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
@@ -18,6 +19,9 @@ from domain.organisations.jurisdiction import scope_for
 from domain.organisations.records import Organisation
 from domain.supervision.notices import SupervisionNotice
 from domain.supervision.notices import organisation_summary
+from infra.keyset import Order
+from infra.keyset import Page
+from infra.keyset import search
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class NoticeView:
 
     id: int
     hrss_id: int
+    office: str
     period: str
     created_at: datetime
     title: str
@@ -95,8 +100,21 @@ def _named_only(session: Session, actor: Actor) -> int | None:
     return None if scope.everything or scope.region_codes else actor.organisation_id
 
 
-def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> list[NoticeSummary]:
-    """Return the newest supervision notices the actor may read."""
+NOTICE_ORDER: Order = ((SupervisionNotice.created_at, True), (SupervisionNotice.id, True))  # newest first
+PERIOD = re.compile(r"[0-9]{4}-W[0-9]{2}")
+
+
+def search_supervision_notices(
+    session: Session,
+    actor: Actor,
+    *,
+    period: str | None = None,
+    office_id: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = 20,
+) -> Page[NoticeSummary]:
+    """Return a page of the notices the actor may read, newest first, of one period and office if given."""
     notice = SupervisionNotice
     columns = (
         notice.id,
@@ -106,17 +124,46 @@ def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> 
         notice.late_count,
         notice.created_at,
     )
-    query = _readable(select(*columns), session, actor).order_by(notice.created_at.desc(), notice.id.desc())
-    rows = [NoticeSummary(*row) for row in session.execute(query.limit(limit))]
-    if _named_only(session, actor) is not None:
-        return [replace(row, late_count=1) for row in rows]  # a notice names an organisation once
-    return rows
+    # the join is a condition too: the capped count reads the tables from the conditions
+    conditions = [Organisation.id == notice.hrss_id, _visible(session, actor)]
+    if period:
+        conditions.append(notice.period == period)
+    if office_id is not None:
+        conditions.append(notice.hrss_id == office_id)
+    page = search(
+        session,
+        select(*columns).select_from(notice).join(Organisation, Organisation.id == notice.hrss_id),
+        NOTICE_ORDER,
+        conditions,
+        make=lambda row: NoticeSummary(*row),
+        after=after,
+        before=before,
+        limit=limit,
+    )
+    if _named_only(session, actor) is not None:  # a notice names an organisation once
+        return replace(page, items=tuple(replace(row, late_count=1) for row in page.items))
+    return page
+
+
+def supervision_notices_for(session: Session, actor: Actor, limit: int = 50) -> list[NoticeSummary]:
+    """Return the newest supervision notices the actor may read."""
+    return list(search_supervision_notices(session, actor, limit=limit).items)
+
+
+def notice_filter_choices(session: Session, actor: Actor) -> tuple[list[str], list[tuple[int, str]]]:
+    """Return the periods (newest first) and the issuing offices of the notices the actor may read."""
+    notice = SupervisionNotice
+    readable = _readable(select(notice.period, Organisation.id, Organisation.name).distinct(), session, actor)
+    rows = session.execute(readable).all()
+    periods = sorted({row.period for row in rows}, reverse=True)
+    offices = sorted({(row.id, row.name) for row in rows}, key=lambda office: office[0])
+    return periods, offices
 
 
 def supervision_notice(session: Session, actor: Actor, notice_id: int) -> NoticeView:
     """Return one notice the actor may read, or raise NotVisible."""
     notice = SupervisionNotice
-    columns = (notice.id, notice.hrss_id, notice.period, notice.created_at, notice.title)
+    columns = (notice.id, notice.hrss_id, Organisation.name, notice.period, notice.created_at, notice.title)
     columns += (notice.summary, notice.late_count, notice.details)
     found = session.execute(_readable(select(*columns), session, actor).where(notice.id == notice_id)).first()
     if found is None:

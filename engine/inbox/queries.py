@@ -228,6 +228,29 @@ def current_steps(session: Session, instance_ids: list[int]) -> dict[int, tuple[
     return {key: tuple(steps) for key, steps in found.items()}
 
 
+def instances_about(session: Session, business_key: str, limit: int = 20) -> tuple[StartedItem, ...]:
+    """Return the processes about one record (its registration applications), latest first, with open steps.
+
+    The caller has checked that the actor may see the record; each step's actions are the permission
+    function's to say (permissions_for), which also leaves out the steps the actor may not see.
+    """
+    rows = session.execute(
+        select(
+            ProcessInstance.id,
+            ProcessInstance.process_key,
+            ProcessInstance.subject,
+            ProcessInstance.status,
+            ProcessInstance.created_at,
+            ProcessInstance.ended_at,
+        )
+        .where(ProcessInstance.business_key == business_key)
+        .order_by(ProcessInstance.id.desc())
+        .limit(limit)
+    ).all()
+    steps = current_steps(session, [row[0] for row in rows])
+    return tuple(StartedItem(*row, steps.get(row[0], ())) for row in rows)
+
+
 _COUNTS = ("mine", "queued", "done", "started", "cc")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from engine.runtime.statements import DRIVER_KEY
 from engine.runtime.statements import Database
+from engine.runtime.statements import can_pipeline
 from infra.clock import Clock
 from infra.clock import system_clock
 from infra.database import begin_transaction
@@ -99,17 +100,24 @@ def transaction(rt: Runtime, write: bool = True) -> Iterator[Database]:
     sends mail there once the notices it wrote are committed) exactly as a plain session would.
     """
     checkout = _Checkout(rt, write)
+    dialect = rt.engine.dialect
     try:
-        begin_transaction(checkout.driver, rt.engine.dialect.name, write)
-        db = Database(driver=checkout.driver, dialect=rt.engine.dialect, open_session=checkout.open_session)
+        begin_transaction(checkout.driver, dialect.name, write)
+        # a write on PostgreSQL sends its statements without waiting for each answer (see Database)
+        pipelined = write and can_pipeline(dialect)
+        db = Database(
+            driver=checkout.driver, dialect=dialect, open_session=checkout.open_session, pipelined=pipelined
+        )
         try:
             yield db
+            db.settle()
             session = db.opened_session
             if session is not None and _session_used(session):
                 session.commit()
             else:
                 checkout.driver.commit()
-        except BaseException:
+        except BaseException as failure:
+            db.abandon(failure)
             if db.opened_session is not None:
                 db.opened_session.rollback()
             checkout.driver.rollback()

@@ -150,6 +150,8 @@ class TimerJob(Base):
     fired_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # set when its retries ran out: no sweep claims it until an administrator retries the incident
+    gave_up_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

@@ -14,7 +14,7 @@ from engine.runtime.task_rows import INSERT_TASK
 from engine.runtime.task_rows import TaskRow
 from engine.runtime.task_rows import change_task
 from engine.runtime.task_rows import holders
-from engine.runtime.task_rows import offer
+from engine.runtime.task_rows import offer_new
 from engine.runtime.task_rows import sync_queue
 
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -58,7 +58,7 @@ def close_task_row(ctx, row: TaskRow, state: str, outcome: str | None = None) ->
         ctx.db.run(CLOSE_COUNTERSIGNS, {"task_id": row.id})
 
 
-def _insert_row(ctx, instance, task) -> int:
+def _insert_row(ctx, instance, task) -> None:
     """Insert the row of a new READY task and offer it to its queues; candidates are resolved first."""
     properties = task.task_spec.extensions.get("properties", {})
     level = task._get_internal_data("escalation_level", 0)
@@ -85,10 +85,9 @@ def _insert_row(ctx, instance, task) -> int:
         "due_at": due,
         "due_sort": due or NO_DUE_DATE,
     }
-    row_id = ctx.db.scalar(INSERT_TASK, values)
+    ctx.db.run(INSERT_TASK, values)
     if values["assignee_id"] is None:
-        offer(ctx.db, row_id, values["candidates"], values["due_sort"])
-    return row_id
+        offer_new(ctx.db, instance.id, values["task_uuid"], values["candidates"], values["due_sort"])
 
 
 def sole_user(candidates: Candidates) -> int | None:

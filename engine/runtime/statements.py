@@ -9,6 +9,7 @@ Anything else a command runs still goes through SQLAlchemy, on the same connecti
 
 from collections.abc import Callable
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy import DateTime
 from sqlalchemy import TypeDecorator
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -158,9 +160,25 @@ class Database:
 
     Made over a session, or by the unit of work over its driver with `open_session`: then the ORM
     session is only created when something asks for it (most commands never do).
+
+    Made `pipelined` (a PostgreSQL write through psycopg), the driver sends each statement without
+    waiting for its answer: a command's writes reach the server together with the next read or at
+    the end, in one round trip instead of one each. So a write's error, and a row count it was
+    expected to reach, are known only then; `settle` (before the commit, and before any SQLAlchemy
+    statement) waits for every answer and raises what went wrong in the order it was written. The
+    next prepared statement after a SQLAlchemy one starts sending without waiting again.
     """
 
-    __slots__ = ("_session", "_open_session", "_driver", "_dialect", "_reused")
+    __slots__ = (
+        "_session",
+        "_open_session",
+        "_driver",
+        "_dialect",
+        "_reused",
+        "_pipelined",
+        "_pipeline",
+        "_expected",
+    )
 
     def __init__(
         self,
@@ -169,6 +187,7 @@ class Database:
         driver=None,
         dialect: Dialect | None = None,
         open_session: Callable[[], Session] | None = None,
+        pipelined: bool = False,
     ):
         self._session = session
         self._open_session = open_session
@@ -177,12 +196,19 @@ class Database:
             driver, dialect = session.info.get(DRIVER_KEY, (None, None))
         self._driver, self._dialect = driver, dialect
         self._reused = None  # one cursor for every statement: each is read out before the next runs
+        # (cursor, error) of statements that must change exactly one row, their answers not yet read
+        self._expected: list[tuple[Any, Exception]] = []
+        self._pipelined = pipelined and session is None
+        self._pipeline: ExitStack | None = None  # the driver's pipeline mode while in it
 
     @property
     def session(self) -> Session:
         """Return the ORM session of this command's transaction, creating it on first use."""
         if self._session is None:
+            self.settle()  # SQLAlchemy reads each answer at once: none of ours may still be on its way
             self._session = self._open_session()
+            if self._pipelined:
+                event.listen(self._session.connection(), "before_cursor_execute", self._before_sqlalchemy)
         return self._session
 
     @property
@@ -198,9 +224,20 @@ class Database:
         """Return the SQLAlchemy connection of this command's transaction (the session joins it)."""
         return self.session.connection()
 
-    def run(self, prepared: Prepared, values: dict) -> int:
-        """Run a prepared statement; return how many rows it changed."""
-        return self._cursor(prepared, values)[0].rowcount
+    def run(self, prepared: Prepared, values: dict, *, unless_one: Exception | None = None) -> None:
+        """Run a prepared statement; with `unless_one`, raise that error unless it changed exactly one row.
+
+        Pipelined, the error is raised when the answer comes: at the next read or at `settle`, always
+        before the commit, and before any error a later statement of the command ran into.
+        """
+        if not self._pipelined:
+            cursor, _form = self._cursor(prepared, values)
+            if unless_one is not None and cursor.rowcount != 1:
+                raise unless_one
+            return
+        cursor = self._cursor(prepared, values)[0]
+        if unless_one is not None:
+            self._expected.append((cursor, unless_one))
 
     def run_many(self, prepared: Prepared, rows: Iterable[dict]) -> None:
         """Run a prepared statement once per row of values (all rows name the same values)."""
@@ -209,24 +246,48 @@ class Database:
             return
         form = prepared.form(self.dialect, tuple(rows[0]))
         parameters = [form.parameters(row) for row in rows]
+        self._send()
         try:
             self.driver.cursor().executemany(form.sql, parameters)
         except self.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(form, parameters, error, self.dialect) from error
+            raise self._failed(error, form, parameters) from error
 
     def first(self, prepared: Prepared, values: dict) -> tuple | None:
         """Return the first row a prepared statement finds (or returns), or None."""
         cursor, form = self._cursor(prepared, values)
-        return form.row(cursor.fetchone())
+        return form.row(self._answer(cursor.fetchone, form))
 
     def all(self, prepared: Prepared, values: dict) -> list[tuple]:
         """Return every row a prepared statement finds."""
         cursor, form = self._cursor(prepared, values)
-        return [form.row(found) for found in cursor.fetchall()]
+        return [form.row(found) for found in self._answer(cursor.fetchall, form)]
 
     def scalar(self, prepared: Prepared, values: dict):
         """Return the first column of the one row a prepared statement returns (an inserted id)."""
         return self.first(prepared, values)[0]
+
+    def settle(self) -> None:
+        """Wait for the answer to every statement sent, leave pipeline mode, check the expected row counts."""
+        if self._pipeline is None:
+            return
+        pipeline, self._pipeline = self._pipeline, None
+        self._answer(pipeline.close, None)
+
+    def _before_sqlalchemy(self, *_statement) -> None:
+        self.settle()
+
+    def _send(self) -> None:
+        """Enter pipeline mode if this connection sends without waiting and is not in it."""
+        if self._pipelined and self._pipeline is None:
+            self._pipeline = ExitStack()
+            self._pipeline.enter_context(self.driver.pipeline())
+
+    def abandon(self, failure: BaseException) -> None:
+        """Leave pipeline mode after a failure, ignoring the answers: the transaction is rolled back."""
+        self._expected.clear()
+        if self._pipeline is not None:
+            pipeline, self._pipeline = self._pipeline, None
+            pipeline.__exit__(type(failure), failure, failure.__traceback__)
 
     @property
     def driver(self):
@@ -244,18 +305,56 @@ class Database:
 
     def _cursor(self, prepared: Prepared, values: dict):
         form = prepared.form(self._dialect or self.dialect, tuple(values))
-        cursor = self._reused
-        if cursor is None:
-            cursor = self._reused = self.driver.cursor()
+        if self._pipelined:
+            self._send()
+            cursor = self.driver.cursor()  # an answer may arrive while a later statement is sent: one each
+        else:
+            cursor = self._reused
+            if cursor is None:
+                cursor = self._reused = self.driver.cursor()
         parameters = form.parameters(values)
         try:
             cursor.execute(form.sql, parameters)
         except self.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(form, parameters, error, self.dialect) from error
+            raise self._failed(error, form, parameters) from error
         return cursor, form
 
+    def _answer(self, read: Callable, form: _Form | None):
+        """Read answers (pipelined: every answer sent so far), then check the row counts now known."""
+        try:
+            found = read()
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._failed(error, form, None) from error
+        self._check_expected()
+        return found
 
-def _wrapped(form: _Form, parameters, error: Exception, dialect: Dialect) -> DBAPIError:
-    """Return a driver error as SQLAlchemy raises it (IntegrityError, OperationalError…), for callers."""
+    def _check_expected(self) -> None:
+        """Raise the error of the first statement whose answer came and changed other than one row."""
+        while self._expected and self._expected[0][0].rowcount >= 0:
+            cursor, error = self._expected.pop(0)
+            if cursor.rowcount != 1:
+                self._expected.clear()
+                raise error
+
+    def _failed(self, error: Exception, form: _Form | None, parameters) -> Exception:
+        """Return the error to raise for a driver error: an earlier statement's lost race comes first."""
+        try:
+            self._check_expected()  # the answers before the failing one have come: a race lost there wins
+        finally:
+            self._expected.clear()
+        return _wrapped(form, parameters, error, self.dialect)
+
+
+def can_pipeline(dialect: Dialect) -> bool:
+    """Say whether the dialect's driver can send statements without waiting: psycopg, libpq 14 or later."""
+    return dialect.driver == "psycopg" and dialect.loaded_dbapi.Pipeline.is_supported()
+
+
+def _wrapped(form: _Form | None, parameters, error: Exception, dialect: Dialect) -> DBAPIError:
+    """Return a driver error as SQLAlchemy raises it (IntegrityError, OperationalError…), for callers.
+
+    Without a form the failing statement is not known: pipelined, it was one sent earlier.
+    """
     base = dialect.loaded_dbapi.Error
-    return DBAPIError.instance(form.sql, parameters, error, base, hide_parameters=True, dialect=dialect)
+    sql = form.sql if form is not None else None
+    return DBAPIError.instance(sql, parameters, error, base, hide_parameters=True, dialect=dialect)

@@ -183,7 +183,10 @@ def insert_instance(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -
 
 
 def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> None:
-    """Write the workflow into its row if nobody else did since it was loaded, else raise VersionConflict."""
+    """Write the workflow into its row if nobody else did since it was loaded, else raise VersionConflict.
+
+    Pipelined on PostgreSQL, the conflict is raised when the answer comes, always before the commit.
+    """
     expected = instance.version
     values = {
         "instance_id": instance.id,
@@ -194,6 +197,5 @@ def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> Non
         "status": instance.status,
         "ended_at": instance.ended_at,
     }
-    if db.run(_SAVE, values) != 1:
-        raise VersionConflict(instance.id)
+    db.run(_SAVE, values, unless_one=VersionConflict(instance.id))
     instance.version = expected + 1

@@ -58,18 +58,35 @@ _OPEN = Prepared(
     .order_by(TASKS.c.id)
 )
 _CHANGE = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id")))
-INSERT_TASK = Prepared(insert(TASKS).returning(TASKS.c.id))
-_INSERT_QUEUE = Prepared(  # the task's creation time and priority come along for the queue's sort orders
-    insert(QUEUE).from_select(
-        ["human_task_id", "principal", "due_sort", "created_at", "priority"],
-        select(
-            TASKS.c.id,
-            bindparam("principal", type_=QUEUE.c.principal.type),
-            bindparam("due_sort", type_=QUEUE.c.due_sort.type),
-            TASKS.c.created_at,
-            TASKS.c.priority,
-        ).where(TASKS.c.id == bindparam("task_id")),
+INSERT_TASK = Prepared(insert(TASKS))
+
+
+def _queue_rows_of(*where) -> Prepared:
+    """Return an insert of queue rows for the task row `where` finds, one per principal given.
+
+    The task's creation time and priority come along for the queue's sort orders.
+    """
+    return Prepared(
+        insert(QUEUE).from_select(
+            ["human_task_id", "principal", "due_sort", "created_at", "priority"],
+            select(
+                TASKS.c.id,
+                bindparam("principal", type_=QUEUE.c.principal.type),
+                bindparam("due_sort", type_=QUEUE.c.due_sort.type),
+                TASKS.c.created_at,
+                TASKS.c.priority,
+            ).where(*where),
+        )
     )
+
+
+_INSERT_QUEUE = _queue_rows_of(TASKS.c.id == bindparam("task_id"))
+# a task row just inserted, found without its id: an instance has one open row per workflow task, and
+# not waiting for the id lets PostgreSQL take the task and its queue rows in the same round trip
+_INSERT_NEW_QUEUE = _queue_rows_of(
+    TASKS.c.instance_id == bindparam("instance_id"),
+    TASKS.c.task_uuid == bindparam("task_uuid"),
+    TASKS.c.state == OPEN,
 )
 _DELETE_QUEUE = Prepared(delete(QUEUE).where(QUEUE.c.human_task_id == bindparam("task_id")))
 
@@ -106,9 +123,17 @@ def sync_queue(db, row: TaskRow) -> None:
 
 def offer(db, task_id: int, principals: str, due_sort: datetime) -> None:
     """Insert a task's queue rows, one per principal, in one statement."""
+    _offer(db, _INSERT_QUEUE, {"task_id": task_id}, principals, due_sort)
+
+
+def offer_new(db, instance_id: int, task_uuid: str, principals: str, due_sort: datetime) -> None:
+    """Insert the queue rows of the open task row of a workflow task just inserted, without its id."""
+    _offer(db, _INSERT_NEW_QUEUE, {"instance_id": instance_id, "task_uuid": task_uuid}, principals, due_sort)
+
+
+def _offer(db, prepared: Prepared, task: dict, principals: str, due_sort: datetime) -> None:
     unique = dict.fromkeys(principals.split())
-    rows = [{"task_id": task_id, "principal": p, "due_sort": due_sort} for p in unique]
-    db.run_many(_INSERT_QUEUE, rows)
+    db.run_many(prepared, [{**task, "principal": p, "due_sort": due_sort} for p in unique])
 
 
 def unqueue(db, task_id: int) -> None:

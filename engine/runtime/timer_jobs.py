@@ -22,6 +22,9 @@ from engine.scripting.script_engine import timer_due
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+# a failing timer is tried again after each of these waits, then parked as an incident: a passing
+# fault (the mail server restarting, a deadlock) heals itself; a lasting one reaches the administrator
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 JOBS = TimerJob.__table__
 _UNFIRED = Prepared(
     select(JOBS.c.task_uuid).where(JOBS.c.instance_id == bindparam("instance_id"), JOBS.c.fired_at.is_(None))
@@ -94,6 +97,7 @@ def claim_due_jobs(session, now: datetime, owner: str, limit: int) -> list[int]:
         select(TimerJob.id)
         .where(
             TimerJob.fired_at.is_(None),
+            TimerJob.gave_up_at.is_(None),
             TimerJob.due_at <= now,
             or_(TimerJob.lease_until.is_(None), TimerJob.lease_until < now),
         )
@@ -132,6 +136,30 @@ def fire_job(ctx, job_id: int, owner: str) -> bool:
     ctx.audit(instance.id, "timer_fired", None, timer=spec_name, due_at=due_at.isoformat())
     ctx.save(instance, workflow)
     return True
+
+
+def back_off(session, job_id: int, now: datetime, reason: str) -> TimerJob:
+    """Note a failed firing: lease the job until its next try, or park it once the tries ran out."""
+    job = session.get(TimerJob, job_id)
+    job.last_error = reason
+    if job.attempts <= len(RETRY_DELAYS):
+        job.lease_until = now + RETRY_DELAYS[job.attempts - 1]
+    else:
+        job.gave_up_at, job.lease_until = now, None
+    return job
+
+
+def rearm_given_up(session, instance_id: int, owner: str, now: datetime) -> list[int]:
+    """Lease an instance's parked timer jobs to `owner` for an administrator's retry; return their ids."""
+    found = session.execute(
+        update(TimerJob)
+        .where(TimerJob.instance_id == instance_id, TimerJob.gave_up_at.is_not(None))
+        .where(TimerJob.fired_at.is_(None))
+        .values(gave_up_at=None, lease_owner=owner, lease_until=now + LEASE, attempts=0)
+        .returning(TimerJob.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(found.scalars())
 
 
 @dataclass

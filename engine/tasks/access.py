@@ -39,8 +39,7 @@ def finish_row(ctx: CommandContext, row: TaskRow, state: str, outcome: str) -> N
         "completed_by_name": ctx.actor.name,
         "assignee_id": ctx.actor.id,
     }
-    if ctx.db.run(_FINISH, {"task_id": row.id, **values}) != 1:
-        raise VersionConflict(row.instance_id)
+    ctx.db.run(_FINISH, {"task_id": row.id, **values}, unless_one=VersionConflict(row.instance_id))
     for key, value in values.items():
         setattr(row, key, value)
     unqueue(ctx.db, row.id)

@@ -235,8 +235,8 @@ def _activate(ctx: CommandContext, row: TaskRow, turn: Countersign) -> None:
 
 def _move(ctx: CommandContext, turn: Countersign, from_state: str, **values) -> None:
     """Change a countersign row from the state read; a lost race (a double submit) raises VersionConflict."""
-    if ctx.db.run(MOVE, {"row_id": turn.id, "from_state": from_state, **values}) != 1:
-        raise VersionConflict(turn.id)
+    values = {"row_id": turn.id, "from_state": from_state, **values}
+    ctx.db.run(MOVE, values, unless_one=VersionConflict(turn.id))
 
 
 def _keep_form_data(ctx: CommandContext, row: TaskRow, data: dict | None) -> None:

@@ -26,6 +26,8 @@ from engine.runtime.context import CommandContext
 from engine.runtime.models import Incident
 from engine.runtime.models import ProcessDefinition
 from engine.runtime.models import ProcessInstance
+from engine.runtime.timer_jobs import fire_job
+from engine.runtime.timer_jobs import rearm_given_up
 from engine.tasks import permissions
 from engine.tasks.commands import complete_in
 from engine.tasks.commands import terminate_in
@@ -109,6 +111,9 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: int) -> None:
         replay = incidents[-1].replay
         if replay and _task_still_open(ctx, replay.get("task_id")):
             _replay_completion(ctx, replay)
+        elif timers := rearm_given_up(ctx.session, instance_id, ctx.rt.node_name, ctx.now):
+            for job_id in timers:  # the timer whose tries ran out fires now, in this retry
+                fire_job(ctx, job_id, ctx.rt.node_name)
         else:
             instance, workflow = ctx.load(instance_id)
             workflow.do_engine_steps()

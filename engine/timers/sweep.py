@@ -1,19 +1,23 @@
 """The timer sweep: claim due jobs, fire each in its own transaction."""
 
+import logging
+
 from engine.runtime import Runtime
 from engine.runtime import transaction
 from engine.runtime import unit_of_work
 from engine.runtime.command import describe_fault
 from engine.runtime.command import note_incident
 from engine.runtime.context import CommandContext
-from engine.runtime.models import TimerJob
 from engine.runtime.timer_jobs import SweepResult
+from engine.runtime.timer_jobs import back_off
 from engine.runtime.timer_jobs import claim_due_jobs
 from engine.runtime.timer_jobs import fire_job
 
+log = logging.getLogger(__name__)
+
 
 def sweep_timers(rt: Runtime, owner: str | None = None, limit: int = 200) -> SweepResult:
-    """Claim due timer jobs and fire each in its own transaction; a failure leaves the job for a retry."""
+    """Claim due timer jobs and fire each in its own transaction; a failure is retried after a backoff."""
     owner = owner or rt.node_name
     result = SweepResult()
     with unit_of_work(rt) as session:
@@ -31,7 +35,17 @@ def sweep_timers(rt: Runtime, owner: str | None = None, limit: int = 200) -> Swe
 
 
 def _note_timer_failure(rt: Runtime, job_id: int, reason: str) -> None:
+    """Keep the error and the next try's time; an incident for the administrator once tries ran out."""
     with unit_of_work(rt) as session:
-        job = session.get(TimerJob, job_id)
-        job.last_error = reason
-        note_incident(session, job.instance_id, "timer", reason, rt.clock())
+        now = rt.clock()
+        job = back_off(session, job_id, now, reason)
+        if job.gave_up_at is not None:
+            note_incident(session, job.instance_id, "timer", reason, now, step=job.spec_name)
+        else:
+            log.warning(
+                "timer job %s failed (try %s), tried again at %s: %s",
+                job_id,
+                job.attempts,
+                job.lease_until,
+                reason,
+            )

@@ -6,10 +6,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from domain.base import Base
+from domain.files import StoredFile
 from infra.bulk_rows import bump_sequences
 from seed.demo import DEMO_PASSWORD
 from seed.demo import load_demo_data
@@ -109,10 +111,14 @@ def client(app):
 
 
 @pytest.fixture
-def files(app, tmp_path):
-    """Keep the test's attachments in a temporary folder."""
-    app.config["ATTACHMENT_DIR"] = str(tmp_path / "attachments")
-    return tmp_path / "attachments"
+def files(session_factory):
+    """Return a function listing the keys of the files the (database) file store keeps, oldest first."""
+
+    def stored() -> list[str]:
+        with session_factory() as session:
+            return list(session.scalars(select(StoredFile.key).order_by(StoredFile.stored_at)))
+
+    return stored
 
 
 @pytest.fixture

@@ -135,3 +135,67 @@ def input_values(page: str) -> dict[str, str]:
         if name:
             found[name.group(1)] = value.group(1) if value else ""
     return found
+
+
+def test_the_city_edits_every_r16_setting_under_chinese_labels(app, login_as, session_factory, fixed_year):
+    city = login_as("pds-reviewer", into=app.test_client())
+    page = text(city.get("/policy"))
+    for label in ("每年总学时（公需科目与专业科目合计）", "专业科目占总学时比例（%）", "1 学时的分钟数"):
+        assert label in page
+    before = stored(session_factory, 2025)
+    assert (before.national_total_hours, before.professional_share_percent, before.hour_unit_minutes) == (
+        90,
+        67,
+        45,
+    )
+    saved = city.post(
+        "/policy/2025",
+        data=form_data(
+            before,
+            csrf_token(page),
+            national_total_hours=96,
+            professional_share_percent=70,
+            hour_unit_minutes=50,
+        ),
+    )
+    assert saved.status_code == 302
+    after = stored(session_factory, 2025)
+    assert (after.national_total_hours, after.professional_share_percent, after.hour_unit_minutes) == (
+        96,
+        70,
+        50,
+    )
+
+
+def test_implausible_values_are_warned_about_and_saved_only_when_confirmed(
+    app, login_as, session_factory, fixed_year
+):
+    city = login_as("pds-reviewer", into=app.test_client())
+    token = csrf_token(text(city.get("/policy")))
+    before = stored(session_factory, 2025)
+    odd = form_data(before, token, public_hours_junior=30, professional_share_percent=95)
+    warned = city.post("/policy/2025", data=odd)
+    page = text(warned)
+    assert warned.status_code == 200 and 'id="policy-warnings"' in page
+    assert "初级职称的公需科目学时（30）高于高级和中级职称（26）" in page
+    assert "专业科目占 95%，即 86 学时；加上 26 个公需科目学时，超过全年 90 学时。" in page
+    assert stored(session_factory, 2025) == before
+    key = re.search(r'name="confirmed" value="([0-9a-f]+)"', page).group(1)
+
+    changed = city.post("/policy/2025", data={**odd, "public_hours_junior": "31", "confirmed": key})
+    assert 'id="policy-warnings"' in text(changed) and stored(session_factory, 2025) == before
+    confirmed = city.post("/policy/2025", data={**odd, "confirmed": key})
+    assert confirmed.status_code == 302
+    after = stored(session_factory, 2025)
+    assert (after.public_hours_junior, after.professional_share_percent) == (30, 95)
+
+
+def test_a_share_over_100_percent_is_refused_in_chinese(app, login_as, session_factory, fixed_year):
+    city = login_as("pds-reviewer", into=app.test_client())
+    before = stored(session_factory, 2025)
+    refused = city.post(
+        "/policy/2025",
+        data=form_data(before, csrf_token(text(city.get("/policy"))), professional_share_percent=120),
+    )
+    assert "比例应在 0 至 100% 之间，不能是 120。" in text(refused)
+    assert stored(session_factory, 2025) == before

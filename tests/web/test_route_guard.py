@@ -13,6 +13,7 @@ PUBLIC = {
     "auth.set_language",
     "registration.organisation",
     "registration.person",
+    "registration.employers",  # the person form's employer picker: active employers' names, as the form shows
     "static",
     "inbox_api.openapi",
     "health.healthz",
