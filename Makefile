@@ -20,11 +20,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 $(VENDOR)/.copied: node_modules/.installed
-	mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/chart.js
+	mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/chart.js $(VENDOR)/axe-core
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
 	cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/assets/
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.js/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe-core/  # injected by the browser walk test only
 	touch $@
 
 translations: $(STAMP)

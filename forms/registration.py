@@ -35,7 +35,9 @@ def valid_credit_code(form, field) -> None:
 
 class AccountFields(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
-    confirm = PasswordField(_l("Repeat the password"), validators=[EqualTo("password")])
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[EqualTo("password", message=_l("The two passwords differ."))]
+    )
 
 
 class OrganisationFields(FlaskForm):

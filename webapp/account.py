@@ -44,6 +44,7 @@ from services.accounts import unlock_account
 from webapp.auth import client_ip
 from webapp.auth import locked_message
 from webapp.auth import safe_next
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import now
 from webapp.extensions import runtime
@@ -93,6 +94,7 @@ def index():
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
+@redisplays_expired_form
 @login_required
 def password():
     form = PasswordForm()
@@ -114,6 +116,7 @@ def password():
 
 @blueprint.route("/handover", methods=["GET", "POST"])
 @blueprint.route("/organisations/<id:organisation_id>/handover", methods=["GET", "POST"])
+@redisplays_expired_form
 @login_required
 def handover(organisation_id: int | None = None):
     actor = current_user.actor
@@ -149,6 +152,7 @@ def handover(organisation_id: int | None = None):
 
 
 @blueprint.route("/persons/<id:person_id>/reset-password", methods=["GET", "POST"])
+@redisplays_expired_form
 @login_required
 def reset_password(person_id: int):
     actor = current_user.actor

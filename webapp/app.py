@@ -46,6 +46,7 @@ from webapp.extensions import migrate
 from webapp.ids import IdConverter
 from webapp.rate_limits import install_rate_limits
 from webapp.request_log import install_request_log
+from webapp.sizes import file_size
 from webapp.wiring import build_runtime
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -113,6 +114,7 @@ def create_app(
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.add_template_filter(file_size)  # "12.3 kB" in the user's language, not Jinja's "12.3 kB"/"Bytes"
     login_manager.init_app(app)
     csrf.init_app(app)
     with app.app_context():

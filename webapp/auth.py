@@ -11,6 +11,7 @@ from flask import session as browser_session
 from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from flask_login import login_required
 from flask_login import login_user
@@ -26,6 +27,7 @@ from domain.accounts.users import actor_for
 from domain.registration.applications import ApplicationNotActive
 from domain.registration.applications import administered_application
 from services.accounts import sign_in
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.rate_limits import public_page
@@ -44,8 +46,8 @@ class SignedIn(UserMixin):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("username", validators=[DataRequired()])
-    password = PasswordField("password", validators=[DataRequired()])
+    username = StringField(_l("Username or ID number"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def install_user_loader(login_manager) -> None:
@@ -77,6 +79,7 @@ def locked_message(locked: SignInLocked) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@redisplays_expired_form
 @public_page
 def login():
     form = LoginForm()

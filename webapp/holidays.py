@@ -22,6 +22,7 @@ from forms.holidays import HolidayScheduleForm
 from forms.holidays import schedule_text
 from services.holidays import preview_year_schedule
 from services.holidays import save_year_schedule
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -36,6 +37,7 @@ def _years() -> range:
 
 @blueprint.route("", defaults={"year": None})
 @blueprint.route("/<int:year>", methods=["GET", "POST"])
+@redisplays_expired_form
 @login_required
 def schedule(year: int | None):
     if not current_user.actor.is_admin:

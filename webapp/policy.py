@@ -23,6 +23,7 @@ from forms.policy import LABELS
 from forms.policy import PolicyForm
 from forms.policy import initial_values
 from services.policy import save_city_policy
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -37,6 +38,7 @@ def _years() -> tuple[int, int]:
 
 @blueprint.route("", defaults={"year": None})
 @blueprint.route("/<int:year>", methods=["GET", "POST"])
+@redisplays_expired_form
 @login_required
 def calendar(year: int | None):
     years = _years()

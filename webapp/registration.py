@@ -18,6 +18,7 @@ from forms.registration import OrganisationRegistrationForm
 from forms.registration import PersonRegistrationForm
 from services.registration import apply_as_person
 from services.registration import apply_for_organisation
+from webapp.errors import redisplays_expired_form
 from webapp.extensions import db
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -28,6 +29,7 @@ blueprint = Blueprint("registration", __name__, url_prefix="/register")
 
 
 @blueprint.route("/organisation", methods=["GET", "POST"])
+@redisplays_expired_form
 @public_page
 @public_submission
 def organisation():
@@ -72,6 +74,7 @@ def offer_organisation_choices(form, region_code: str | None) -> None:
 
 
 @blueprint.route("/person", methods=["GET", "POST"])
+@redisplays_expired_form
 @public_page
 @public_submission
 def person():

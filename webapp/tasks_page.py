@@ -29,6 +29,7 @@ from forms.task_actions import ACTION_FORMS
 from services import tasks as tasks_service
 from services.attachments import attach_to_task
 from webapp import confirmation
+from webapp.errors import http_error
 from webapp.extensions import db
 from webapp.extensions import file_store
 from webapp.extensions import now
@@ -82,9 +83,9 @@ def upload(task_id: int):
 
 @blueprint.app_errorhandler(413)
 def upload_too_large(error):
-    """Explain a request over MAX_CONTENT_LENGTH on the task page; leave other pages' 413 alone."""
+    """Explain a request over MAX_CONTENT_LENGTH on the task page; other pages show the error page."""
     if request.endpoint != "tasks_page.upload":
-        return error
+        return http_error(error)
     limit = f"{current_app.config['ATTACHMENT_MAX_BYTES'] / 2**20:g}"
     flash(_("The file is larger than %(limit)s MB.", limit=limit), "error")
     return _back_to(request.view_args["task_id"], "attachments")

@@ -253,7 +253,9 @@ def test_a_refusal_that_escapes_a_view_is_explained_in_the_site_layout_or_as_jso
         message = explain(TaskNotFound(7))
     page = client.get("/test-refusal")
     assert page.status_code == 404 and message in page.get_data(as_text=True)
-    assert "我的任务" in page.get_data(as_text=True)  # the site's layout, its menu
+    assert "我的待办" in page.get_data(as_text=True) and "返回首页" in page.get_data(
+        as_text=True
+    )  # layout, menu
     api = client.get("/api/test-refusal")
     assert api.status_code == 404
     assert api.get_json() == {"error": "TaskNotFound", "message": message, "reason": "not_found"}
@@ -266,7 +268,7 @@ def test_a_fault_renders_the_sites_error_page_and_logs_the_traceback(failing_rou
         page = client.get("/test-crash")
     assert page.status_code == 500
     assert "Internal Server Error" not in page.get_data(as_text=True)
-    assert "出错" in page.get_data(as_text=True) and "我的任务" in page.get_data(as_text=True)
+    assert "出错" in page.get_data(as_text=True) and "返回首页" in page.get_data(as_text=True)
     assert any(r.exc_info and "a bug" in str(r.exc_info[1]) for r in caplog.records)
     api = client.get("/api/test-crash")
     assert api.status_code == 500 and api.get_json()["error"] == "internal_server_error"

@@ -101,4 +101,6 @@ def test_a_colleague_who_is_not_the_unit_admin_may_not_unlock(app, login_as, ses
 def test_an_unlock_needs_a_csrf_token(app, login_as, session_factory):
     lock_out(app, "yexian-hr")
     admin = login_as("admin")
-    assert admin.post(f"/account/users/{user_id(session_factory, 'yexian-hr')}/unlock").status_code == 400
+    refused = admin.post(f"/account/users/{user_id(session_factory, 'yexian-hr')}/unlock")
+    assert refused.status_code == 303  # sent back with "页面已过期，请重新提交"
+    assert try_sign_in(app.test_client(), "yexian-hr", DEMO_PASSWORD).status_code == 429  # still locked
