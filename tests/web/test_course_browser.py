@@ -29,6 +29,7 @@ def look(page, name: str) -> None:
 
 def decide(page, base_url: str, username: str, subject: str) -> None:
     sign_in(page, base_url, username)
+    page.get_by_role("link", name="我的待办", exact=True).click()
     page.locator("nav.tabs").get_by_role("link", name=re.compile("^待认领")).click()
     page.get_by_role("row").filter(has_text=subject).get_by_role("link").first.click()
     page.get_by_role("button", name="认领").click()
@@ -97,6 +98,7 @@ def test_a_county_base_files_a_course_two_hrss_approve_it_and_a_professional_enr
     person.get_by_label("用户名或身份证号").fill(username)
     person.get_by_label("密码").fill("demo1234")
     person.get_by_role("button", name="登录").click()
+    person.wait_for_url(lambda url: "/login" not in url)
     person.goto(f"{live_server}/courses/")
     look(person, "catalogue-person")
     person.get_by_role("link", name="公需科目：专业技术人员职业道德").click()
