@@ -10,6 +10,7 @@ import domain.calendar.holidays
 import domain.calendar.policy
 import domain.certificates.records
 import domain.courses.enrolment
+import domain.courses.pass_certificate
 import domain.courses.records
 import domain.files
 import domain.notices.centre
@@ -30,6 +31,7 @@ TABLE_MODULES = (
     domain.calendar.policy,
     domain.certificates.records,
     domain.courses.enrolment,
+    domain.courses.pass_certificate,
     domain.courses.records,
     domain.notices.centre,
     domain.notices.records,

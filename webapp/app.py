@@ -21,12 +21,14 @@ from webapp import holidays
 from webapp import inbox
 from webapp import inbox_bulk
 from webapp import incidents
+from webapp import my_courses
 from webapp import notices
 from webapp import policy
 from webapp import processes
 from webapp import registration
 from webapp import supervision
 from webapp import tasks_page
+from webapp import verify
 from webapp.config import MissingSecretKey
 from webapp.config import load_config
 from webapp.errors import install_error_pages
@@ -131,6 +133,8 @@ def create_app(
     app.register_blueprint(policy.blueprint)
     app.register_blueprint(holidays.blueprint)
     app.register_blueprint(incidents.blueprint)
+    app.register_blueprint(my_courses.blueprint)
+    app.register_blueprint(verify.blueprint)
     auth.install_user_loader(login_manager)
     return app
 
