@@ -1,4 +1,4 @@
-"""Pass certificates (合格证明, R8): one per passed, credited course, only to its person, showing what it shows."""
+"""Pass certificates (合格证明, R8): one per passed, credited course, for its person only, as printed."""
 
 import shutil
 import subprocess
@@ -22,11 +22,11 @@ from domain.courses.records import Course
 from domain.files import DatabaseFileStore
 from domain.persons.records import Person
 from services import courses
-from tests.test_enrolment import scene  # noqa: F401 - the enrolment tests' course, institution and persons
-from tests.test_enrolment import who  # noqa: F401
+from tests import test_enrolment
 
 POPPLER = ("pdftotext", "pdftoppm", "pdffonts")
 STORE = DatabaseFileStore()
+scene, who = test_enrolment.scene, test_enrolment.who  # the enrolment tests' course, institution, persons
 
 
 def verify_url(code: str) -> str:
@@ -43,7 +43,7 @@ def credit(session_factory, enrolment_id: int, passed: bool = True, hours: int =
 
 
 @pytest.fixture
-def passed(rt, who, scene, session_factory):  # noqa: F811
+def passed(rt, who, scene, session_factory):
     """p0 enrolled in the filed course, passed, 12 hours credited; return the enrolment id."""
     with session_factory() as s, s.begin():
         s.get(Course, scene["course"]).filing_number = "豫继备2025-410422-0007"
@@ -101,7 +101,7 @@ def test_the_verify_lookup_shows_what_was_printed_even_after_the_records_change(
     who,
     passed,
     session_factory,
-    scene,  # noqa: F811
+    scene,
 ):
     code, _pdf = courses.pass_certificate_pdf(rt, who("p0_user"), passed, STORE, verify_url)
     with session_factory() as s, s.begin():
@@ -116,7 +116,7 @@ def test_the_verify_lookup_shows_what_was_printed_even_after_the_records_change(
                 certificate_by_code(s, unknown)
 
 
-def test_no_certificate_before_the_hours_are_credited_or_after_a_fail(rt, who, scene, session_factory):  # noqa: F811
+def test_no_certificate_before_the_hours_are_credited_or_after_a_fail(rt, who, scene, session_factory):
     waiting = courses.enrol(rt, who("p1_user"), scene["course"])
     failed = courses.enrol(rt, who("p2_user"), scene["course"])
     credit(session_factory, failed, passed=False)

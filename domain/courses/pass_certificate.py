@@ -14,7 +14,6 @@ public page's rate limit.
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from dataclasses import fields
 from datetime import date
 from datetime import datetime
