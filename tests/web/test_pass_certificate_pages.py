@@ -130,7 +130,7 @@ def test_the_verify_page_shows_the_certificate_and_no_more(app, client, login_as
     text = genuine.get_data(as_text=True)
     assert "真实有效" in text and "professional " + OWNER[-4:] in text and "医疗卫生法律法规" in text
     assert "410422********" + OWNER[-4:] in text and OWNER not in text and "1988" not in text
-    assert "豫继备2026-0001" in text and "2026年5月20日" in text
+    assert "豫继备2026-0001" in text and "2026年5月20日" in text and "科目类别" in text
     typed = stranger.get("/verify", query_string={"code": "-".join(re.findall("....", code.lower()))})
     assert typed.status_code == 302 and typed.headers["Location"].endswith(f"/verify/{code}")
     unknown = stranger.get("/verify/ABCDEFGHJKMNPQRS")
