@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+import threading
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -23,6 +24,7 @@ from domain.files import DatabaseFileStore
 from domain.persons.records import Person
 from services import courses
 from tests import test_enrolment
+from tests.conftest import POSTGRES
 
 POPPLER = ("pdftotext", "pdftoppm", "pdffonts")
 STORE = DatabaseFileStore()
@@ -92,6 +94,25 @@ def test_a_second_download_gives_the_same_certificate(rt, who, passed, session_f
     first = courses.pass_certificate_pdf(rt, who("p0_user"), passed, STORE, verify_url)
     again = courses.pass_certificate_pdf(rt, who("p0_user"), passed, STORE, verify_url)
     assert again == first
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(PassCertificate)) == 1
+
+
+def test_two_first_downloads_at_once_issue_one_certificate(rt, who, passed, session_factory):
+    downloads = 2 if not POSTGRES else 4
+    barrier, codes = threading.Barrier(downloads), []
+    person = who("p0_user")
+
+    def download():
+        barrier.wait()
+        codes.append(courses.pass_certificate_pdf(rt, person, passed, STORE, verify_url)[0])
+
+    threads = [threading.Thread(target=download) for _ in range(downloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(codes) == downloads and len(set(codes)) == 1
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(PassCertificate)) == 1
 
