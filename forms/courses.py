@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DecimalField
 from wtforms import IntegerField
+from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -15,8 +17,13 @@ from domain.courses.filing import MAX_FEE_CENTS
 from domain.courses.filing import MAX_HOURS
 from forms.text import CleanText
 
-SUBJECTS = [("public", _l("Public subject")), ("professional", _l("Professional subject"))]
-MODES = [("online", _l("Online")), ("face_to_face", _l("Face-to-face"))]
+SUBJECTS = [
+    SelectChoice("public", _l("Public subject")),
+    SelectChoice("professional", _l("Professional subject")),
+]
+MODES = [SelectChoice("online", _l("Online")), SelectChoice("face_to_face", _l("Face-to-face"))]
+SUBJECT_LABELS = {choice.value: choice.label for choice in SUBJECTS}
+MODE_LABELS = {choice.value: choice.label for choice in MODES}
 
 
 class CourseFilingForm(FlaskForm):
@@ -34,3 +41,30 @@ class CourseFilingForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0, max=MAX_FEE_CENTS / 100)],
     )
     description = TextAreaField(_l("Syllabus"), validators=[CleanText(4000, multiline=True)])
+
+
+class RetireForm(FlaskForm):
+    """Taking a course out of the catalogue: a reason, and a confirmation that it is meant."""
+
+    reason = StringField(_l("Reason"), validators=[DataRequired(), CleanText(500)])
+    confirm = BooleanField(_l("Yes, take this course out of the catalogue"), validators=[DataRequired()])
+
+
+class PaymentForm(FlaskForm):
+    """The institution confirms that the chosen enrolments' fees arrived, and how."""
+
+    method = SelectField(
+        _l("Paid by"),
+        choices=[SelectChoice("transfer", _l("Bank transfer")), SelectChoice("online", _l("Online payment"))],
+    )
+
+
+class InvoiceNumberForm(FlaskForm):
+    number = StringField(_l("Invoice number"), validators=[DataRequired(), CleanText(64)])
+
+
+class InvoiceForm(FlaskForm):
+    """The payer asks for an invoice."""
+
+    title = StringField(_l("Invoice title"), validators=[DataRequired(), CleanText(128)])
+    tax_id = StringField(_l("Taxpayer ID (for a company invoice)"), validators=[CleanText(32)])

@@ -14,6 +14,8 @@ from domain.registration.applications import OrganisationApplication
 from domain.registration.applications import PersonApplication
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
+from seed.courses import ENROLLED_PROFESSIONAL
+from seed.courses import load_demo_courses
 from seed.population import PopulationPlan
 from seed.population import add_hrss_offices
 from seed.population import credit_code
@@ -50,7 +52,9 @@ DEMO_LOGINS = [
     ("叶县人民医院人事 employer HR", "yexian-hr"),
     ("鲁山县第一中学人事 employer HR", "lushan-hr"),
     ("平顶山市继续教育基地 CE base", "pds-cebase"),
+    ("叶县继续教育基地 county CE base", "yexian-cebase"),
     ("专业技术人员（注册待审） professional (ID number)", "410422198801010018"),
+    ("专业技术人员（已报名课程） professional (ID number)", ENROLLED_PROFESSIONAL),
 ]
 COUNTIES = [code for code, _name, level, _parent in PINGDINGSHAN_REGIONS if level == "county"]
 PLAN = PopulationPlan(authorities_per_region=1, employers_per_region=24, persons_per_employer=(5, 30))
@@ -67,11 +71,12 @@ def load_demo_data(rt: Runtime) -> str:
         report = populate(session, COUNTIES, hrss, PLAN, now, password)
         seed_policy_2015(session, now)
     pending = _pending_work(rt, named)
+    filed = load_demo_courses(rt, password)
     notices = produce_weekly_notices(rt)
     return (
         f"demo data loaded: {report.organisations + len(hrss) + len(named)} organisations, "
         f"{report.persons} persons ({report.late_employers} employers behind),"
-        f" {pending} pending applications,"
+        f" {pending} pending applications, {filed} filed courses,"
         f" {len(notices)} supervision notices"
     )
 

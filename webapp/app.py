@@ -15,6 +15,7 @@ from domain.files import file_store
 from webapp import account
 from webapp import api
 from webapp import auth
+from webapp import courses
 from webapp import directory
 from webapp import health
 from webapp import holidays
@@ -125,6 +126,7 @@ def create_app(
     app.register_blueprint(api.api)
     app.register_blueprint(tasks_page.blueprint)
     app.register_blueprint(processes.blueprint)
+    app.register_blueprint(courses.blueprint)
     app.register_blueprint(registration.blueprint)
     app.register_blueprint(supervision.blueprint)
     app.register_blueprint(directory.blueprint)

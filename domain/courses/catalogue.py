@@ -82,6 +82,7 @@ def search_courses(
     session: Session,
     actor: Actor,
     *,
+    q: str | None = None,
     year: int | None = None,
     subject: str | None = None,
     industry: str | None = None,
@@ -94,6 +95,9 @@ def search_courses(
 ) -> Page[CourseRow]:
     """Return the courses the actor may see that match the filters, newest first, with counts per status."""
     conditions = [course_filter(session, actor)]
+    if q and q.strip():
+        text = q.strip()
+        conditions.append(or_(Course.title.contains(text, autoescape=True), Course.filing_number == text))
     for column, value in ((Course.year, year), (Course.subject, subject), (Course.mode, mode)):
         if value:
             conditions.append(column == value)

@@ -368,3 +368,59 @@ def enrolments_of_person(session: Session, actor: Actor) -> list[PersonEnrolment
         )
         for row, title, institution, year, subject, hours in rows
     ]
+
+
+def enrolled_among(session: Session, course_id: int, person_ids: list[int]) -> set[int]:
+    """Return which of these persons are enrolled in the course."""
+    return _enrolled(session, course_id, person_ids) if person_ids else set()
+
+
+@dataclass(frozen=True)
+class OwnEnrolment:
+    """A payer's view of its enrolments in one course: a person's own one, or an employer's order."""
+
+    enrolment_ids: tuple[int, ...]
+    order_id: int | None
+    persons: int
+    total_cents: int
+    payment_states: tuple[str, ...]
+    invoice_requested: bool
+    invoice_number: str | None
+    hours_credited: int | None
+
+
+def own_enrolments(session: Session, actor: Actor, course_id: int) -> list[OwnEnrolment]:
+    """Return what the actor pays for in this course: the person's enrolment, or the employer's orders."""
+    if actor.person_id is not None:
+        rows = session.scalars(
+            select(Enrolment).where(Enrolment.course_id == course_id, Enrolment.person_id == actor.person_id)
+        ).all()
+        return [_summary([row], None) for row in rows]
+    if (
+        actor.organisation_kind != "employer"
+        or org_principal(actor.organisation_id, "hr") not in actor.principals
+    ):
+        return []
+    rows = session.scalars(
+        select(Enrolment)
+        .join(EnrolmentOrder, EnrolmentOrder.id == Enrolment.order_id)
+        .where(Enrolment.course_id == course_id, EnrolmentOrder.employer_id == actor.organisation_id)
+        .order_by(Enrolment.order_id, Enrolment.id)
+    ).all()
+    by_order: dict[int, list[Enrolment]] = {}
+    for row in rows:
+        by_order.setdefault(row.order_id, []).append(row)
+    return [_summary(group, order_id) for order_id, group in by_order.items()]
+
+
+def _summary(rows: list[Enrolment], order_id: int | None) -> OwnEnrolment:
+    return OwnEnrolment(
+        tuple(row.id for row in rows),
+        order_id,
+        len(rows),
+        sum(row.fee_cents for row in rows),
+        tuple(sorted({row.payment_state for row in rows})),
+        all(row.invoice_requested_at is not None for row in rows),
+        next((row.invoice_number for row in rows if row.invoice_number), None),
+        rows[0].hours_credited if order_id is None else None,
+    )

@@ -1,0 +1,136 @@
+"""Demo courses, as the offices would have filed and worked them: approved, pending at a county, pending
+at the city, returned to the institution; enrolments in every payment state. Everything goes through
+the services, as the pages would."""
+
+from sqlalchemy import select
+from stdnum.cn import ric
+
+from domain.accounts.users import User
+from domain.accounts.users import actor_for
+from domain.calendar.deadlines import china_day
+from domain.courses.enrolment import order_enrolment_ids
+from domain.courses.filing import CourseApplication
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
+from engine.runtime import Runtime
+from engine.runtime import unit_of_work
+from engine.runtime.models import HumanTask
+from engine.runtime.models import ProcessInstance
+from services import courses
+from services.tasks import TaskInput
+from services.tasks import act_on_task
+
+# professionals of 叶县人民医院 already registered, so its HR has someone to enrol
+HOSPITAL_STAFF = [
+    ("410422198505050051", "周敏", "intermediate"),
+    ("410422198707070072", "吴磊", "junior"),
+    ("410422198209090093", "郑华", "senior_associate"),
+    ("410422199011110014", "王芳", "intermediate"),
+]
+
+
+def _valid(number: str) -> str:
+    return number[:17] + ric.calc_check_digit(number[:17] + "0")
+
+
+ENROLLED_PROFESSIONAL = _valid(HOSPITAL_STAFF[0][0])  # a demo login: enrolled, paid online
+
+
+def _actor(rt: Runtime, username: str):
+    with unit_of_work(rt, write=False) as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        return actor_for(session, user_id)
+
+
+def _decide(rt: Runtime, username: str, instance_id: int, action: str = "approve", opinion: str = "同意备案"):
+    with unit_of_work(rt, write=False) as session:
+        task_id = session.scalar(
+            select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+        )
+    act_on_task(rt, _actor(rt, username), action, task_id, TaskInput(opinion=opinion))
+
+
+def _hospital_staff(rt: Runtime, password_hash: str) -> list[int]:
+    """Register the hospital's staff as active professionals; return their person ids."""
+    made = []
+    with unit_of_work(rt) as session:
+        hospital = session.scalar(select(User.organisation_id).where(User.username == "yexian-hr"))
+        now = rt.clock()
+        for raw, name, level in HOSPITAL_STAFF:
+            number = _valid(raw)
+            user = User(username=number, password_hash=password_hash, display_name=name, created_at=now)
+            session.add(user)
+            session.flush()
+            person = Person(
+                id_number=number,
+                name=name,
+                gender="M" if int(number[16]) % 2 else "F",
+                birth_date=ric.get_birth_date(number),
+                employer_id=hospital,
+                region_code=session.get(Organisation, hospital).region_code,
+                title_level=level,
+                title_series="卫生技术",
+                status="active",
+                user_id=user.id,
+                created_at=now,
+                registered_at=now,
+            )
+            session.add(person)
+            session.flush()
+            made.append(person.id)
+    return made
+
+
+def _course_of_instance(rt: Runtime, instance_id: int) -> int:
+    with unit_of_work(rt, write=False) as session:
+        key = session.scalar(select(ProcessInstance.business_key).where(ProcessInstance.id == instance_id))
+    return int(key.split(":")[1])
+
+
+def _ids(rt: Runtime, order_id: int) -> list[int]:
+    with unit_of_work(rt, write=False) as session:
+        return order_enrolment_ids(session, order_id)
+
+
+def load_demo_courses(rt: Runtime, password_hash: str) -> int:
+    """File and work the demo courses; return how many courses were filed."""
+    year = china_day(rt.clock()).year
+    staff = _hospital_staff(rt, password_hash)
+
+    def file(username: str, title: str, **changes) -> int:
+        values = dict(subject="public", hours=12, mode="online", fee_cents=6000, industry=None)
+        values.update(changes)
+        application = CourseApplication(title=title, year=year, description=f"{title}（示例大纲）", **values)
+        return courses.file_course(rt, _actor(rt, username), application)
+
+    ethics = file("pds-cebase", "公需科目：专业技术人员职业道德与诚信建设")
+    _decide(rt, "pds-reviewer", ethics)
+    teaching = file(
+        "pds-education",
+        "中小学教师信息技术应用能力提升",
+        subject="professional",
+        hours=24,
+        mode="face_to_face",
+        fee_cents=18000,
+        industry="教育",
+    )
+    _decide(rt, "pds-reviewer", teaching)
+    health = dict(subject="professional", hours=16, mode="face_to_face", fee_cents=8000, industry="卫生")
+    file("yexian-cebase", "基层卫生适宜技术推广", **health)  # waits at the county
+    rural = file("yexian-cebase", "公需科目：乡村振兴政策解读", hours=8, fee_cents=4000)
+    _decide(rt, "yexian-reviewer", rural, opinion="初审同意，报市局备案")  # now waits at the city
+    digital = file("pds-cebase", "数字经济与创新驱动", hours=10, fee_cents=5000)
+    _decide(
+        rt, "pds-reviewer", digital, "return", "收费标准请附物价部门核定文件"
+    )  # back with the institution
+
+    ethics_id = _course_of_instance(rt, ethics)
+    hr, base = _actor(rt, "yexian-hr"), _actor(rt, "pds-cebase")
+    order = courses.enrol_persons(rt, hr, ethics_id, staff[1:])
+    courses.request_invoice(rt, hr, _ids(rt, order.order_id), "叶县人民医院", "12410422MB1234567X")
+    courses.confirm_payment(rt, base, _ids(rt, order.order_id), "transfer")
+    courses.record_invoice(rt, base, _ids(rt, order.order_id), "41002600001234")
+    own = courses.enrol(rt, _actor(rt, ENROLLED_PROFESSIONAL), ethics_id)
+    courses.confirm_payment(rt, base, [own], "online")
+    courses.enrol(rt, _actor(rt, ENROLLED_PROFESSIONAL), _course_of_instance(rt, teaching))  # unpaid
+    return 5

@@ -1,0 +1,145 @@
+"""Course pages: an institution files a course, the HRSS approves it in its inbox, an employer enrols its
+persons in one order, the institution confirms the payment and records the invoice; each sees only its own."""
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from domain.accounts.users import User
+from domain.courses.enrolment import Enrolment
+from domain.courses.records import Course
+from domain.organisations.records import Organisation
+from domain.persons.records import Person
+from tests.web.conftest import csrf_token
+from tests.web.test_task_page import approve
+from tests.web.test_task_page import claim
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def post_from(browser, page: str, path: str, data: dict, **options):
+    token = csrf_token(text(browser.get(page)))
+    return browser.post(path, data={"csrf_token": token, **data}, **options)
+
+
+def active_persons(session_factory, employer_username: str, n: int) -> list[int]:
+    with session_factory() as s, s.begin():
+        employer = s.scalar(select(User.organisation_id).where(User.username == employer_username))
+        made = []
+        for i in range(n):
+            person = Person(
+                id_number=f"41042219800101{i:03d}9",
+                name=f"课程学员{i}",
+                gender="F",
+                birth_date=date(1980, 1, 1),
+                employer_id=employer,
+                region_code="410422",
+                title_level="intermediate",
+                status="active",
+                created_at=s.get(Organisation, employer).created_at,
+            )
+            s.add(person)
+            s.flush()
+            made.append(person.id)
+        return made
+
+
+def the_course(session_factory) -> Course:
+    with session_factory() as s:
+        return s.scalars(select(Course)).one()
+
+
+def test_a_course_from_filing_to_paid_enrolments(app, login_as, session_factory):
+    cebase = login_as("pds-cebase", into=app.test_client())
+    form = text(cebase.get("/courses/new"))
+    assert "课程名称" in form and "收费标准（元/人）" in form
+    filed = post_from(
+        cebase,
+        "/courses/new",
+        "/courses/new",
+        {
+            "title": "公需科目：数字经济概论",
+            "course_subject": "public",
+            "industry": "",
+            "hours": "12",
+            "mode": "online",
+            "year": "2026",
+            "fee": "60.00",
+            "description": "第一讲 数字经济基础",
+        },
+        follow_redirects=True,
+    )
+    assert "已提交人社局备案" in text(filed) and "数字经济概论" in text(filed)
+    course = the_course(session_factory)
+    assert course.status == "pending" and course.fee_cents == 6000
+
+    reviewer = login_as("pds-reviewer", into=app.test_client())
+    assert "数字经济概论" in text(reviewer.get("/courses/?status=pending"))
+    task_id = int(re.search(r'href="/tasks/(\d+)"', text(reviewer.get("/tasks?view=queue"))).group(1))
+    claim(reviewer, task_id)
+    approve(reviewer, task_id)
+    course = the_course(session_factory)
+    assert course.status == "approved" and course.filing_number == "410400-2026-0001"
+
+    persons = active_persons(session_factory, "yexian-hr", 3)
+    hr = login_as("yexian-hr", into=app.test_client())
+    page = text(hr.get(f"/courses/{course.id}"))
+    assert "为本单位人员报名" in page and "下架" not in page
+    picker = f"/courses/{course.id}/enrol-persons"
+    assert "课程学员2" in text(hr.get(picker))
+    enrolled = post_from(hr, picker, picker, {"person": [str(p) for p in persons]}, follow_redirects=True)
+    assert "3 人已报名" in text(enrolled)
+    again = post_from(hr, picker, picker, {"person": [str(persons[0])]}, follow_redirects=True)
+    assert "0 人已报名" in text(again)  # a second click orders no one twice
+    with session_factory() as s:
+        enrolment_ids = list(s.scalars(select(Enrolment.id).order_by(Enrolment.id)))
+    assert len(enrolment_ids) == 3
+
+    course_page = f"/courses/{course.id}"
+    asked = post_from(
+        hr,
+        course_page,
+        "/courses/enrolments/invoice",
+        {"course_id": str(course.id), "enrolment": [str(i) for i in enrolment_ids], "title": "叶县人民医院"},
+        follow_redirects=True,
+    )
+    assert "已向施教机构申请开具发票" in text(asked)
+    listing = text(cebase.get(course_page))
+    assert "课程学员0" in listing and "未缴费" in listing
+    chosen = {"enrolment": [str(i) for i in enrolment_ids], "method": "transfer", "number": "No.20260001"}
+    assert "已确认缴费" in text(
+        post_from(cebase, course_page, f"/courses/{course.id}/payments", chosen, follow_redirects=True)
+    )
+    assert "已登记发票号码" in text(
+        post_from(cebase, course_page, f"/courses/{course.id}/invoices", chosen, follow_redirects=True)
+    )
+    assert "No.20260001" in text(hr.get(course_page))
+
+
+def test_each_sees_only_what_r15_allows(app, login_as, session_factory, client):
+    cebase = login_as("pds-cebase", into=app.test_client())
+    data = {
+        "title": "待审课程",
+        "course_subject": "public",
+        "hours": "8",
+        "mode": "online",
+        "year": "2026",
+        "fee": "0",
+    }
+    post_from(cebase, "/courses/new", "/courses/new", data)
+    course = the_course(session_factory)
+    for outsider in ("yexian-hr", "lushan-reviewer"):  # not yet in the catalogue, not their region
+        assert login_as(outsider, into=app.test_client()).get(f"/courses/{course.id}").status_code == 404
+    assert login_as("yexian-hr", into=app.test_client()).get("/courses/new").status_code == 403
+    assert login_as("pds-reviewer", into=app.test_client()).get(f"/courses/{course.id}").status_code == 200
+    stranger = login_as("yexian-hr", into=app.test_client())
+    token = csrf_token(text(stranger.get("/courses/")))
+    refused = stranger.post(
+        f"/courses/{course.id}/payments", data={"csrf_token": token, "enrolment": "1", "method": "transfer"}
+    )
+    assert refused.status_code == 302
+    with session_factory() as s:
+        assert s.scalars(select(Enrolment)).all() == []

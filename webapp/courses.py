@@ -1,0 +1,329 @@
+"""Courses: the catalogue (R15), filing a course (R7), one course with what the viewer may do there (R13)."""
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+
+from domain.accounts.principals import org_principal
+from domain.calendar.deadlines import china_day
+from domain.courses import catalogue
+from domain.courses.enrolment import EnrolmentRefused
+from domain.courses.enrolment import enrolled_among
+from domain.courses.enrolment import enrolments_of_course
+from domain.courses.enrolment import own_enrolments
+from domain.courses.filing import CourseApplication
+from domain.courses.filing import CourseRefused
+from domain.courses.filing import fee_cents
+from domain.courses.records import CourseStatus
+from domain.organisations import directory
+from domain.organisations.jurisdiction import NotVisible
+from domain.organisations.records import OrganisationKind
+from domain.persons import directory as person_directory
+from domain.text import TextRefused
+from forms.choices import TITLE_LEVEL_LABELS
+from forms.courses import MODE_LABELS
+from forms.courses import SUBJECT_LABELS
+from forms.courses import CourseFilingForm
+from forms.courses import InvoiceForm
+from forms.courses import InvoiceNumberForm
+from forms.courses import PaymentForm
+from forms.courses import RetireForm
+from forms.ids import parse_id
+from infra import keyset
+from services import courses as course_service
+from webapp.extensions import db
+from webapp.extensions import now
+from webapp.extensions import runtime
+from webapp.messages import explain
+
+blueprint = Blueprint("courses", __name__, url_prefix="/courses")
+
+STATUSES = {
+    CourseStatus.APPROVED: _l("Filed (approved)"),
+    CourseStatus.PENDING: _l("Under review"),
+    CourseStatus.REJECTED: _l("Rejected"),
+    CourseStatus.WITHDRAWN: _l("Withdrawn"),
+    CourseStatus.SUPERSEDED: _l("Superseded by a change"),
+    CourseStatus.RETIRED: _l("Out of the catalogue"),
+}
+PAYMENT_STATES = {
+    "unpaid": _l("Unpaid"),
+    "transfer_confirmed": _l("Paid by bank transfer (confirmed)"),
+    "online_confirmed": _l("Paid online (confirmed)"),
+}
+FILTERS = ("q", "year", "subject", "mode", "region", "status")
+REFUSED = (CourseRefused, EnrolmentRefused, TextRefused)
+
+
+def _labels() -> dict:
+    return {
+        "statuses": STATUSES,
+        "subjects": SUBJECT_LABELS,
+        "modes": MODE_LABELS,
+        "payment_states": PAYMENT_STATES,
+    }
+
+
+def _may_file(actor) -> bool:
+    return actor.organisation_kind in (OrganisationKind.INSTITUTION, OrganisationKind.AUTHORITY) and (
+        org_principal(actor.organisation_id, "admin") in actor.principals
+    )
+
+
+def _is_employer_hr(actor) -> bool:
+    return actor.organisation_kind == OrganisationKind.EMPLOYER and (
+        org_principal(actor.organisation_id, "hr") in actor.principals
+    )
+
+
+@blueprint.route("/")
+@login_required
+def index():
+    filters = {name: request.args.get(name, "").strip() or None for name in FILTERS}
+    year = filters["year"]
+    if year is not None and not (year.isdigit() and 2000 <= int(year) <= 2100):
+        abort(400)
+    try:
+        page = catalogue.search_courses(
+            db.session,
+            current_user.actor,
+            **{**filters, "year": int(year) if year else None},
+            after=request.args.get("after"),
+        )
+    except keyset.BadCursor:
+        abort(400)
+    regions = directory.visible_regions(db.session, current_user.actor)
+    this_year = china_day(now()).year
+    return render_template(
+        "courses.html",
+        page=page,
+        filters=filters,
+        regions=regions,
+        years=range(this_year + 1, this_year - 4, -1),
+        may_file=_may_file(current_user.actor),
+        **_labels(),
+    )
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    actor = current_user.actor
+    if not _may_file(actor):
+        abort(403)
+    supersedes = parse_id(request.values.get("supersedes", "")) if request.values.get("supersedes") else None
+    form = CourseFilingForm()
+    if request.method == "GET":
+        form.year.data = china_day(now()).year
+        if supersedes:
+            _prefill(form, actor, supersedes)
+    if form.validate_on_submit():
+        application = CourseApplication(
+            title=form.title.data,
+            subject=form.course_subject.data,
+            hours=form.hours.data,
+            mode=form.mode.data,
+            year=form.year.data,
+            fee_cents=fee_cents(form.fee.data),
+            industry=form.industry.data,
+            description=form.description.data,
+        )
+        try:
+            course_service.file_course(runtime(), actor, application, supersedes)
+        except REFUSED as refused:
+            flash(explain(refused), "error")
+        else:
+            flash(_("The course was filed with the HRSS. You can follow it in the catalogue."), "success")
+            return redirect(url_for("courses.index", status="pending"))
+    return render_template("course_new.html", form=form, supersedes=supersedes)
+
+
+def _prefill(form: CourseFilingForm, actor, course_id: int) -> None:
+    try:
+        course = catalogue.visible_course(db.session, actor, course_id)
+    except NotVisible:
+        abort(404)
+    form.title.data, form.course_subject.data, form.industry.data = (
+        course.title,
+        course.subject,
+        course.industry,
+    )
+    form.hours.data, form.mode.data, form.fee.data = course.hours, course.mode, course.fee_cents / 100
+
+
+@blueprint.route("/<id:course_id>")
+@login_required
+def show(course_id: int):
+    actor = current_user.actor
+    try:
+        course = catalogue.visible_course(db.session, actor, course_id)
+    except NotVisible:
+        abort(404)
+    mine = course.filer_id == actor.organisation_id
+    enrolments = enrolments_of_course(db.session, actor, course_id) if (mine or actor.is_admin) else []
+    own = own_enrolments(db.session, actor, course_id)
+    open_for_enrolment = course.status == CourseStatus.APPROVED and course.year >= china_day(now()).year
+    enrolled_self = actor.person_id is not None and bool(own)
+    return render_template(
+        "course.html",
+        course=course,
+        mine=mine,
+        enrolments=enrolments,
+        own=own,
+        invoice_form=InvoiceForm(),
+        may_enrol=actor.person_id is not None and open_for_enrolment and not enrolled_self,
+        may_enrol_persons=_is_employer_hr(actor) and open_for_enrolment,
+        may_retire=course.status == CourseStatus.APPROVED
+        and (mine or actor.organisation_kind == OrganisationKind.HRSS or actor.is_admin),
+        may_change=mine and course.status == CourseStatus.APPROVED and _may_file(actor),
+        form=FlaskForm(),
+        retire_form=RetireForm(),
+        payment_form=PaymentForm(),
+        invoice_number_form=InvoiceNumberForm(),
+        **_labels(),
+    )
+
+
+def _act(course_id: int, action, success: str):
+    try:
+        action()
+    except REFUSED as refused:
+        flash(explain(refused), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("courses.show", course_id=course_id))
+
+
+@blueprint.route("/<id:course_id>/enrol", methods=["POST"])
+@login_required
+def enrol(course_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return _act(
+        course_id,
+        lambda: course_service.enrol(runtime(), current_user.actor, course_id),
+        _("You are enrolled. Pay the fee as the institution tells you; it confirms the payment here."),
+    )
+
+
+@blueprint.route("/<id:course_id>/retire", methods=["POST"])
+@login_required
+def retire(course_id: int):
+    form = RetireForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the course leaves the catalogue, and confirm."), "error")
+        return redirect(url_for("courses.show", course_id=course_id))
+    return _act(
+        course_id,
+        lambda: course_service.retire_course(runtime(), current_user.actor, course_id, form.reason.data),
+        _("The course is out of the catalogue. The hours it gave stay credited."),
+    )
+
+
+def _chosen_enrolments() -> list[int]:
+    ids = [parse_id(value) for value in request.form.getlist("enrolment")]
+    return [i for i in ids if i is not None]
+
+
+@blueprint.route("/<id:course_id>/payments", methods=["POST"])
+@login_required
+def confirm_payments(course_id: int):
+    form = PaymentForm()
+    chosen = _chosen_enrolments()
+    if not form.validate_on_submit() or not chosen:
+        flash(_("Choose the enrolments whose fees arrived, and how they were paid."), "error")
+        return redirect(url_for("courses.show", course_id=course_id))
+    return _act(
+        course_id,
+        lambda: course_service.confirm_payment(runtime(), current_user.actor, chosen, form.method.data),
+        _("Payment confirmed."),
+    )
+
+
+@blueprint.route("/<id:course_id>/invoices", methods=["POST"])
+@login_required
+def record_invoices(course_id: int):
+    form = InvoiceNumberForm()
+    chosen = _chosen_enrolments()
+    if not form.validate_on_submit() or not chosen:
+        flash(_("Choose the enrolments and type the invoice number."), "error")
+        return redirect(url_for("courses.show", course_id=course_id))
+    return _act(
+        course_id,
+        lambda: course_service.record_invoice(runtime(), current_user.actor, chosen, form.number.data),
+        _("Invoice number recorded."),
+    )
+
+
+@blueprint.route("/<id:course_id>/enrol-persons", methods=["GET", "POST"])
+@login_required
+def enrol_persons(course_id: int):
+    actor = current_user.actor
+    if not _is_employer_hr(actor):
+        abort(403)
+    try:
+        course = catalogue.visible_course(db.session, actor, course_id)
+    except NotVisible:
+        abort(404)
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        chosen = [i for i in (parse_id(v) for v in request.form.getlist("person")) if i is not None]
+        try:
+            result = course_service.enrol_persons(runtime(), actor, course_id, chosen)
+        except REFUSED as refused:
+            flash(explain(refused), "error")
+        else:
+            flash(
+                _(
+                    "%(enrolled)d enrolled in one order; %(already)d were enrolled already.",
+                    enrolled=len(result.enrolled),
+                    already=len(result.already),
+                ),
+                "success",
+            )
+            return redirect(url_for("courses.show", course_id=course_id))
+    q = request.args.get("q", "").strip() or None
+    try:
+        persons = person_directory.search_persons(
+            db.session, actor, q=q, status="active", after=request.args.get("after"), limit=100
+        )
+    except keyset.BadCursor:
+        abort(400)
+    enrolled = enrolled_among(db.session, course_id, [p.id for p in persons.items])
+    return render_template(
+        "course_enrol_persons.html",
+        course=course,
+        persons=persons,
+        enrolled=enrolled,
+        q=q,
+        form=FlaskForm(),
+        title_levels=TITLE_LEVEL_LABELS,
+    )
+
+
+@blueprint.route("/enrolments/invoice", methods=["POST"])
+@login_required
+def request_invoice():
+    form = InvoiceForm()
+    chosen = _chosen_enrolments()
+    course_id = parse_id(request.form.get("course_id", "")) or abort(400)
+    if not form.validate_on_submit() or not chosen:
+        flash(_("Type the invoice title."), "error")
+        return redirect(url_for("courses.show", course_id=course_id))
+    return _act(
+        course_id,
+        lambda: course_service.request_invoice(
+            runtime(), current_user.actor, chosen, form.title.data, form.tax_id.data
+        ),
+        _("The invoice was requested from the institution."),
+    )
