@@ -31,8 +31,12 @@ $(VENDOR)/.copied: node_modules/.installed
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile --use-fuzzy -d webapp/translations
 
+# chromium for the browser tests; the fonts the pass certificate PDF embeds (TrueType outlines:
+# reportlab cannot embed Noto CJK's); poppler-utils to check the PDF (pdftotext, pdftoppm, pdffonts)
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-uming fonts-wqy-zenhei poppler-utils
+
 browser:
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }
 
 run: setup
 	$(VENV)/bin/ceflow run

@@ -10,6 +10,7 @@ import domain.calendar.holidays
 import domain.calendar.policy
 import domain.certificates.records
 import domain.courses.enrolment
+import domain.courses.pass_certificate
 import domain.courses.records
 import domain.courses.scores
 import domain.files
@@ -31,6 +32,7 @@ TABLE_MODULES = (
     domain.calendar.policy,
     domain.certificates.records,
     domain.courses.enrolment,
+    domain.courses.pass_certificate,
     domain.courses.records,
     domain.courses.scores,
     domain.notices.centre,

@@ -1,8 +1,11 @@
-"""Course use cases: file a course with the HRSS (R7), refile a change, take a course out of the catalogue.
+"""Course use cases: file a course with the HRSS (R7), refile a change, take a course out of the catalogue,
+enrol, record payments and invoices (R13), hand out the pass certificate (R8).
 
 The filing's record and the process it starts are one command, as with registrations: either both
 are stored or neither is.
 """
+
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -10,9 +13,11 @@ from domain.accounts.principals import org_principal
 from domain.accounts.users import Actor
 from domain.courses import enrolment
 from domain.courses import filing
+from domain.courses import pass_certificate
 from domain.courses.filing import CourseApplication
 from domain.courses.filing import CourseRefused
 from domain.courses.records import Course
+from domain.files import FileStore
 from domain.organisations.jurisdiction import region_and_below
 from domain.organisations.records import OrganisationKind
 from domain.text import TextRefused
@@ -93,3 +98,27 @@ def request_invoice(rt: Runtime, actor: Actor, enrolment_ids: list[int], title: 
 def record_invoice(rt: Runtime, actor: Actor, enrolment_ids: list[int], number: str) -> None:
     with unit_of_work(rt) as session:
         enrolment.record_invoice(session, actor, enrolment_ids, number)
+
+
+def pass_certificate_pdf(
+    rt: Runtime, actor: Actor, enrolment_id: int, store: FileStore, verify_url: Callable[[str], str]
+) -> tuple[str, bytes]:
+    """Return the code and PDF of the person's own pass certificate, issuing it on the first request.
+
+    Every later request returns the same stored document. CertificateNotFound unless the enrolment
+    is the actor's and passed and credited.
+    """
+    try:
+        return _kept_certificate(rt, actor, enrolment_id, store, verify_url)
+    except IntegrityError:  # two first downloads at once: the other one issued it, so read that one
+        return _kept_certificate(rt, actor, enrolment_id, store, verify_url)
+
+
+def _kept_certificate(rt, actor, enrolment_id, store, verify_url) -> tuple[str, bytes]:
+    with unit_of_work(rt) as session:
+        found = pass_certificate.certificate_of(session, actor, enrolment_id)
+        if found is None:
+            found = pass_certificate.issue_certificate(
+                session, store, actor, enrolment_id, verify_url, rt.clock()
+            )
+        return found.code, store.read(session, found.file_key)

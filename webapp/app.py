@@ -23,6 +23,7 @@ from webapp import holidays
 from webapp import inbox
 from webapp import inbox_bulk
 from webapp import incidents
+from webapp import my_courses
 from webapp import notices
 from webapp import oversight
 from webapp import policy
@@ -32,6 +33,7 @@ from webapp import registration
 from webapp import results_api
 from webapp import supervision
 from webapp import tasks_page
+from webapp import verify
 from webapp import workplace
 from webapp.config import MissingSecretKey
 from webapp.config import load_config
@@ -145,6 +147,8 @@ def create_app(
     app.register_blueprint(incidents.blueprint)
     app.register_blueprint(oversight.blueprint)
     app.before_request(workplace.seat_the_user)  # after the notices' count: the menu shows its badge
+    app.register_blueprint(my_courses.blueprint)
+    app.register_blueprint(verify.blueprint)
     auth.install_user_loader(login_manager)
     return app
 

@@ -40,6 +40,9 @@ DEFAULTS = {
     # where uploaded and generated files are kept, readable by every node: "database" (the default,
     # in the same transaction as their records) or "directory:/a/folder/every/node/mounts"
     "FILE_STORE": "database",
+    # the site's public address (https://ce.example.gov.cn), printed in pass certificates' QR codes;
+    # "" takes the address of the request that issues the certificate
+    "PUBLIC_URL": "",
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # the largest file a task accepts
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # Flask's whole-request ceiling (413 above it); > the file limit
     # argon2 cost of new password hashes (argon2-cffi's defaults); a stored hash carries its own cost

@@ -33,6 +33,7 @@ MENU = (
     ("my_applications", "applications.index", _l("My applications")),
     ("oversight", "oversight.index", _l("Open work")),
     ("processes", "processes.index", _l("Processes")),
+    ("my_courses", "my_courses.index", _l("My courses")),
     ("courses", "courses.index", _l("Courses")),
     ("organisations", "directory.organisations", _l("Organisations")),
     ("persons", "directory.persons", _l("Professionals")),

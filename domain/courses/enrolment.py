@@ -28,6 +28,7 @@ from domain.base import Base
 from domain.calendar.deadlines import china_day
 from domain.courses.records import Course
 from domain.courses.records import CourseStatus
+from domain.organisations.records import Organisation
 from domain.persons.records import Person
 from domain.persons.records import PersonStatus
 from domain.refusals import Refusal
@@ -316,6 +317,57 @@ def order_total(session: Session, order_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(count), int(total)
+
+
+def earned(enrolment: Enrolment) -> bool:
+    """Tell whether an enrolment earns a pass certificate: passed, its hours credited by an approved score."""
+    return bool(enrolment.passed) and enrolment.credited_at is not None and enrolment.completed_on is not None
+
+
+@dataclass(frozen=True)
+class PersonEnrolmentRow:
+    """One of a person's own enrolments, as their courses page lists it."""
+
+    id: int
+    course_title: str
+    institution: str
+    year: int
+    subject: str
+    course_hours: int
+    payment_state: str
+    passed: bool | None
+    hours_credited: int | None
+    completed_on: date | None
+    certificate: bool  # passed and credited: the pass certificate can be downloaded
+
+
+def enrolments_of_person(session: Session, actor: Actor) -> list[PersonEnrolmentRow]:
+    """Return the signed-in person's own enrolments, newest year first; no one else's."""
+    if actor.person_id is None:
+        return []
+    rows = session.execute(
+        select(Enrolment, Course.title, Organisation.name, Course.year, Course.subject, Course.hours)
+        .join(Course, Course.id == Enrolment.course_id)
+        .join(Organisation, Organisation.id == Course.filer_id)
+        .where(Enrolment.person_id == actor.person_id)
+        .order_by(Course.year.desc(), Enrolment.id.desc())
+    )
+    return [
+        PersonEnrolmentRow(
+            id=row.id,
+            course_title=title,
+            institution=institution,
+            year=year,
+            subject=subject,
+            course_hours=hours,
+            payment_state=row.payment_state,
+            passed=row.passed if row.credited_at else None,
+            hours_credited=row.hours_credited,
+            completed_on=row.completed_on,
+            certificate=earned(row),
+        )
+        for row, title, institution, year, subject, hours in rows
+    ]
 
 
 def enrolled_among(session: Session, course_id: int, person_ids: list[int]) -> set[int]:

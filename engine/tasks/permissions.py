@@ -530,6 +530,7 @@ USES: Mapping[str, tuple[RoleRule, ...]] = MappingProxyType(
         "supervision": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority"), RoleRule("employer")),
         "courses": tuple(RoleRule(kind) for kind in ("hrss", "authority", "employer", "institution", PERSON))
         + (RoleRule(ADMIN),),
+        "my_courses": (RoleRule(PERSON),),
         "file_course": (RoleRule("institution", None, "admin"), RoleRule("authority", None, "admin")),
         "enrol_persons": (RoleRule("employer", None, "hr"),),
         "number_ranges": (

@@ -7,7 +7,7 @@ The list of routes comes from the app itself, so a route added later without `lo
 import re
 
 # reachable without an account: signing in, the language switch, self-registration, assets, the API spec,
-# and the load balancer's health and readiness checks
+# the load balancer's health and readiness checks, and the pass certificates' verify page
 PUBLIC = {
     "auth.login",
     "auth.set_language",
@@ -18,6 +18,8 @@ PUBLIC = {
     "inbox_api.openapi",
     "health.healthz",
     "health.readyz",
+    "verify.lookup",
+    "verify.certificate",
 }
 SAMPLE_VALUES = {"code": "en", "key": "demo_approval", "action": "approve", "filename": "ceflow.css"}
 
