@@ -43,11 +43,11 @@ HOSPITAL_STAFF = [
 ]
 
 
-def _valid(number: str) -> str:
+def valid_id(number: str) -> str:
     return number[:17] + ric.calc_check_digit(number[:17] + "0")
 
 
-ENROLLED_PROFESSIONAL = _valid(HOSPITAL_STAFF[0][0])  # a demo login: enrolled, paid online
+ENROLLED_PROFESSIONAL = valid_id(HOSPITAL_STAFF[0][0])  # a demo login: enrolled, paid online
 
 
 def _actor(rt: Runtime, username: str):
@@ -71,7 +71,7 @@ def _hospital_staff(rt: Runtime, password_hash: str) -> list[int]:
         hospital = session.scalar(select(User.organisation_id).where(User.username == "yexian-hr"))
         now = rt.clock()
         for raw, name, level in HOSPITAL_STAFF:
-            number = _valid(raw)
+            number = valid_id(raw)
             user = User(username=number, password_hash=password_hash, display_name=name, created_at=now)
             session.add(user)
             session.flush()

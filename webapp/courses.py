@@ -1,17 +1,22 @@
 """Courses: the catalogue (R15), filing a course (R7), one course with what the viewer may do there (R13)."""
 
+import io
+
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from domain.calendar.deadlines import china_day
 from domain.courses import catalogue
@@ -23,11 +28,23 @@ from domain.courses.filing import CourseApplication
 from domain.courses.filing import CourseRefused
 from domain.courses.filing import fee_cents
 from domain.courses.records import CourseStatus
+from domain.courses.score_files import RowsRefused
+from domain.courses.score_files import ScoreFileRefused
+from domain.courses.scores import ScoreRefused
+from domain.courses.scores import ScoreSubmission
+from domain.courses.scores import report_key_of
+from domain.courses.scores import submissions_of_course
+from domain.files import FileNotStored
 from domain.organisations import directory
 from domain.organisations.jurisdiction import NotVisible
 from domain.organisations.records import OrganisationKind
 from domain.persons import directory as person_directory
+from domain.refusals import CodedError
+from domain.supervision.documents import XLSX
 from domain.text import TextRefused
+from engine.errors import NotAllowed
+from engine.errors import TaskNotFound
+from engine.runtime.models import HumanTask
 from forms.choices import TITLE_LEVEL_LABELS
 from forms.courses import MODE_LABELS
 from forms.courses import SUBJECT_LABELS
@@ -39,7 +56,9 @@ from forms.courses import RetireForm
 from forms.ids import parse_id
 from infra import keyset
 from services import courses as course_service
+from services import scores as score_service
 from webapp.extensions import db
+from webapp.extensions import file_store
 from webapp.extensions import now
 from webapp.extensions import runtime
 from webapp.messages import explain
@@ -54,6 +73,14 @@ STATUSES = {
     CourseStatus.WITHDRAWN: _l("Withdrawn"),
     CourseStatus.SUPERSEDED: _l("Superseded by a change"),
     CourseStatus.RETIRED: _l("Out of the catalogue"),
+}
+SUBMISSION_STATES = {
+    "pending": _l("With the HRSS"),
+    "credited": _l("Approved and credited"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    "superseded": _l("Replaced by a corrected file"),
+    "refused": _l("Refused: wrong rows"),
 }
 PAYMENT_STATES = {
     "unpaid": _l("Unpaid"),
@@ -167,6 +194,7 @@ def show(course_id: int):
     mine = course.filer_id == actor.organisation_id
     enrolments = enrolments_of_course(db.session, actor, course_id) if (mine or actor.is_admin) else []
     own = own_enrolments(db.session, actor, course_id)
+    submissions = _submissions(course_id) if mine else []
     open_for_enrolment = course.status == CourseStatus.APPROVED and course.year >= china_day(now()).year
     enrolled_self = actor.person_id is not None and bool(own)
     return render_template(
@@ -175,6 +203,11 @@ def show(course_id: int):
         mine=mine,
         enrolments=enrolments,
         own=own,
+        submissions=submissions,
+        may_submit_scores=mine
+        and course.status in (CourseStatus.APPROVED, CourseStatus.RETIRED)
+        and "file_course" in uses(),
+        submission_states=SUBMISSION_STATES,
         invoice_form=InvoiceForm(),
         may_enrol=actor.person_id is not None and open_for_enrolment and not enrolled_self,
         may_enrol_persons=_is_employer_hr(actor) and open_for_enrolment,
@@ -186,6 +219,110 @@ def show(course_id: int):
         payment_form=PaymentForm(),
         invoice_number_form=InvoiceNumberForm(),
         **_labels(),
+    )
+
+
+def _submissions(course_id: int) -> list:
+    """The course's score submissions, each returned one with the institution's open step to answer."""
+    instances = select(ScoreSubmission.instance_id).where(ScoreSubmission.course_id == course_id)
+    steps = db.session.execute(
+        select(HumanTask.instance_id, HumanTask.id).where(
+            HumanTask.instance_id.in_(instances.scalar_subquery()),
+            HumanTask.spec_name == "submit",
+            HumanTask.state == "open",
+        )
+    )
+    return submissions_of_course(db.session, course_id, dict(steps.all()))
+
+
+def _score_file():
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return None, None
+    return sent.filename, sent.stream.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1)
+
+
+def _worded(code: str, params: dict) -> str:
+    return explain(CodedError(code, **params))
+
+
+@blueprint.route("/<id:course_id>/scores", methods=["POST"])
+@login_required
+def submit_scores(course_id: int):
+    """The institution uploads a course's scores: accepted whole for the HRSS, or refused with a report."""
+    return _take_scores(course_id, None)
+
+
+@blueprint.route("/<id:course_id>/scores/<id:task_id>/correct", methods=["POST"])
+@login_required
+def correct_scores(course_id: int, task_id: int):
+    """The institution answers a returned submission with a corrected file."""
+    return _take_scores(course_id, task_id)
+
+
+def _take_scores(course_id: int, task_id: int | None):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    name, data = _score_file()
+    if data is None:
+        flash(_("Choose the score file (xlsx or csv) to upload."), "error")
+        return redirect(url_for("courses.show", course_id=course_id, _anchor="scores"))
+    actor = current_user.actor
+    try:
+        if task_id is None:
+            taken = score_service.submit_score_file(
+                runtime(), actor, course_id, name, data, file_store(), _worded
+            )
+        else:
+            taken = score_service.resubmit_score_file(
+                runtime(), actor, task_id, name, data, file_store(), _worded
+            )
+    except RowsRefused as refused:
+        flash(
+            _(
+                "%(count)d rows are wrong, so the whole file was not taken and nothing was credited. "
+                "Download the error report below, correct the rows and upload the file again.",
+                count=len(refused.problems),
+            ),
+            "error",
+        )
+    except (ScoreRefused, ScoreFileRefused, NotAllowed, TaskNotFound) as refused:
+        flash(explain(refused), "error")
+    else:
+        flash(
+            _(
+                "The file was taken: %(rows)d rows go to the HRSS for review "
+                "(%(skipped)d were credited before).",
+                rows=taken.rows,
+                skipped=taken.skipped,
+            ),
+            "success",
+        )
+    return redirect(url_for("courses.show", course_id=course_id, _anchor="scores"))
+
+
+@blueprint.route("/<id:course_id>/scores/<id:submission_id>/report.xlsx")
+@login_required
+def score_report(course_id: int, submission_id: int):
+    """The error report of a refused score file, for the institution that uploaded it."""
+    actor = current_user.actor
+    try:
+        course = catalogue.visible_course(db.session, actor, course_id)
+    except NotVisible:
+        abort(404)
+    key = report_key_of(db.session, course_id, submission_id)
+    if key is None or (course.filer_id != actor.organisation_id and not actor.is_admin):
+        abort(404)
+    try:
+        data = file_store().read(db.session, key)
+    except FileNotStored:
+        abort(404)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"成绩文件错误报告-{submission_id}.xlsx",
+        max_age=0,
     )
 
 

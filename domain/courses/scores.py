@@ -572,3 +572,57 @@ def submission_view(session: Session, submission_id: int) -> SubmissionView:
         row.instance_id,
         row.report_key,
     )
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    """A course's score submission as its institution's page lists it."""
+
+    id: int
+    source: str
+    file_name: str | None
+    rows: int
+    skipped: int
+    problems: int
+    credited: int | None
+    status: str
+    has_report: bool
+    submitted_at: datetime
+    returned_task_id: int | None  # the institution's open step after the HRSS returned the file
+
+
+def submissions_of_course(
+    session: Session, course_id: int, open_steps: dict[int, int]
+) -> list[SubmissionRow]:
+    """Return a course's submissions, newest first; `open_steps` maps an instance to its returned step."""
+    rows = session.execute(
+        select(
+            ScoreSubmission.id,
+            ScoreSubmission.source,
+            ScoreSubmission.file_name,
+            ScoreSubmission.rows,
+            ScoreSubmission.skipped,
+            ScoreSubmission.problems,
+            ScoreSubmission.credited,
+            ScoreSubmission.status,
+            ScoreSubmission.report_key.is_not(None),
+            ScoreSubmission.submitted_at,
+            ScoreSubmission.instance_id,
+        )
+        .where(ScoreSubmission.course_id == course_id)
+        .order_by(ScoreSubmission.id.desc())
+        .limit(100)
+    )
+    return [
+        SubmissionRow(*row[:-1], open_steps.get(row[-1]) if row[7] == SubmissionStatus.PENDING else None)
+        for row in rows
+    ]
+
+
+def report_key_of(session: Session, course_id: int, submission_id: int) -> str | None:
+    """Return the file-store key of a refused submission's error report, if it belongs to the course."""
+    return session.scalar(
+        select(ScoreSubmission.report_key).where(
+            ScoreSubmission.id == submission_id, ScoreSubmission.course_id == course_id
+        )
+    )
