@@ -5,10 +5,12 @@ pending at a county, pending at the city, returned to the institution; enrolment
 state. `enrolled_course` writes an approved course with many enrolled persons in bulk, for score
 imports in tests and benches."""
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 
+from openpyxl import Workbook
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from domain.courses.enrolment import Enrolment
 from domain.courses.enrolment import order_enrolment_ids
 from domain.courses.filing import CourseApplication
 from domain.courses.records import Course
+from domain.files import DatabaseFileStore
 from domain.organisations.records import Organisation
 from domain.persons.records import Person
 from engine.runtime import Runtime
@@ -31,6 +34,7 @@ from infra.bulk_rows import bump_sequences
 from infra.bulk_rows import write_rows
 from seed.population import id_number
 from services import courses
+from services.scores import submit_score_file
 from services.tasks import TaskInput
 from services.tasks import act_on_task
 
@@ -106,6 +110,22 @@ def _ids(rt: Runtime, order_id: int) -> list[int]:
         return order_enrolment_ids(session, order_id)
 
 
+def _scores_waiting(rt: Runtime, institution, course_id: int, year: int) -> None:
+    """The institution's scores for the hospital's order, waiting for the city HRSS to review them."""
+    done = min(date(year, 6, 1), china_day(rt.clock()))
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["身份证号", "姓名", "成绩", "是否合格", "学时", "完成日期"])
+    for number, name, _level in HOSPITAL_STAFF[1:]:
+        sheet.append([valid_id(number), name, 88, "合格", 12, done])
+    out = io.BytesIO()
+    book.save(out)
+    # the demo's file goes to the database store, whatever FILE_STORE a deployment names
+    submit_score_file(
+        rt, institution, course_id, "成绩（示例）.xlsx", out.getvalue(), DatabaseFileStore(), str
+    )
+
+
 def load_demo_courses(rt: Runtime, password_hash: str) -> int:
     """File and work the demo courses; return how many courses were filed."""
     year = china_day(rt.clock()).year
@@ -147,6 +167,7 @@ def load_demo_courses(rt: Runtime, password_hash: str) -> int:
     own = courses.enrol(rt, _actor(rt, ENROLLED_PROFESSIONAL), ethics_id)
     courses.confirm_payment(rt, base, [own], "online")
     courses.enrol(rt, _actor(rt, ENROLLED_PROFESSIONAL), _course_of_instance(rt, teaching))  # unpaid
+    _scores_waiting(rt, base, ethics_id, year)
     return 5
 
 

@@ -170,6 +170,7 @@ def test_the_demo_courses_show_every_state(app, session_factory):
         if c.status == "pending"
     }
     assert sorted(steps.values()) == ["city_review", "review", "submit"]  # at the city, the county, returned
+    assert any(subject.startswith("成绩报送：") and step == "review" for subject, step in waiting.items())
     assert payments == [
         "online_confirmed",
         "transfer_confirmed",
