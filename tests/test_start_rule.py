@@ -65,7 +65,11 @@ def test_an_employer_hr_starts_it_and_the_system_may_too(rt, actor):
 
 def test_uses_give_the_menu_of_a_role():
     professional = permissions.uses(Seat("person", None, frozenset()))
-    assert professional == frozenset({"inbox", "my_applications", "notices"})
+    assert professional == frozenset({"inbox", "my_applications", "my_courses", "courses", "notices"})
+    institution = permissions.uses(Seat("institution", "county", frozenset({"admin"})))
+    assert {"file_course", "courses"} <= institution and "enrol_persons" not in institution
+    hr = permissions.uses(Seat("employer", "county", frozenset({"hr"})))
+    assert "enrol_persons" in hr and "file_course" not in hr
     admin = permissions.uses(Seat("admin", None, frozenset()))
     assert {"oversight", "processes", "holidays", "incidents"} <= admin and "inbox" not in admin
     city = permissions.uses(Seat("hrss", "city", frozenset({"reviewer"})))
