@@ -103,7 +103,7 @@ def test_a_user_carries_on_across_nodes_and_their_file_is_on_both(nodes, session
     a, b = nodes
     browser = requests.Session()  # cookies are per host, not per port: one browser, two nodes
     signed_in = _sign_in(browser, a, "yexian-reviewer")
-    assert signed_in.status_code == 200 and signed_in.url == f"{a}/tasks"
+    assert signed_in.status_code == 200 and signed_in.url == f"{a}/"  # the workplace
 
     on_b = browser.get(f"{b}/tasks?view=queue", allow_redirects=False)
     assert on_b.status_code == 200 and "/login" not in on_b.text  # B reads the session A signed
