@@ -15,6 +15,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from flask import Flask
@@ -36,6 +37,7 @@ from domain.organisations.records import Organisation
 from domain.organisations.records import Region
 from domain.registration.applications import PersonApplication
 from engine.runtime import unit_of_work
+from engine.runtime.definitions import deploy
 from engine.runtime.models import HumanTask
 from engine.runtime.models import HumanTaskCandidate
 from seed.population import PopulationPlan
@@ -111,6 +113,8 @@ def prepare(database_url: str, size: Size, log=print) -> Accounts:
         rt = runtime()
         built = _built(rt)
         upgrade()  # a database built by an earlier version gets this one's migrations
+        if built:
+            _redeploy_changed_diagrams(rt, app.config["BPMN_DIR"])
         if not built:
             started = time.perf_counter()
             initialise_database(rt, app.config)
@@ -221,6 +225,13 @@ def _accounts(rt, size: Size) -> Accounts:
     reviewers = sorted((r for r in rows if r[0].startswith("load-reviewer-")), key=number)
     hr = sorted((r for r in rows if r[0].startswith("load-hr-")), key=number)
     return Accounts([r[0] for r in reviewers], [r[0] for r in hr], [(r[1], r[2]) for r in hr])
+
+
+def _redeploy_changed_diagrams(rt, bpmn_dir: str) -> None:
+    """Deploy the bundled diagrams that changed since the data set was built (a start rule, say);
+    an unchanged diagram is not stored again."""
+    for path in sorted(Path(bpmn_dir).glob("*.bpmn")):
+        deploy(rt, path.read_bytes(), path.name, "bench")
 
 
 def top_up(rt, accounts: Accounts, size: Size) -> int:
