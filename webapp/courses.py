@@ -87,7 +87,7 @@ PAYMENT_STATES = {
     "transfer_confirmed": _l("Paid by bank transfer (confirmed)"),
     "online_confirmed": _l("Paid online (confirmed)"),
 }
-FILTERS = ("q", "year", "subject", "mode", "region", "status")
+FILTERS = ("q", "year", "subject", "industry", "mode", "filer_id", "region", "status")
 REFUSED = (CourseRefused, EnrolmentRefused, TextRefused)
 
 
@@ -115,11 +115,14 @@ def index():
     year = filters["year"]
     if year is not None and not (year.isdigit() and 2000 <= int(year) <= 2100):
         abort(400)
+    filer_id = parse_id(filters["filer_id"]) if filters["filer_id"] else None
+    if filters["filer_id"] and filer_id is None:
+        abort(400)
     try:
         page = catalogue.search_courses(
             db.session,
             current_user.actor,
-            **{**filters, "year": int(year) if year else None},
+            **{**filters, "year": int(year) if year else None, "filer_id": filer_id},
             after=request.args.get("after"),
         )
     except keyset.BadCursor:
@@ -131,6 +134,7 @@ def index():
         page=page,
         filters=filters,
         regions=regions,
+        filers=catalogue.catalogue_filers(db.session, current_user.actor),
         years=range(this_year + 1, this_year - 4, -1),
         may_file=_may_file(current_user.actor),
         **_labels(),

@@ -127,3 +127,13 @@ def visible_course(session: Session, actor: Actor, course_id: int) -> CourseRow:
     if row is None:
         raise NotVisible(f"course {course_id}")
     return CourseRow(*row)
+
+
+def catalogue_filers(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """Return the filers whose courses the actor may see, by name: the institution filter's choices."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(select(Course.filer_id).where(course_filter(session, actor)).distinct()))
+        .order_by(Organisation.name)
+    )
+    return [tuple(row) for row in rows]

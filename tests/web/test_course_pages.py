@@ -178,3 +178,20 @@ def test_the_demo_courses_show_every_state(app, session_factory):
         "transfer_confirmed",
         "unpaid",
     ]
+
+
+def test_the_catalogue_filters_by_industry_and_institution(app, session_factory, login_as):
+    from domain.accounts.passwords import hash_password
+    from seed.courses import load_demo_courses
+
+    load_demo_courses(app.extensions["ceflow.runtime"], hash_password("demo1234"))
+    reviewer = login_as("pds-reviewer", into=app.test_client())
+    with session_factory() as s:
+        cebase = s.scalar(
+            select(Organisation.id).where(Organisation.name == "平顶山市专业技术人员继续教育基地")
+        )
+    listed = text(reviewer.get("/courses/", query_string={"industry": "教育"}))
+    assert "中小学教师信息技术应用能力提升" in listed and "职业道德" not in listed
+    listed = text(reviewer.get("/courses/", query_string={"filer_id": cebase}))
+    assert "职业道德与诚信建设" in listed and "数字经济与创新驱动" in listed and "中小学教师" not in listed
+    assert reviewer.get("/courses/", query_string={"filer_id": "x"}).status_code == 400
