@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from domain.accounts.principals import org_principal
 from domain.accounts.users import Actor
 from domain.courses import enrolment
 from domain.courses import filing
@@ -18,8 +17,6 @@ from domain.courses.filing import CourseApplication
 from domain.courses.filing import CourseRefused
 from domain.courses.records import Course
 from domain.files import FileStore
-from domain.organisations.jurisdiction import region_and_below
-from domain.organisations.records import OrganisationKind
 from domain.text import TextRefused
 from engine.runtime import Runtime
 from engine.runtime import unit_of_work
@@ -51,19 +48,11 @@ def retire_course(rt: Runtime, actor: Actor, course_id: int, reason: str) -> Non
     """Take an approved course out of the catalogue: its filer's admin, or an HRSS over its region."""
     with unit_of_work(rt) as session:
         course = session.get(Course, course_id)
-        if course is None or not _may_retire(session, actor, course):
+        if course is None or not filing.may_retire(
+            session, actor, course.filer_id, course.region_code, course.status
+        ):
             raise CourseRefused("course_not_in_catalogue")
         filing.retire_course(session, course_id, reason, rt.clock())
-
-
-def _may_retire(session, actor: Actor, course: Course) -> bool:
-    if actor.is_admin:
-        return True
-    if actor.organisation_id == course.filer_id:
-        return org_principal(course.filer_id, "admin") in actor.principals
-    if actor.organisation_kind == OrganisationKind.HRSS:
-        return course.region_code in region_and_below(session, actor.region_code)
-    return False
 
 
 def enrol(rt: Runtime, actor: Actor, course_id: int) -> int:

@@ -27,6 +27,7 @@ from domain.courses.enrolment import own_enrolments
 from domain.courses.filing import CourseApplication
 from domain.courses.filing import CourseRefused
 from domain.courses.filing import fee_cents
+from domain.courses.filing import may_retire
 from domain.courses.records import CourseStatus
 from domain.courses.score_files import RowsRefused
 from domain.courses.score_files import ScoreFileRefused
@@ -37,7 +38,6 @@ from domain.courses.scores import submissions_of_course
 from domain.files import FileNotStored
 from domain.organisations import directory
 from domain.organisations.jurisdiction import NotVisible
-from domain.organisations.records import OrganisationKind
 from domain.persons import directory as person_directory
 from domain.refusals import CodedError
 from domain.supervision.documents import XLSX
@@ -100,11 +100,11 @@ def _labels() -> dict:
     }
 
 
-def _may_file(_actor=None) -> bool:
+def _may_file() -> bool:
     return "file_course" in uses()  # the engine's permission function decides, as for the menu
 
 
-def _is_employer_hr(_actor=None) -> bool:
+def _is_employer_hr() -> bool:
     return "enrol_persons" in uses()
 
 
@@ -136,7 +136,7 @@ def index():
         regions=regions,
         filers=catalogue.catalogue_filers(db.session, current_user.actor),
         years=range(this_year + 1, this_year - 4, -1),
-        may_file=_may_file(current_user.actor),
+        may_file=_may_file(),
         **_labels(),
     )
 
@@ -145,7 +145,7 @@ def index():
 @login_required
 def new():
     actor = current_user.actor
-    if not _may_file(actor):
+    if not _may_file():
         abort(403)
     supersedes = parse_id(request.values.get("supersedes", "")) if request.values.get("supersedes") else None
     form = CourseFilingForm()
@@ -214,10 +214,9 @@ def show(course_id: int):
         submission_states=SUBMISSION_STATES,
         invoice_form=InvoiceForm(),
         may_enrol=actor.person_id is not None and open_for_enrolment and not enrolled_self,
-        may_enrol_persons=_is_employer_hr(actor) and open_for_enrolment,
-        may_retire=course.status == CourseStatus.APPROVED
-        and (mine or actor.organisation_kind == OrganisationKind.HRSS or actor.is_admin),
-        may_change=mine and course.status == CourseStatus.APPROVED and _may_file(actor),
+        may_enrol_persons=_is_employer_hr() and open_for_enrolment,
+        may_retire=may_retire(db.session, actor, course.filer_id, course.region_code, course.status),
+        may_change=mine and course.status == CourseStatus.APPROVED and _may_file(),
         form=FlaskForm(),
         retire_form=RetireForm(),
         payment_form=PaymentForm(),
@@ -405,7 +404,7 @@ def record_invoices(course_id: int):
 @login_required
 def enrol_persons(course_id: int):
     actor = current_user.actor
-    if not _is_employer_hr(actor):
+    if not _is_employer_hr():
         abort(403)
     try:
         course = catalogue.visible_course(db.session, actor, course_id)

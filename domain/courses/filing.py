@@ -24,6 +24,7 @@ from domain.courses.records import CourseStatus
 from domain.courses.records import FilingCounter
 from domain.courses.records import Mode
 from domain.courses.records import Subject
+from domain.organisations.jurisdiction import region_and_below
 from domain.organisations.records import Organisation
 from domain.organisations.records import OrganisationKind
 from domain.organisations.records import OrganisationStatus
@@ -248,6 +249,20 @@ def close_course_filing(session: Session, course_id: int, status: str, now: date
         .where(Course.id == course_id, Course.status.in_(OPEN))
         .values(status=final, decided_at=now)
     )
+
+
+def may_retire(session: Session, actor: Actor, filer_id: int, region_code: str, status: str) -> bool:
+    """Say whether the actor may take the course out of the catalogue: it is approved, and the actor is
+    its filer's unit admin, an HRSS over its region, or an administrator (page and service ask here)."""
+    if status != CourseStatus.APPROVED:
+        return False
+    if actor.is_admin:
+        return True
+    if actor.organisation_id == filer_id:
+        return org_principal(filer_id, "admin") in actor.principals
+    if actor.organisation_kind == OrganisationKind.HRSS:
+        return region_code in region_and_below(session, actor.region_code)
+    return False
 
 
 def retire_course(session: Session, course_id: int, reason: str, now: datetime) -> Course:

@@ -195,3 +195,18 @@ def test_the_catalogue_filters_by_industry_and_institution(app, session_factory,
     listed = text(reviewer.get("/courses/", query_string={"filer_id": cebase}))
     assert "职业道德与诚信建设" in listed and "数字经济与创新驱动" in listed and "中小学教师" not in listed
     assert reviewer.get("/courses/", query_string={"filer_id": "x"}).status_code == 400
+
+
+def test_only_an_hrss_over_its_region_is_offered_to_take_a_course_out(app, login_as, session_factory):
+    from domain.accounts.passwords import hash_password
+    from seed.courses import load_demo_courses
+
+    load_demo_courses(app.extensions["ceflow.runtime"], hash_password("demo1234"))
+    with session_factory() as s:
+        city_course = s.scalar(select(Course.id).where(Course.title.like("公需科目：专业技术人员职业道德%")))
+    assert "从目录中下架" in text(
+        login_as("pds-reviewer", into=app.test_client()).get(f"/courses/{city_course}")
+    )
+    assert "从目录中下架" not in text(
+        login_as("yexian-reviewer", into=app.test_client()).get(f"/courses/{city_course}")
+    )
