@@ -43,6 +43,7 @@ from bench.load_data import prepare  # noqa: E402
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PAGES = ("/tasks (mine)", "/tasks (queue)", "/tasks (filtered)", "/tasks (next page)", "/tasks/[id]")
 TARGET_MS = 300  # p95 of the inbox and task pages at 50 users
+REDIS = ("127.0.0.1", 6379)
 
 
 def ensure_database(url: str) -> None:
@@ -73,6 +74,11 @@ def server(database_url: str, workers: int, log_path: Path):
         "CEFLOW_DATABASE_URL": database_url,
         "CEFLOW_SECRET_KEY": secrets.token_hex(32),
         "CEFLOW_SCHEDULER_EXPECTED": "false",
+        # as in production behind one reverse proxy: the rate limits count per client address (each
+        # virtual user sends one of its own, see load_users.py), across workers, in Redis when it runs
+        "CEFLOW_TRUSTED_PROXIES": "1",
+        "CEFLOW_RATELIMIT_STORAGE_URI": rate_limit_storage(),
+        "CEFLOW_RATELIMIT_KEY_PREFIX": f"ceflow-load-{secrets.token_hex(4)}",  # a fresh count each server
     }
     command = [str(Path(sys.executable).with_name("ceflow")), "serve", "--workers", str(workers)]
     command += ["--bind", f"127.0.0.1:{port}"]
@@ -89,6 +95,16 @@ def server(database_url: str, workers: int, log_path: Path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def rate_limit_storage() -> str:
+    """Return Redis on this machine when it answers, else each worker's memory (and say so)."""
+    try:
+        with socket.create_connection(REDIS, timeout=1):
+            return f"redis://{REDIS[0]}:{REDIS[1]}/0"
+    except OSError:
+        print(f"Redis does not answer at {REDIS[0]}:{REDIS[1]}: rate limits count per worker", flush=True)
+        return "memory://"
 
 
 def _wait_ready(address: str, process: subprocess.Popen, seconds: float = 60) -> None:

@@ -27,6 +27,19 @@ from locust import task
 from seed.population import id_number
 from seed.population import person_name
 
+ADDRESSES = iter(range(1, 2**24))  # each virtual user's own client address: 10.x.y.z
+
+
+def own_address(user) -> None:
+    """Send a client address of the user's own, as the reverse proxy in front of the app would.
+
+    The server trusts one proxy (bench/load.py), so its per-address rate limits and sign-in
+    throttle see a hundred people at their own computers, not one machine hammering the forms.
+    """
+    n = next(ADDRESSES)
+    user.client.headers["X-Forwarded-For"] = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+
 ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text(encoding="utf-8"))
 PASSWORD = ACCOUNTS["password"]
 APPLICANT_SERIALS = ACCOUNTS["applicant_serials"]
@@ -90,6 +103,7 @@ class SignedIn(HttpUser):
     wait_time = between(*THINK)
 
     def on_start(self) -> None:
+        own_address(self)
         if not FREE[self.pool]:
             raise RuntimeError(f"more {self.pool} virtual users than accounts: build more (--accounts)")
         self.username = FREE[self.pool].pop()
@@ -235,6 +249,7 @@ class Applicant(HttpUser):
 
     @task
     def register(self) -> None:
+        own_address(self)  # each registration is another person, at a computer of their own
         employer_id, county = random.choice(ACCOUNTS["employers"])
         page = self.client.get(f"/register/person?region={county}", name="/register/person")
         if str(employer_id) not in EMPLOYER_OPTION.findall(page.text):

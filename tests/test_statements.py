@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.base import UtcDateTime
+from engine.runtime import transaction
 from engine.runtime.models import OPEN
 from engine.runtime.models import HumanTask
 from engine.runtime.statements import Database
@@ -166,3 +167,50 @@ def test_an_error_sent_without_waiting_is_raised_as_sqlalchemys(pipelined):
     pipelined.run(INSERT, {"name": "once", "at": AT})
     with pytest.raises(IntegrityError):
         pipelined.settle()
+
+
+@pytest.fixture
+def probe_table(db_engine):
+    """The probe table, committed, for units of work of the runtime; dropped at the end."""
+    PROBE.create(db_engine)
+    try:
+        yield PROBE
+    finally:
+        PROBE.drop(db_engine)
+
+
+def test_a_lost_race_keeps_nothing_the_unit_of_work_wrote(rt, probe_table):
+    """Pipelined, the COMMIT goes with the writes: the server's own check must stop it."""
+    with pytest.raises(LostRace), transaction(rt) as db:
+        db.run(INSERT, {"name": "written first", "at": AT})
+        db.run(CLOSE, {"before": AT - timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+        db.run(INSERT, {"name": "written after", "at": AT})
+    with transaction(rt, write=False) as db:
+        assert db.all(EVERY, {}) == []
+
+
+def test_the_second_of_two_checked_writes_is_the_one_named(rt, probe_table):
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "a", "at": AT})
+    with pytest.raises(LostRace, match="second"), transaction(rt) as db:
+        db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace("first"))
+        db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace("second"))
+    with transaction(rt, write=False) as db:
+        assert db.first(BY_NAME, {"name": "a"})[1] == "open"
+
+
+def test_a_unit_of_work_gives_its_connection_back_as_it_found_it(rt, probe_table):
+    """On PostgreSQL the driver is in autocommit mode during a unit of work, and out of it after."""
+    with pytest.raises(IntegrityError), transaction(rt) as db:
+        db.run(INSERT, {"name": "once", "at": AT})
+        db.run(INSERT, {"name": "once", "at": AT})
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "once", "at": AT})
+        db.session.execute(PROBE.update().values(state="seen"))  # the ORM joins the same transaction
+    with transaction(rt, write=False) as db:
+        assert db.all(EVERY, {}) == [("once",)]
+    pooled = rt.engine.raw_connection()
+    try:
+        assert getattr(pooled.driver_connection, "autocommit", False) is False
+    finally:
+        pooled.close()

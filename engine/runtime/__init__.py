@@ -98,24 +98,31 @@ def transaction(rt: Runtime, write: bool = True) -> Iterator[Database]:
     connection and a session bound to it; the session joins by beginning the transaction (the BEGIN
     is already issued) and then owns it, so it commits and runs its after_commit hooks (domain code
     sends mail there once the notices it wrote are committed) exactly as a plain session would.
+
+    On PostgreSQL through psycopg the driver is put in autocommit mode for the unit of work, so it
+    never waits for a BEGIN of its own: a write queues its BEGIN and COMMIT with its statements
+    (Database, pipelined); a read runs each statement on its own, which under READ COMMITTED sees
+    what the same statements inside one transaction would (each takes its own snapshot there too).
     """
     checkout = _Checkout(rt, write)
     dialect = rt.engine.dialect
     try:
         begin_transaction(checkout.driver, dialect.name, write)
-        # a write on PostgreSQL sends its statements without waiting for each answer (see Database)
         pipelined = write and can_pipeline(dialect)
+        if pipelined or (not write and dialect.driver == "psycopg"):
+            checkout.own_begin()
         db = Database(
             driver=checkout.driver, dialect=dialect, open_session=checkout.open_session, pipelined=pipelined
         )
         try:
+            db.begin()
             yield db
-            db.settle()
             session = db.opened_session
             if session is not None and _session_used(session):
+                db.settle()
                 session.commit()
             else:
-                checkout.driver.commit()
+                db.commit()
         except BaseException as failure:
             db.abandon(failure)
             if db.opened_session is not None:
@@ -138,6 +145,12 @@ class _Checkout:
         self.pooled = rt.engine.raw_connection()
         self.driver = self.pooled.driver_connection
         self.connection: Connection | None = None
+        self.owns_begin = False
+
+    def own_begin(self) -> None:
+        """Put the driver in autocommit mode: it sends no BEGIN; the unit of work begins, if at all."""
+        self.driver.autocommit = True
+        self.owns_begin = True
 
     def open_session(self) -> Session:
         """Make a Connection over the pooled one and a session bound to it."""
@@ -149,6 +162,12 @@ class _Checkout:
 
     def give_back(self) -> None:
         """Return the connection to the pool, which resets it (closing the Connection does so too)."""
+        try:
+            if self.owns_begin:
+                self.driver.rollback()  # nothing left open, whatever happened: autocommit needs it idle
+                self.driver.autocommit = False
+        except self.rt.engine.dialect.loaded_dbapi.Error:
+            self.pooled.invalidate()  # a broken connection: the pool opens a new one next time
         (self.connection or self.pooled).close()
 
 

@@ -9,12 +9,14 @@ from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy import literal_column
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from domain.base import Base
+from engine.runtime.statements import GUARD_FUNCTION_DDL
 
 # An index pays a page write in every transaction that inserts or changes a row it holds. The inbox's
 # indexes hold only the rows their lists read; a query uses one only if it repeats the condition
@@ -24,6 +26,10 @@ HELD_OPEN = "state = 'open' AND assignee_id IS NOT NULL"
 DONE_BY = "completed_by_id IS NOT NULL"
 OPEN = literal_column("'open'")
 DONE = literal_column("'done'")
+
+
+# the server-side one-row check of pipelined writes (engine.runtime.statements), with the tables
+event.listen(Base.metadata, "after_create", GUARD_FUNCTION_DDL)
 
 
 def partial(where: str) -> dict:

@@ -14,16 +14,39 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import DDL
 from sqlalchemy import Connection
 from sqlalchemy import DateTime
 from sqlalchemy import TypeDecorator
+from sqlalchemy import bindparam
 from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import literal_column
+from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 DRIVER_KEY = "ceflow.driver"  # session.info entry: the unit of work's DB-API connection and dialect
 GIVEN, FIXED, CALLED = 0, 1, 2  # where a bound parameter's value comes from
+
+# A pipelined write that must change exactly one row is checked by the server: sent as
+# `WITH changed AS (UPDATE … RETURNING 1) SELECT ceflow_one_row(count(*), n) FROM changed`, it fails
+# with GUARD_STATE and the message `n` (which of the command's checks) unless one row changed, so
+# the statements after it, the COMMIT among them, are skipped by the server and nothing is kept.
+GUARD_STATE = "CF001"
+GUARD_PARAMETER = "ceflow_guard"
+GUARD_FUNCTION = """
+CREATE OR REPLACE FUNCTION ceflow_one_row(changed bigint, guard integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF changed <> 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'CF001', MESSAGE = guard::text;
+    END IF;
+    RETURN changed;
+END $$
+"""
+GUARD_FUNCTION_DDL = DDL(GUARD_FUNCTION).execute_if(dialect="postgresql")
 
 
 @dataclass(frozen=True)
@@ -70,13 +93,26 @@ class Prepared:
         self.statement = statement
         self._forms: dict[tuple, _Form] = {}
 
-    def form(self, dialect: Dialect, names: tuple[str, ...]) -> _Form:
-        """Return the compiled form for the dialect and parameter names, compiling it once."""
-        key = (dialect, names)  # the dialect object: its engine's server version shapes the SQL
+    def form(self, dialect: Dialect, names: tuple[str, ...], guarded: bool = False) -> _Form:
+        """Return the compiled form for the dialect and parameter names, compiling it once.
+
+        `guarded` (an UPDATE on PostgreSQL) wraps it so the server fails it unless it changed exactly
+        one row; `names` then include GUARD_PARAMETER.
+        """
+        key = (dialect, names, guarded)  # the dialect object: its engine's server version shapes the SQL
         found = self._forms.get(key)
         if found is None:
-            found = self._forms[key] = _compile(self.statement, dialect, names)
+            statement = _guarded(self.statement, names) if guarded else self.statement
+            found = self._forms[key] = _compile(statement, dialect, names)
         return found
+
+
+def _guarded(statement, names: tuple[str, ...]):
+    """Return `statement` (an UPDATE) as a SELECT that fails unless it changed exactly one row."""
+    columns = statement.table.c
+    setting = {name: bindparam(name) for name in names if name in columns}
+    changed = statement.values(setting).returning(literal_column("1")).cte("changed")
+    return select(func.ceflow_one_row(func.count(), bindparam(GUARD_PARAMETER))).select_from(changed)
 
 
 def _compile(statement, dialect: Dialect, names: tuple[str, ...]) -> _Form:
@@ -162,11 +198,13 @@ class Database:
     session is only created when something asks for it (most commands never do).
 
     Made `pipelined` (a PostgreSQL write through psycopg), the driver sends each statement without
-    waiting for its answer: a command's writes reach the server together with the next read or at
-    the end, in one round trip instead of one each. So a write's error, and a row count it was
-    expected to reach, are known only then; `settle` (before the commit, and before any SQLAlchemy
-    statement) waits for every answer and raises what went wrong in the order it was written. The
-    next prepared statement after a SQLAlchemy one starts sending without waiting again.
+    waiting for its answer: `begin` queues the BEGIN, a command's writes follow, and `commit` queues
+    the COMMIT and waits once, so a command that reads one row and writes the rest talks to the
+    server twice. A write that must change exactly one row (`unless_one`) is checked by the server
+    (GUARD_FUNCTION): if it did not, the server skips everything after it, the COMMIT too, and the
+    error is raised when the answers come, before any error a later statement would have met.
+    `settle` (before any SQLAlchemy statement, which reads each answer at once) waits for every
+    answer sent so far; the next prepared statement starts sending without waiting again.
     """
 
     __slots__ = (
@@ -177,7 +215,7 @@ class Database:
         "_reused",
         "_pipelined",
         "_pipeline",
-        "_expected",
+        "_guards",
     )
 
     def __init__(
@@ -196,8 +234,7 @@ class Database:
             driver, dialect = session.info.get(DRIVER_KEY, (None, None))
         self._driver, self._dialect = driver, dialect
         self._reused = None  # one cursor for every statement: each is read out before the next runs
-        # (cursor, error) of statements that must change exactly one row, their answers not yet read
-        self._expected: list[tuple[Any, Exception]] = []
+        self._guards: list[Exception] = []  # the error of each server-checked write, by its number
         self._pipelined = pipelined and session is None
         self._pipeline: ExitStack | None = None  # the driver's pipeline mode while in it
 
@@ -216,6 +253,25 @@ class Database:
         """Return the session if anything asked for it, else None."""
         return self._session
 
+    def begin(self) -> None:
+        """Start the transaction: pipelined, queue its BEGIN to go with the first statement.
+
+        The driver is then in autocommit mode, so it sends no BEGIN of its own: the unit of work
+        turns that on before and off after (engine.runtime.transaction).
+        """
+        if self._pipelined:
+            self._send()
+            self.driver.cursor().execute("BEGIN")
+
+    def commit(self) -> None:
+        """Commit: pipelined, queue the COMMIT behind the writes and wait for every answer at once."""
+        if self._pipelined:
+            self._send()
+            self.driver.cursor().execute("COMMIT")
+            self.settle()
+        else:
+            self.driver.commit()
+
     def execute(self, statement, parameters=None):
         """Run any Core statement through SQLAlchemy, in this command's transaction."""
         return self.connection().execute(statement, parameters)
@@ -227,17 +283,19 @@ class Database:
     def run(self, prepared: Prepared, values: dict, *, unless_one: Exception | None = None) -> None:
         """Run a prepared statement; with `unless_one`, raise that error unless it changed exactly one row.
 
-        Pipelined, the error is raised when the answer comes: at the next read or at `settle`, always
-        before the commit, and before any error a later statement of the command ran into.
+        Pipelined, the server checks the row count and the error is raised when the answer comes:
+        at the next read or at the commit, before anything is committed.
         """
         if not self._pipelined:
             cursor, _form = self._cursor(prepared, values)
             if unless_one is not None and cursor.rowcount != 1:
                 raise unless_one
             return
-        cursor = self._cursor(prepared, values)[0]
-        if unless_one is not None:
-            self._expected.append((cursor, unless_one))
+        if unless_one is None:
+            self._cursor(prepared, values)
+            return
+        self._guards.append(unless_one)
+        self._cursor(prepared, {**values, GUARD_PARAMETER: len(self._guards) - 1}, guarded=True)
 
     def run_many(self, prepared: Prepared, rows: Iterable[dict]) -> None:
         """Run a prepared statement once per row of values (all rows name the same values)."""
@@ -267,7 +325,7 @@ class Database:
         return self.first(prepared, values)[0]
 
     def settle(self) -> None:
-        """Wait for the answer to every statement sent, leave pipeline mode, check the expected row counts."""
+        """Wait for the answer to every statement sent and leave pipeline mode; raise what went wrong."""
         if self._pipeline is None:
             return
         pipeline, self._pipeline = self._pipeline, None
@@ -284,7 +342,7 @@ class Database:
 
     def abandon(self, failure: BaseException) -> None:
         """Leave pipeline mode after a failure, ignoring the answers: the transaction is rolled back."""
-        self._expected.clear()
+        self._guards.clear()
         if self._pipeline is not None:
             pipeline, self._pipeline = self._pipeline, None
             pipeline.__exit__(type(failure), failure, failure.__traceback__)
@@ -303,8 +361,8 @@ class Database:
             self._dialect = self.session.get_bind().dialect
         return self._dialect
 
-    def _cursor(self, prepared: Prepared, values: dict):
-        form = prepared.form(self._dialect or self.dialect, tuple(values))
+    def _cursor(self, prepared: Prepared, values: dict, guarded: bool = False):
+        form = prepared.form(self._dialect or self.dialect, tuple(values), guarded)
         if self._pipelined:
             self._send()
             cursor = self.driver.cursor()  # an answer may arrive while a later statement is sent: one each
@@ -320,28 +378,20 @@ class Database:
         return cursor, form
 
     def _answer(self, read: Callable, form: _Form | None):
-        """Read answers (pipelined: every answer sent so far), then check the row counts now known."""
+        """Read answers (pipelined: every answer sent so far)."""
         try:
-            found = read()
+            return read()
         except self.dialect.loaded_dbapi.Error as error:
             raise self._failed(error, form, None) from error
-        self._check_expected()
-        return found
-
-    def _check_expected(self) -> None:
-        """Raise the error of the first statement whose answer came and changed other than one row."""
-        while self._expected and self._expected[0][0].rowcount >= 0:
-            cursor, error = self._expected.pop(0)
-            if cursor.rowcount != 1:
-                self._expected.clear()
-                raise error
 
     def _failed(self, error: Exception, form: _Form | None, parameters) -> Exception:
-        """Return the error to raise for a driver error: an earlier statement's lost race comes first."""
-        try:
-            self._check_expected()  # the answers before the failing one have come: a race lost there wins
-        finally:
-            self._expected.clear()
+        """Return the error to raise for a driver error: a server-checked write's own, or SQLAlchemy's.
+
+        Pipelined, the server stops at the first failing statement, so the error is that one's.
+        """
+        if getattr(error, "sqlstate", None) == GUARD_STATE:
+            guards, self._guards = self._guards, []
+            return guards[int(error.diag.message_primary)]
         return _wrapped(form, parameters, error, self.dialect)
 
 
