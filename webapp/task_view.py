@@ -12,6 +12,7 @@ from engine.inbox.applications import ending
 from engine.inbox.queries import TaskDetail
 from engine.inbox.queries import due_status
 from engine.runtime.definitions import specs_for
+from engine.runtime.models import ProcessDefinition
 from engine.runtime.models import ProcessInstance
 from engine.tasks import countersign as countersign_records
 from engine.tasks.approvers import Approver
@@ -40,6 +41,7 @@ class TaskExtras:
     application: list[tuple[str, str]]  # the application's fields as (label, value)
     warnings: list[str]  # what in the application looks wrong, for whoever may decide on it
     ending: Decision | None  # who ended the process without approval, when and why (a closed step's page)
+    process_name: str  # the diagram's name of the process (成绩报送), not its key
 
 
 def task_page(rt, session, actor, detail: TaskDetail, now) -> dict:
@@ -64,6 +66,7 @@ def task_page(rt, session, actor, detail: TaskDetail, now) -> dict:
         application=application_rows(session, detail.data),
         warnings=application_warnings(session, detail.data, china_day(now)) if detail.may_act else [],
         ending=ending(session, item.instance_id) if detail.state == "cancelled" else None,
+        process_name=_process_name(session, item.instance_id) or item.process_key,
     )
     return {
         "perms": perms,
@@ -71,6 +74,12 @@ def task_page(rt, session, actor, detail: TaskDetail, now) -> dict:
         "reject_message": confirmation.reject_message(item.subject),
         "terminate_message": confirmation.terminate_message(item.subject),
     }
+
+
+def _process_name(session, instance_id: int) -> str | None:
+    """Return the name of the process version the instance runs."""
+    definition = session.get(ProcessDefinition, session.get(ProcessInstance, instance_id).definition_id)
+    return definition.name if definition is not None else None
 
 
 def _step_namer(rt, session):

@@ -133,6 +133,7 @@ class TaskPermissions:
     return_steps: tuple[Step, ...] = ()
     delegated: bool = False  # the actor handles the task for its owner: approving hands it back
     countersign_turn: str | None = None  # "before"/"after": the actor approves as an added approver
+    own_application: bool = False  # the actor started the instance: approving its step resubmits it
 
     def may(self, action: str) -> bool:
         """Say whether the action is allowed."""
@@ -154,6 +155,7 @@ def decide(actor: Actor, standing: Standing) -> TaskPermissions:
         opinion_required=standing.opinion_required,
         delegated=holder and standing.owner_id is not None,
         countersign_turn=standing.my_countersign,
+        own_application=standing.initiator_id is not None and standing.initiator_id == actor.id,
     )
 
 

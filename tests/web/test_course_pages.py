@@ -210,3 +210,44 @@ def test_only_an_hrss_over_its_region_is_offered_to_take_a_course_out(app, login
     assert "从目录中下架" not in text(
         login_as("yexian-reviewer", into=app.test_client()).get(f"/courses/{city_course}")
     )
+
+
+def test_a_returned_score_file_leads_the_institution_to_the_course_to_correct_it(
+    app, login_as, session_factory
+):
+    """The returned step's page names the course and where the corrected file goes: no dead end."""
+    from domain.accounts.passwords import hash_password
+    from engine.runtime.models import HumanTask
+    from seed.courses import load_demo_courses
+
+    load_demo_courses(app.extensions["ceflow.runtime"], hash_password("demo1234"))
+    with session_factory() as s:
+        review = s.scalars(
+            select(HumanTask).where(HumanTask.process_key == "score_submission", HumanTask.state == "open")
+        ).one()
+    reviewer = login_as("pds-reviewer", into=app.test_client())
+    page = text(reviewer.get(f"/tasks/{review.id}"))
+    course_id = int(re.search(r'id="course-link">课程: <a href="/courses/(\d+)"', page).group(1))
+    assert 'id="correct-scores"' not in page  # the reviewer decides; nothing to correct
+    claim(reviewer, review.id)
+    returned = post_from(
+        reviewer,
+        f"/tasks/{review.id}",
+        f"/tasks/{review.id}/return",
+        {"opinion": "少报了一人", "action": "return", "to_step": "submit"},
+    )
+    assert returned.status_code == 302
+    with session_factory() as s:
+        back = s.scalars(
+            select(HumanTask).where(HumanTask.instance_id == review.instance_id, HumanTask.state == "open")
+        ).one()
+    assert back.spec_name == "submit"
+    cebase = login_as("pds-cebase", into=app.test_client())
+    page = text(cebase.get(f"/tasks/{back.id}"))
+    assert "少报了一人" in page
+    assert 'value="approve">重新提交</button>' in page  # the institution resubmits; it approves nothing
+    hint = re.search(r'id="correct-scores">([^<]*)<a href="([^"]+)"', page)
+    assert hint and hint.group(1).startswith("如需更正成绩")
+    assert hint.group(2) == f"/courses/{course_id}#scores"
+    scores = text(cebase.get(f"/courses/{course_id}"))
+    assert f'action="/courses/{course_id}/scores/{back.id}/correct"' in scores  # where the hint leads
