@@ -65,7 +65,7 @@ def test_an_employer_hr_starts_it_and_the_system_may_too(rt, actor):
 
 def test_uses_give_the_menu_of_a_role():
     professional = permissions.uses(Seat("person", None, frozenset()))
-    assert professional == frozenset({"inbox", "my_applications", "my_courses", "courses", "notices"})
+    assert professional == {"inbox", "my_applications", "my_courses", "courses", "policy", "notices"}
     institution = permissions.uses(Seat("institution", "county", frozenset({"admin"})))
     assert {"file_course", "courses"} <= institution and "enrol_persons" not in institution
     hr = permissions.uses(Seat("employer", "county", frozenset({"hr"})))

@@ -6,6 +6,7 @@ What a role may use and start is the engine's decision (engine.tasks.permissions
 
 from dataclasses import dataclass
 
+from flask import abort
 from flask import g
 from flask import render_template
 from flask import request
@@ -44,6 +45,20 @@ MENU = (
     ("incidents", "incidents.index", _l("Incidents")),
     ("notices", "notices.index", _l("Notices")),
 )
+# the list pages a role reaches from its menu or home page, by the use they belong to: another role
+# opening one by its address is told it is not theirs (403) instead of being shown an empty or a
+# foreign tool (a professional managing their employer's number ranges); records stay scoped as ever.
+# The administrator's own pages (open work, holidays, incidents) and a professional's own courses answer
+# 404 to everyone else themselves.
+PAGES = {
+    "ranges.index": "number_ranges",
+    "directory.organisations": "organisations",
+    "directory.persons": "persons",
+    "policy.calendar": "policy",
+    "supervision.index": "supervision",
+    "processes.index": "processes",
+    "courses.new": "file_course",
+}
 # the home page's actions: the use that offers one, its page (with parameters) and its words
 ACTIONS = (
     (
@@ -115,6 +130,9 @@ def seat_the_user() -> None:
         for use, endpoint, label in MENU
         if use in g.uses
     ]
+    needed = PAGES.get(request.endpoint)
+    if needed is not None and needed not in g.uses:
+        abort(403)
 
 
 def _badge(use: str) -> int:

@@ -527,7 +527,7 @@ USES: Mapping[str, tuple[RoleRule, ...]] = MappingProxyType(
         "incidents": (RoleRule(ADMIN),),
         "organisations": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority")),
         "persons": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority"), RoleRule("employer")),
-        "policy": (RoleRule("hrss"), RoleRule("authority"), RoleRule("employer"), RoleRule("institution")),
+        "policy": tuple(RoleRule(kind) for kind in ("hrss", "authority", "employer", "institution", PERSON)),
         "policy_edit": (RoleRule("hrss", "city"),),
         "supervision": (RoleRule(ADMIN), RoleRule("hrss"), RoleRule("authority"), RoleRule("employer")),
         "courses": tuple(RoleRule(kind) for kind in ("hrss", "authority", "employer", "institution", PERSON))

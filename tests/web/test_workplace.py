@@ -70,7 +70,7 @@ MENUS = {
         "通知",
     ],
     "pds-cebase": ["我的待办", "我的申请", "流程", "课程", "年度工作日程", "通知"],
-    PROFESSIONAL: ["我的待办", "我的申请", "我的课程", "课程", "通知"],
+    PROFESSIONAL: ["我的待办", "我的申请", "我的课程", "课程", "年度工作日程", "通知"],  # their deadlines too
 }
 
 
@@ -172,10 +172,10 @@ def test_actions_follow_the_role(client, login_as):
 
 def test_a_professional_is_offered_no_process_and_may_not_start_one_by_post(client, login_as):
     professional = login_as(PROFESSIONAL)
-    listed = professional.get("/processes/")
-    assert not page_of(listed).xpath('//form[contains(@action, "/start")]')
-    assert not page_of(professional.get("/")).xpath('//form[contains(@action, "/start")]')
-    token = csrf_token(text(listed))
+    assert professional.get("/processes/").status_code == 403  # not in its menu: not its page
+    home = professional.get("/")
+    assert not page_of(home).xpath('//form[contains(@action, "/start")]')
+    token = csrf_token(text(home))
     refused = professional.post("/processes/demo_approval/start", data={"csrf_token": token})
     assert refused.status_code == 403
     assert "您的角色不能发起此流程" in text(refused)
@@ -190,9 +190,35 @@ def test_an_employer_starts_the_demo_process_from_its_workplace(client, login_as
     assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
 
 
-def test_a_reviewer_sees_the_processes_page_without_start_buttons(client, login_as):
-    listed = login_as("yexian-reviewer").get("/processes/")
-    assert listed.status_code == 200 and not page_of(listed).xpath('//form[contains(@action, "/start")]')
+def test_an_approver_may_start_nothing_and_the_processes_page_is_not_theirs(client, login_as):
+    assert login_as("yexian-reviewer").get("/processes/").status_code == 403
+
+
+# each menu entry's list page: a role opens those in its menu; the others answer that they are not its own
+MENU_PAGES = {
+    "在办事项": "/oversight",
+    "流程": "/processes/",
+    "我的课程": "/my/courses",
+    "单位": "/organisations",
+    "专业技术人员": "/persons",
+    "号段": "/number-ranges",
+    "年度工作日程": "/policy",
+    "节假日安排": "/holidays",
+    "督导通报": "/supervision/",
+    "异常事件": "/incidents",
+}
+
+
+@pytest.mark.parametrize("username", sorted(MENUS))
+def test_a_list_page_outside_the_menu_is_refused_not_shown(client, login_as, username):
+    signed_in = login_as(username)
+    for label, path in MENU_PAGES.items():
+        answer = signed_in.get(path, follow_redirects=True)  # an employer's ranges open its own
+        if label in MENUS[username]:
+            assert answer.status_code == 200, (label, path)
+        else:
+            assert answer.status_code in (403, 404), (label, path)  # the administrator's pages: 404
+            assert "您无权打开此页面" in text(answer) or "页面不存在" in text(answer)
 
 
 def test_bulk_approve_is_not_offered_for_a_step_with_its_own_form(client, login_as):
