@@ -38,8 +38,13 @@ class OrganisationApplicationForm(FlaskForm):
 
 
 class PersonApplicationForm(FlaskForm):
-    """The person's step of a registration: correct and resubmit (the ID number never changes)."""
+    """The person's step of a registration: correct and resubmit (the ID number never changes).
 
+    Another employer moves the application to that employer's HR; the domain checks it is an active
+    employer (the choices are only the page's picker, the API sends an id).
+    """
+
+    employer_id = SelectField(_l("Employer"), coerce=int, validate_choice=False, validators=[Optional()])
     name = StringField(_l("Name"), validators=[DataRequired(), CleanText(64)])
     title_level = SelectField(_l("Title level"), choices=TITLE_LEVELS)
     title_series = StringField(_l("Title series"), validators=[CleanText(64)])

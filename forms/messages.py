@@ -161,6 +161,7 @@ DOMAIN_MESSAGES = {
     "no_region": _l("Region %(region)s does not exist."),
     "credit_code_taken": _l("An organisation with the credit code %(code)s is already registered."),
     "not_your_application": _l("Only the organisation's own unit admin corrects its application."),
+    "not_your_registration": _l("Only the professional themselves corrects their registration."),
     "application_closed": _l("This application has ended; it can no longer be corrected."),
     "unknown_kind": _l(
         "Choose the kind of organisation: employer, industry authority or training institution."

@@ -15,6 +15,7 @@ from domain.registration.applications import OrganisationDetails
 from domain.registration.applications import PersonApplication
 from domain.registration.applications import RegistrationRefused
 from domain.registration.applications import correct_organisation_application
+from domain.registration.applications import move_person_application
 from domain.registration.applications import open_organisation_application
 from domain.registration.applications import open_person_application
 from domain.text import TextRefused
@@ -82,11 +83,25 @@ def resubmit_application(rt: Runtime, actor: Actor, task_id: int, corrections: d
 
 
 def resubmit_person(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
-    """Resubmit a returned person's application; a corrected name renames the process (个人注册：姓名)."""
+    """Resubmit a returned person's application; a corrected name renames the process (个人注册：姓名).
+
+    Another employer (`employer_id`) moves the application, checked as at registration, in the same
+    command: its HR reviews it next; a refused employer leaves the step open and changes nothing.
+    """
     data = dict(corrections)
     if data.get("name"):
         data["subject"] = f"个人注册：{str(data['name']).strip()}"
-    resubmit_application(rt, actor, task_id, data)
+    employer_id = data.pop("employer_id", None)
+
+    def body(ctx: CommandContext) -> None:
+        key = business_key_of_task(ctx.session, task_id) or ""
+        if employer_id and key.startswith("person_id:"):
+            person_id = int(key.split(":", 1)[1])
+            employer = move_person_application(ctx.session, person_id, int(employer_id), actor.id)
+            data.update(employer_id=employer.id, region_code=employer.region_code)
+        complete_in(ctx, task_id, data, "", "resubmit")
+
+    run_command(rt, "resubmit", actor, body, task_id, refusals=REFUSALS)
 
 
 def resubmit_organisation(rt: Runtime, actor: Actor, task_id: int, details: OrganisationDetails) -> None:

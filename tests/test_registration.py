@@ -455,3 +455,23 @@ def test_a_kept_number_already_taken_refuses_the_second_application(rt, actor, s
         )
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Person)) == 1
+
+
+def test_only_the_person_moves_their_own_pending_registration(rt, actor, session_factory, clock):
+    from domain.persons.records import Person
+    from domain.registration.applications import RegistrationRefused
+    from domain.registration.applications import move_person_application
+
+    employer = active_employer(rt, actor, session_factory, clock)
+    iid = apply_as_person(rt, person_application(employer))
+    with session_factory() as s:
+        person = s.scalars(select(Person)).one()
+        hr = s.get(Organisation, employer).admin_user_id
+    with session_factory() as s, pytest.raises(RegistrationRefused) as someone_else:
+        move_person_application(s, person.id, employer, hr)
+    assert someone_else.value.code == "not_your_registration"
+    hr_step = only_open_task(session_factory, iid).id
+    reject_task(rt, hr_actor(session_factory, employer), hr_step, "非本单位职工")
+    with session_factory() as s, pytest.raises(RegistrationRefused) as closed:
+        move_person_application(s, person.id, employer, person.user_id)
+    assert closed.value.code == "application_closed"  # rejected: nothing left to correct

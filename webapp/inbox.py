@@ -35,6 +35,7 @@ from webapp.extensions import db
 from webapp.extensions import now
 from webapp.extensions import runtime
 from webapp.messages import explain
+from webapp.registration import offer_employers
 
 blueprint = Blueprint("inbox", __name__)
 # the applicant's steps of the registrations (form keys): a returned application is corrected there
@@ -220,10 +221,15 @@ def task(task_id: int):
         return redirect(url_for("applications.correct", instance_id=detail.item.instance_id))
     form_class = form_catalog().get(detail.form_key)
     form = form_class(data=detail.data) if form_class and detail.state == "open" else None
+    picker = None
+    if form is not None and detail.form_key == PERSON_CORRECTION:  # the person may move to another employer
+        region = request.args.get("region", detail.data.get("region_code") or "")
+        picker = offer_employers(form.employer_id, region, request.args.get("q", ""))
     return render_template(
         "task.html",
         detail=detail,
         form=form,
+        picker=picker,
         history=inbox.audit_trail(db.session, detail.item.instance_id),  # task_detail proved visibility
         action_labels=action_labels(),
         **task_view.task_page(runtime(), db.session, actor, detail, now()),

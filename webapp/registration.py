@@ -78,17 +78,8 @@ def offer_organisation_choices(form, region_code: str | None) -> None:
 @public_page
 @public_submission
 def person():
-    region, q = request.args.get("region", "").strip(), request.args.get("q", "").strip()
-    regions = registration_choices.employer_regions(db.session)
-    if region not in {r.code for r in regions}:
-        region = ""
     form = PersonRegistrationForm()
-    found = registration_choices.employer_choices(db.session, region or None, q)
-    choices = list(found.choices)
-    picked = registration_choices.active_employer_choice(db.session, form.employer_id.data or None)
-    if picked is not None and picked not in choices:
-        choices.insert(0, picked)  # the employer picked by searching stays chosen when the form comes back
-    form.employer_id.choices = [(0, _("Choose your employer"))] + [(c.value, c.label) for c in choices]
+    picker = offer_employers(form.employer_id, request.args.get("region", ""), request.args.get("q", ""))
     if request.method == "POST" and form.validate_on_submit():
         application = registration.PersonApplication(
             id_number=form.id_number.data.strip(),
@@ -106,9 +97,26 @@ def person():
                 "success",
             )
             return redirect(url_for("auth.login"))
-    return render_template(
-        "register_person.html", form=form, regions=regions, region=region, q=q, more=found.more
-    )
+    return render_template("register_person.html", form=form, **picker)
+
+
+def offer_employers(field, region: str, q: str) -> dict:
+    """Fill an employer select from a region and part of a name; return the picker's state for the page.
+
+    The employer already picked (by an earlier search, or the one a correction starts from) stays
+    offered, whatever the search.
+    """
+    region, q = region.strip(), q.strip()
+    regions = registration_choices.employer_regions(db.session)
+    if region not in {r.code for r in regions}:
+        region = ""
+    found = registration_choices.employer_choices(db.session, region or None, q)
+    choices = list(found.choices)
+    picked = registration_choices.active_employer_choice(db.session, field.data or None)
+    if picked is not None and picked not in choices:
+        choices.insert(0, picked)
+    field.choices = [(0, _("Choose your employer"))] + [(c.value, c.label) for c in choices]
+    return {"regions": regions, "region": region, "q": q, "more": found.more}
 
 
 @blueprint.route("/employers")

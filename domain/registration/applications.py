@@ -267,11 +267,7 @@ def open_person_application(
     parsed = parse_id_number(application.id_number, china_day(now))
     if session.scalar(select(Person.id).where(Person.id_number == parsed.value)):
         raise RegistrationRefused("id_number_taken")
-    employer = session.get(Organisation, application.employer_id)
-    if employer is None or employer.kind != OrganisationKind.EMPLOYER:
-        raise RegistrationRefused("no_employer")
-    if employer.status != OrganisationStatus.ACTIVE:
-        raise RegistrationRefused("employer_not_active", name=employer.name)
+    employer = registering_employer(session, application.employer_id)
     if application.title_level not in set(TitleLevel):
         raise RegistrationRefused("unknown_title", level=application.title_level)
     if application.certificate_number and application.certificate_year not in KEPT_YEARS:
@@ -360,6 +356,35 @@ def update_organisation_application(session: Session, organisation_id: int, valu
     if values.get("expected_persons") not in (None, ""):
         org.expected_persons = int(values["expected_persons"])
     org.status = OrganisationStatus.PENDING
+
+
+def registering_employer(session: Session, employer_id: int | None) -> Organisation:
+    """Return the employer a person registers with: an active employer, or refuse (R2)."""
+    employer = session.get(Organisation, employer_id) if employer_id else None
+    if employer is None or employer.kind != OrganisationKind.EMPLOYER:
+        raise RegistrationRefused("no_employer")
+    if employer.status != OrganisationStatus.ACTIVE:
+        raise RegistrationRefused("employer_not_active", name=employer.name)
+    return employer
+
+
+def move_person_application(
+    session: Session, person_id: int, employer_id: int, applicant_id: int
+) -> Organisation:
+    """Move a returned person's application to another employer, checked as at registration.
+
+    Only the person corrects their own pending application; their region follows the employer's,
+    and the employer's HR reviews it next (the process routes by the employer in its data).
+    """
+    person = session.get(Person, person_id)
+    if person is None or person.user_id != applicant_id:
+        raise RegistrationRefused("not_your_registration")
+    if person.status not in (PersonStatus.PENDING, PersonStatus.RETURNED):
+        raise RegistrationRefused("application_closed")
+    employer = registering_employer(session, employer_id)
+    person.employer_id = employer.id
+    person.region_code = employer.region_code
+    return employer
 
 
 def update_person_application(session: Session, person_id: int, values: dict) -> None:

@@ -274,3 +274,54 @@ def test_a_returned_person_corrects_the_name_and_the_subject_follows(app, login_
     again = open_task(session_factory, iid)
     assert again.spec_name == "review" and again.subject == "个人注册：周陆"
     assert "重新提交" in text(person.get(f"/applications/{iid}"))
+
+
+def test_a_returned_person_moves_to_the_right_employer_whose_hr_reviews_it_next(
+    app, login_as, session_factory
+):
+    from domain.organisations.records import OrganisationKind
+    from domain.persons.records import Person
+    from tests.web.test_review_page import id_number
+    from tests.web.test_review_page import person_applies
+
+    number = id_number("41042219920315003")
+    iid = person_applies(app, session_factory, number, "周七")
+    hr = login_as("yexian-hr", into=app.test_client())
+    review(hr, open_task(session_factory, iid).id, "return", "本院无此人，请选择所在单位")
+    with session_factory() as s:
+        hospital = org_id_by_name(session_factory, "叶县人民医院", "410422")
+        other = s.scalars(
+            select(Organisation)
+            .where(
+                Organisation.kind == OrganisationKind.EMPLOYER,
+                Organisation.status == "active",
+                Organisation.region_code == "410422",
+                Organisation.id != hospital,
+            )
+            .order_by(Organisation.id)
+        ).first()
+        hrss = s.scalar(
+            select(Organisation.id).where(Organisation.kind == "hrss", Organisation.region_code == "410422")
+        )
+    person = login_as(number, into=app.test_client(), password=PASSWORD)
+    step = open_task(session_factory, iid)
+    page = text(person.get(f"/tasks/{step.id}"))
+    assert 'id="employer-search"' in page and f'<option selected value="{hospital}">' in page
+    found = text(person.get(f"/tasks/{step.id}", query_string={"region": "410422", "q": other.name}))
+    assert f'value="{other.id}">{other.name}</option>' in found  # the search without JavaScript
+
+    data = {"action": "approve", "employer_id": str(hrss), "name": "周七", "title_level": "intermediate"}
+    refused = post_on(person, f"/tasks/{step.id}", f"/tasks/{step.id}/complete", data, follow_redirects=True)
+    assert "请选择您所在的单位。" in text(refused)  # an HRSS is no employer: refused, said plainly
+    assert open_task(session_factory, iid).id == step.id  # nothing moved, the step waits
+    with session_factory() as s:
+        assert s.scalar(select(Person.employer_id).where(Person.id_number == number)) == hospital
+
+    data["employer_id"] = str(other.id)
+    assert post_on(person, f"/tasks/{step.id}", f"/tasks/{step.id}/complete", data).status_code == 302
+    again = open_task(session_factory, iid)
+    assert again.spec_name == "review" and f"o:{other.id}:hr" in again.candidates.split()
+    assert f"o:{hospital}:hr" not in again.candidates.split()
+    with session_factory() as s:
+        moved = s.scalars(select(Person).where(Person.id_number == number)).one()
+        assert (moved.employer_id, moved.region_code) == (other.id, other.region_code)
