@@ -246,6 +246,7 @@ def test_a_returned_score_file_leads_the_institution_to_the_course_to_correct_it
     page = text(cebase.get(f"/tasks/{back.id}"))
     assert "少报了一人" in page
     assert 'value="approve">重新提交</button>' in page  # the institution resubmits; it approves nothing
+    assert "给审核人的说明" in page and "审批意见" not in page  # its words go to the reviewer
     hint = re.search(r'id="correct-scores">([^<]*)<a href="([^"]+)"', page)
     assert hint and hint.group(1).startswith("如需更正成绩")
     assert hint.group(2) == f"/courses/{course_id}#scores"
