@@ -24,7 +24,6 @@ from engine.runtime import Runtime
 from engine.runtime.command import run_command
 from engine.runtime.context import CommandContext
 from engine.tasks.commands import complete_in
-from engine.tasks.commands import complete_task
 from engine.tasks.commands import start_in
 from engine.tasks.commands import withdraw_instance
 
@@ -77,11 +76,6 @@ def apply_as_person(rt: Runtime, application: PersonApplication) -> int:
     return run_command(rt, "register", None, body, refusals=REFUSALS)
 
 
-def resubmit_application(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
-    """Send a returned application back for review with the applicant's corrections (重新提交)."""
-    complete_task(rt, actor, task_id, corrections, action="resubmit")
-
-
 def resubmit_person(rt: Runtime, actor: Actor, task_id: int, corrections: dict) -> None:
     """Resubmit a returned person's application; a corrected name renames the process (个人注册：姓名).
 
@@ -94,9 +88,8 @@ def resubmit_person(rt: Runtime, actor: Actor, task_id: int, corrections: dict) 
     employer_id = data.pop("employer_id", None)
 
     def body(ctx: CommandContext) -> None:
-        key = business_key_of_task(ctx.session, task_id) or ""
-        if employer_id and key.startswith("person_id:"):
-            person_id = int(key.split(":", 1)[1])
+        if employer_id:
+            person_id = _record_id(ctx.session, task_id, "person_id", "not_your_registration")
             employer = move_person_application(ctx.session, person_id, int(employer_id), actor.id)
             data.update(employer_id=employer.id, region_code=employer.region_code)
         complete_in(ctx, task_id, data, "", "resubmit")
@@ -112,10 +105,8 @@ def resubmit_organisation(rt: Runtime, actor: Actor, task_id: int, details: Orga
     """
 
     def body(ctx: CommandContext) -> None:
-        key = business_key_of_task(ctx.session, task_id) or ""
-        if not key.startswith("organisation_id:"):
-            raise RegistrationRefused("not_your_application")
-        correct_organisation_application(ctx.session, int(key.split(":", 1)[1]), details, actor.id)
+        organisation_id = _record_id(ctx.session, task_id, "organisation_id", "not_your_application")
+        correct_organisation_application(ctx.session, organisation_id, details, actor.id)
         data = {
             "kind": details.kind,
             "name": details.name.strip(),
@@ -128,6 +119,14 @@ def resubmit_organisation(rt: Runtime, actor: Actor, task_id: int, details: Orga
         complete_in(ctx, task_id, data, "", "resubmit")
 
     run_command(rt, "resubmit", actor, body, task_id, refusals=REFUSALS)
+
+
+def _record_id(session, task_id: int, kind: str, refusal: str) -> int:
+    """Return the id of the record a registration's task is about (business key `kind:id`), or refuse."""
+    key = business_key_of_task(session, task_id) or ""
+    if not key.startswith(f"{kind}:"):
+        raise RegistrationRefused(refusal)
+    return int(key.removeprefix(f"{kind}:"))
 
 
 def withdraw_application(rt: Runtime, actor: Actor, instance_id: int, reason: str = "") -> None:

@@ -30,7 +30,6 @@ from engine.tasks.commands import return_task
 from services import registration as registration_service
 from services.registration import apply_as_person
 from services.registration import apply_for_organisation
-from services.registration import resubmit_application
 from services.registration import withdraw_application
 from tests.engine_helpers import instance
 from tests.engine_helpers import only_open_task
@@ -151,8 +150,12 @@ def test_returned_application_is_corrected_and_resubmitted(rt, actor, session_fa
     again = only_open_task(session_factory, iid)
     assert again.spec_name == "submit"
     applicant = actor_of_org_admin(session_factory, iid, actor)
-    resubmit_application(
-        rt, applicant, again.id, {"name": "叶县第二高级中学（更正）", "expected_persons": 45}
+    complete_task(
+        rt,
+        applicant,
+        again.id,
+        {"name": "叶县第二高级中学（更正）", "expected_persons": 45},
+        action="resubmit",
     )
     assert org_of(session_factory, iid).name == "叶县第二高级中学（更正）"
     assert only_open_task(session_factory, iid).spec_name == "review"
