@@ -21,6 +21,7 @@ class Measurement:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     steps_ms: dict[str, list[float]] = field(default_factory=dict)
+    server_cpu_seconds: float | None = None  # the database server's processes meanwhile, when known
 
     @contextmanager
     def loop(self) -> Iterator[None]:
@@ -46,6 +47,8 @@ class Measurement:
         self.instances += other.instances
         self.seconds += other.seconds
         self.cpu_seconds += other.cpu_seconds
+        if other.server_cpu_seconds is not None:
+            self.server_cpu_seconds = (self.server_cpu_seconds or 0.0) + other.server_cpu_seconds
         for kind, values in other.steps_ms.items():
             self.steps_ms.setdefault(kind, []).extend(values)
 

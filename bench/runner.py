@@ -25,6 +25,7 @@ from bench.common import print_result
 from bench.common import rounded
 from bench.same_writes import SameWritesFlow
 from bench.stores import POSTGRES_URL
+from bench.stores import ServerClock
 from bench.stores import StoreUnavailable
 from bench.stores import describe
 from bench.stores import fresh_database
@@ -132,6 +133,7 @@ def measure_store(
     with fresh_database(store, options.database_url, options.synchronous_commit) as db:
         print(f"{store}: {describe(db)}")
         rt = make_runtime(db)
+        server = ServerClock(db)
         for _ in range(WARMUP_INSTANCES):
             run_runtime_instance(rt, Measurement())
         measured, raw, ratios = Measurement(), Measurement(), []
@@ -140,7 +142,10 @@ def measure_store(
         while measured.instances < count:
             size = min(chunk, count - measured.instances)
             raw_loop = _loop(flow.run_instance, size)
+            server_before = server.seconds()
             runtime_loop = _loop(lambda m: run_runtime_instance(rt, m), size)
+            if server_before is not None:
+                runtime_loop.server_cpu_seconds = server.seconds() - server_before
             ratios.append(runtime_loop.per_second() / raw_loop.per_second())
             raw.add(raw_loop)
             measured.add(runtime_loop)
@@ -194,6 +199,7 @@ def measure_workers(result: dict, options: argparse.Namespace, count: int, pairs
         f"  {workers} workers to 1: {gain:.2f} (median of {len(ratios)} alternating pairs, "
         f"{min(ratios):.2f} to {max(ratios):.2f})"
     )
+    _print_cores(result, one, many, workers)
     print(decisions.describe())
     result["workers"] = workers
     result["workers_1_instances_per_s"] = rounded(one_per_s, 1)
@@ -204,6 +210,27 @@ def measure_workers(result: dict, options: argparse.Namespace, count: int, pairs
     result["workers_instances"] = decisions.instances
     result["workers_decisions"] = decisions.decisions
     result["workers_decisions_exact"] = decisions.exact
+
+
+def _print_cores(result: dict, one: list, many: list, workers: int) -> None:
+    """Print how many of the machine's processors one worker kept busy, and what that allows N to gain.
+
+    A worker's instance costs its own CPU, the server's and the rest: if one worker alone keeps
+    `c` of the machine's `k` processors busy, no number of workers can run more than k / c times
+    as many instances per second on this machine.
+    """
+    if any(r.busy_cores is None for r in one + many):
+        return
+    alone = statistics.median(r.busy_cores for r in one)
+    together = statistics.median(r.busy_cores for r in many)
+    cpus = os.cpu_count() or 1
+    result["workers_1_busy_cores"] = rounded(alone, 2)
+    result[f"workers_{workers}_busy_cores"] = rounded(together, 2)
+    result["workers_gain_bound_cpus"] = rounded(cpus / alone, 2)
+    print(
+        f"  the machine's {cpus} processors busy (every process, server included): {alone:.2f} with 1 "
+        f"worker, {together:.2f} with {workers}: at most {cpus / alone:.2f} x one worker on this machine"
+    )
 
 
 def measure_same_writes(store: str, count: int, budget: float | None, options) -> Measurement:
@@ -282,6 +309,29 @@ def _record(result: dict, store: str, measured: Measurement, raw: Measurement, r
     print(
         f"  ratio to raw: {ratio:.3f} by wall time (median of {len(ratios)} alternating pairs, "
         f"{min(ratios):.3f} to {max(ratios):.3f}), {cpu_ratio:.3f} by this process's CPU time"
+    )
+    if measured.server_cpu_seconds is not None and measured.instances:
+        _record_server(result, store, measured, raw)
+
+
+def _record_server(result: dict, store: str, measured: Measurement, raw: Measurement) -> None:
+    """Print the server's CPU per instance and the ratio a client doing raw's work alone could reach.
+
+    One connection waits for each answer, so an instance's wall time is at least this process's CPU
+    time plus the server's; with no CE Flow code at all the client would still do raw's work.
+    """
+    per = 1000 / measured.instances
+    server_ms, client_ms = measured.server_cpu_seconds * per, measured.cpu_seconds * per
+    wall_ms, raw_ms = measured.seconds * per, 1000 / raw.per_second()
+    bound = raw_ms / (raw_ms + server_ms)
+    result[f"{store}_server_cpu_ms_per_instance"] = rounded(server_ms, 3)
+    result[f"{store}_client_cpu_ms_per_instance"] = rounded(client_ms, 3)
+    result[f"{store}_wall_ms_per_instance"] = rounded(wall_ms, 3)
+    result[f"{store}_ratio_bound_raw_work_alone"] = rounded(bound, 3)
+    print(
+        f"  per instance: {wall_ms:.2f} ms wall = this process {client_ms:.2f} ms CPU + the server's "
+        f"processes {server_ms:.2f} ms CPU + {wall_ms - client_ms - server_ms:.2f} ms neither; raw "
+        f"{raw_ms:.2f} ms. A client doing raw's work alone would reach at most {bound:.3f} of raw"
     )
 
 

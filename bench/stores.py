@@ -114,3 +114,43 @@ def make_runtime(db: Engine, deploy_diagram: bool = True) -> Runtime:
     if deploy_diagram:
         deploy(rt, DIAGRAM, SOURCE_NAME, "bench")
     return rt
+
+
+class ServerClock:
+    """The CPU time of every process of a PostgreSQL server running on this machine, read from /proc.
+
+    One connection alternates with its server (it sends, then waits for the answer), so its wall
+    time is at least its own CPU time plus the server's: this reads the second. None of it is known
+    for a server elsewhere (or /proc unreadable): `seconds` is then None.
+    """
+
+    def __init__(self, db: Engine):
+        self.postmaster: int | None = None
+        if db.dialect.name != "postgresql" or db.url.host not in ("127.0.0.1", "localhost", "::1", None):
+            return
+        with db.connect() as conn:
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        self.postmaster = _parent(backend)
+
+    def seconds(self) -> float | None:
+        """Return the CPU seconds the server's processes (the postmaster's and its children's) used so far."""
+        if self.postmaster is None:
+            return None
+        ticks = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(entry.name) == self.postmaster or int(fields[1]) == self.postmaster:
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None

@@ -6,6 +6,7 @@ started and ended (perf_counter is the system's monotonic clock, the same in eve
 """
 
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -23,6 +24,7 @@ class Round:
     workers: int
     instances: int
     seconds: float
+    busy_cores: float | None = None  # the machine's processors busy meanwhile, on average (all processes)
 
     def per_second(self) -> float:
         """Return instances per wall-clock second of the round, all workers together."""
@@ -53,15 +55,20 @@ class Workers:
     def run(self, per_worker: int, workers: int) -> Round:
         """Have the first `workers` processes run `per_worker` instances each, at once; return the round."""
         busy = self._pipes[:workers]
+        busy_before, wall_before = machine_busy_seconds(), time.perf_counter()
         for pipe in busy:
             pipe.send(per_worker)
         answers = [pipe.recv() for pipe in busy]
+        busy_after, wall_after = machine_busy_seconds(), time.perf_counter()
         failed = [answer for answer in answers if isinstance(answer, str)]
         if failed:
             raise RuntimeError(f"a worker failed: {failed[0]}")
         started = min(start for _count, start, _end in answers)
         ended = max(end for _count, _start, end in answers)
-        return Round(workers, sum(count for count, _start, _end in answers), ended - started)
+        cores = None
+        if busy_before is not None and busy_after is not None:
+            cores = (busy_after - busy_before) / (wall_after - wall_before)
+        return Round(workers, sum(count for count, _start, _end in answers), ended - started, cores)
 
     def close(self) -> None:
         """Tell every worker to stop and wait for it."""
@@ -69,6 +76,17 @@ class Workers:
             pipe.send(None)
         for process in self._processes:
             process.join(timeout=30)
+
+
+def machine_busy_seconds() -> float | None:
+    """Return the CPU seconds every processor of the machine spent busy so far (from /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _serve(url: str, synchronous_commit: str | None, pipe: Connection) -> None:

@@ -1,16 +1,19 @@
 """Prepared statements: compiled once per dialect, run on the driver's cursor, values as SQLAlchemy's."""
 
+import time
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Column
+from sqlalchemy import ForeignKey
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import bindparam
+from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import literal_column
 from sqlalchemy import select
@@ -27,6 +30,7 @@ from engine.runtime.models import HumanTask
 from engine.runtime.statements import Database
 from engine.runtime.statements import Prepared
 from engine.runtime.statements import can_pipeline
+from tests.test_round_trips import counted
 
 PROBE = Table(
     "prepared_probe",
@@ -43,6 +47,22 @@ EVERY = Prepared(select(PROBE.c.name).order_by(PROBE.c.id))
 CLOSE = Prepared(
     update(PROBE).where(PROBE.c.state == literal_column("'open'"), PROBE.c.at < bindparam("before"))
 )
+DROP = Prepared(delete(PROBE).where(PROBE.c.name == bindparam("name")))
+NOTE = Table(  # a second table: a command's writes to two tables may go as one statement
+    "prepared_probe_note",
+    PROBE.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("probe_id", Integer, ForeignKey("prepared_probe.id")),
+    Column("text", String(40), nullable=False),
+)
+NOTE_ON = Prepared(insert(NOTE))
+NOTE_ON_NAMED = Prepared(  # reads the probe table: it must see a probe row written just before it
+    insert(NOTE).from_select(
+        ["probe_id", "text"],
+        select(PROBE.c.id, bindparam("text", type_=String)).where(PROBE.c.name == bindparam("name")),
+    )
+)
+NOTES = Prepared(select(NOTE.c.probe_id, NOTE.c.text).order_by(NOTE.c.id))
 
 
 class LostRace(Exception):
@@ -171,12 +191,12 @@ def test_an_error_sent_without_waiting_is_raised_as_sqlalchemys(pipelined):
 
 @pytest.fixture
 def probe_table(db_engine):
-    """The probe table, committed, for units of work of the runtime; dropped at the end."""
-    PROBE.create(db_engine)
+    """The probe tables, committed, for units of work of the runtime; dropped at the end."""
+    PROBE.metadata.create_all(db_engine, tables=[PROBE, NOTE])
     try:
         yield PROBE
     finally:
-        PROBE.drop(db_engine)
+        PROBE.metadata.drop_all(db_engine, tables=[PROBE, NOTE])
 
 
 def test_a_lost_race_keeps_nothing_the_unit_of_work_wrote(rt, probe_table):
@@ -189,7 +209,17 @@ def test_a_lost_race_keeps_nothing_the_unit_of_work_wrote(rt, probe_table):
         assert db.all(EVERY, {}) == []
 
 
-def test_the_second_of_two_checked_writes_is_the_one_named(rt, probe_table):
+@pytest.mark.parametrize("answered_early", [False, True], ids=["answered-at-commit", "answered-early"])
+def test_the_second_of_two_checked_writes_is_the_one_named(rt, probe_table, monkeypatch, answered_early):
+    """Pipelined, the failed check's answer may also come in while BEGIN or COMMIT is being sent."""
+    if answered_early:
+        send_group = Database._send_group
+
+        def then_wait(self, group):
+            send_group(self, group)
+            time.sleep(0.05)  # the server's answer is in before the next statement is sent
+
+        monkeypatch.setattr(Database, "_send_group", then_wait)
     with transaction(rt) as db:
         db.run(INSERT, {"name": "a", "at": AT})
     with pytest.raises(LostRace, match="second"), transaction(rt) as db:
@@ -214,3 +244,77 @@ def test_a_unit_of_work_gives_its_connection_back_as_it_found_it(rt, probe_table
         assert getattr(pooled.driver_connection, "autocommit", False) is False
     finally:
         pooled.close()
+
+
+def _sent(talk) -> list[str]:
+    """Return the statements a unit of work sent, without the pool's own reset."""
+    return [sql for sql in talk.statements if not sql.startswith(("ROLLBACK", "DISCARD"))]
+
+
+def test_writes_to_different_tables_go_as_one_statement_with_no_begin_or_commit(rt, probe_table, db_engine):
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "a", "at": AT})
+    with counted(db_engine) as talk, transaction(rt) as db:
+        db.run(CLOSE, {"before": AT + timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+        db.run(NOTE_ON, {"text": "closed a"})
+    with transaction(rt, write=False) as db:
+        assert db.first(BY_NAME, {"name": "a"})[1] == "closed"
+        assert db.all(NOTES, {}) == [(None, "closed a")]
+    if db_engine.dialect.name == "postgresql":
+        # one statement is atomic by itself: the unit of work sends it alone, in one round trip
+        assert len(_sent(talk)) == 1 and _sent(talk)[0].startswith("WITH m0 AS (UPDATE"), talk.statements
+        assert talk.round_trips == 1
+
+
+def test_a_lost_race_in_a_combined_statement_keeps_nothing(rt, probe_table):
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "a", "at": AT})
+    with pytest.raises(LostRace), transaction(rt) as db:
+        db.run(NOTE_ON, {"text": "written before the lost race"})
+        db.run(CLOSE, {"before": AT - timedelta(hours=1), "state": "closed"}, unless_one=LostRace())
+    with transaction(rt, write=False) as db:
+        assert db.all(NOTES, {}) == []
+        assert db.first(BY_NAME, {"name": "a"})[1] == "open"
+
+
+def test_a_write_that_reads_a_row_written_before_it_sees_that_row(rt, probe_table):
+    """INSERT … SELECT from the probe table after a probe row is written: two statements, in order."""
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "new", "at": AT})
+        db.run(NOTE_ON_NAMED, {"name": "new", "text": "about the new row"})
+    with transaction(rt, write=False) as db:
+        probe_id = db.first(BY_NAME, {"name": "new"})[0]
+        assert db.all(NOTES, {}) == [(probe_id, "about the new row")]
+
+
+def test_a_key_deleted_and_written_again_in_one_unit_of_work_is_kept(rt, probe_table):
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "again", "at": AT})
+    with transaction(rt) as db:
+        db.run(DROP, {"name": "again"})
+        db.run(INSERT, {"name": "again", "at": AT + timedelta(hours=1)})
+    with transaction(rt, write=False) as db:
+        assert db.first(BY_NAME, {"name": "again"})[2] == AT + timedelta(hours=1)
+
+
+def test_rows_of_a_numbered_table_written_in_one_unit_of_work_keep_their_order(rt, probe_table):
+    with transaction(rt) as db:
+        db.run_many(INSERT, [{"name": f"p{n}", "at": AT} for n in range(4)])
+        db.run(NOTE_ON, {"text": "first"})
+        db.run(NOTE_ON, {"text": "second"})
+    with transaction(rt, write=False) as db:
+        assert [row[0] for row in db.all(EVERY, {})] == ["p0", "p1", "p2", "p3"]
+        assert [row[1] for row in db.all(NOTES, {})] == ["first", "second"]
+
+
+def test_a_session_joining_after_held_writes_commits_them_with_its_own(rt, probe_table):
+    with transaction(rt) as db:
+        db.run(INSERT, {"name": "held", "at": AT})
+        db.session.execute(NOTE.insert().values(text="from the session"))
+    with pytest.raises(LostRace), transaction(rt) as db:
+        db.run(INSERT, {"name": "held too", "at": AT})
+        db.session.execute(NOTE.insert().values(text="rolled back"))
+        raise LostRace()
+    with transaction(rt, write=False) as db:
+        assert db.all(EVERY, {}) == [("held",)]
+        assert [row[1] for row in db.all(NOTES, {})] == ["from the session"]

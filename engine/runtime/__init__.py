@@ -100,9 +100,10 @@ def transaction(rt: Runtime, write: bool = True) -> Iterator[Database]:
     sends mail there once the notices it wrote are committed) exactly as a plain session would.
 
     On PostgreSQL through psycopg the driver is put in autocommit mode for the unit of work, so it
-    never waits for a BEGIN of its own: a write queues its BEGIN and COMMIT with its statements
-    (Database, pipelined); a read runs each statement on its own, which under READ COMMITTED sees
-    what the same statements inside one transaction would (each takes its own snapshot there too).
+    never waits for a BEGIN of its own: a write begins only when its writes are sent, with them, and
+    sends no BEGIN or COMMIT at all when they are one statement (Database, pipelined); a read runs
+    each statement on its own, which under READ COMMITTED sees what the same statements inside one
+    transaction would (each takes its own snapshot there too).
     """
     checkout = _Checkout(rt, write)
     dialect = rt.engine.dialect

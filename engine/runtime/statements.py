@@ -7,6 +7,7 @@ with SQLAlchemy's own type processors, the same SQL with the same values costs t
 Anything else a command runs still goes through SQLAlchemy, on the same connection and transaction.
 """
 
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from contextlib import ExitStack
@@ -15,9 +16,12 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import DDL
+from sqlalchemy import Column
 from sqlalchemy import Connection
 from sqlalchemy import DateTime
+from sqlalchemy import Table
 from sqlalchemy import TypeDecorator
+from sqlalchemy import UniqueConstraint
 from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import func
@@ -26,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 DRIVER_KEY = "ceflow.driver"  # session.info entry: the unit of work's DB-API connection and dialect
 GIVEN, FIXED, CALLED = 0, 1, 2  # where a bound parameter's value comes from
@@ -47,6 +52,8 @@ BEGIN
 END $$
 """
 GUARD_FUNCTION_DDL = DDL(GUARD_FUNCTION).execute_if(dialect="postgresql")
+PLAIN, GUARDED, COUNTED = 0, 1, 2  # a statement as written, wrapped in the server's check, or RETURNING 1
+COMBINED_CACHE_SIZE = 256  # combined statements kept per process: one per shape of a command's writes
 
 
 @dataclass(frozen=True)
@@ -87,24 +94,104 @@ class _Form:
 class Prepared:
     """A Core statement, compiled the first time it runs on a dialect with a given set of values."""
 
-    __slots__ = ("statement", "_forms")
+    __slots__ = ("statement", "_forms", "_effects")
 
     def __init__(self, statement):
         self.statement = statement
         self._forms: dict[tuple, _Form] = {}
+        self._effects: _Effects | None = None
 
-    def form(self, dialect: Dialect, names: tuple[str, ...], guarded: bool = False) -> _Form:
+    def form(
+        self, dialect: Dialect, names: tuple[str, ...], guarded: bool = False, shape: int = PLAIN
+    ) -> _Form:
         """Return the compiled form for the dialect and parameter names, compiling it once.
 
         `guarded` (an UPDATE on PostgreSQL) wraps it so the server fails it unless it changed exactly
-        one row; `names` then include GUARD_PARAMETER.
+        one row; `names` then include GUARD_PARAMETER. `shape` COUNTED adds `RETURNING 1`, so that a
+        combined statement counts the rows it changed.
         """
-        key = (dialect, names, guarded)  # the dialect object: its engine's server version shapes the SQL
+        shape = GUARDED if guarded else shape
+        key = (dialect, names, shape)  # the dialect object: its engine's server version shapes the SQL
         found = self._forms.get(key)
         if found is None:
-            statement = _guarded(self.statement, names) if guarded else self.statement
+            statement = self.statement
+            if shape == GUARDED:
+                statement = _guarded(statement, names)
+            elif shape == COUNTED:
+                statement = statement.returning(literal_column("1"))
             found = self._forms[key] = _compile(statement, dialect, names)
         return found
+
+    @property
+    def effects(self) -> "_Effects":
+        """Return what the statement writes and reads (a write's table; every table it reads)."""
+        if self._effects is None:
+            self._effects = _effects_of(self.statement)
+        return self._effects
+
+
+@dataclass(frozen=True)
+class _Effects:
+    """What a statement does to the tables: what a combined statement must know to keep its meaning."""
+
+    kind: str  # "insert", "update", "delete"; "select" for a read
+    target: str | None  # the table written
+    reads: frozenset[str]  # the tables whose rows it reads: an UPDATE's or DELETE's own, an INSERT's SELECT's
+    keys: frozenset[str]  # the target's columns in a primary key or unique constraint or index
+    sets_key: bool  # an UPDATE whose own values (not the caller's) change a key column
+    numbered: bool  # the target numbers its rows (an autoincrement key): they must keep their order
+
+    def rekeys(self, names: tuple[str, ...]) -> bool:
+        """Say whether the statement, run with these values, may change a key of its target's rows."""
+        return self.kind == "update" and (self.sets_key or not self.keys.isdisjoint(names))
+
+    def combines_after(self, written: set[str], deleted: set[str], rekeyed: set[str]) -> bool:
+        """Say whether the statement means the same inside one statement with writes done before it.
+
+        In one statement every part sees the rows as they were before it began, and the parts run
+        in no set order: a part that reads a table written before it would not see those rows, an
+        INSERT after a DELETE (or an UPDATE of a key) of the same table could meet the old key still
+        there, and two INSERTs into a numbered table could number their rows the other way round.
+        """
+        if self.kind == "select" or self.reads & written:
+            return False
+        if self.kind != "insert":
+            return True
+        return (
+            self.target not in deleted
+            and self.target not in rekeyed
+            and not (self.numbered and self.target in written)
+        )
+
+
+def _effects_of(statement) -> _Effects:
+    if not getattr(statement, "is_dml", False):
+        return _Effects("select", None, frozenset(), frozenset(), False, False)
+    kind = "insert" if statement.is_insert else "update" if statement.is_update else "delete"
+    table = statement.table
+    read_from = statement.select if kind == "insert" else statement
+    reads = frozenset(_tables(read_from)) if read_from is not None else frozenset()
+    keys = {column.name for column in table.primary_key.columns}
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            keys.update(column.name for column in constraint.columns)
+    for index in table.indexes:
+        if index.unique:
+            keys.update(column.name for column in index.columns)
+    fixed = getattr(statement, "_values", None) or {}  # an UPDATE's .values(...), by column or name
+    sets_key = any(getattr(column, "key", column) in keys for column in fixed)
+    numbered = table.autoincrement_column is not None
+    return _Effects(kind, table.name, reads, frozenset(keys), sets_key, numbered)
+
+
+def _tables(clause) -> set[str]:
+    found = set()
+    for element in visitors.iterate(clause):
+        if isinstance(element, Table):
+            found.add(element.name)
+        elif isinstance(element, Column) and isinstance(element.table, Table):
+            found.add(element.table.name)
+    return found
 
 
 def _guarded(statement, names: tuple[str, ...]):
@@ -197,14 +284,22 @@ class Database:
     Made over a session, or by the unit of work over its driver with `open_session`: then the ORM
     session is only created when something asks for it (most commands never do).
 
-    Made `pipelined` (a PostgreSQL write through psycopg), the driver sends each statement without
-    waiting for its answer: `begin` queues the BEGIN, a command's writes follow, and `commit` queues
-    the COMMIT and waits once, so a command that reads one row and writes the rest talks to the
-    server twice. A write that must change exactly one row (`unless_one`) is checked by the server
-    (GUARD_FUNCTION): if it did not, the server skips everything after it, the COMMIT too, and the
-    error is raised when the answers come, before any error a later statement would have met.
-    `settle` (before any SQLAlchemy statement, which reads each answer at once) waits for every
-    answer sent so far; the next prepared statement starts sending without waiting again.
+    Made `pipelined` (a PostgreSQL write through psycopg), reads are sent at once and writes are
+    held until something needs them sent: a read (which must see them), SQLAlchemy, the commit.
+    Held writes go as few statements as keep their meaning: consecutive writes are combined into
+    one statement of data-modifying CTEs (`WITH m0 AS (UPDATE …), m1 AS (INSERT …) SELECT …`) unless
+    a write reads what one before it wrote (`_Effects.combines_after`). The transaction is begun
+    only when a write is sent (a read before it sees what it would see inside one, each statement
+    taking its own snapshot under READ COMMITTED); when the unit of work owns the BEGIN and its
+    writes are one statement at the commit, that statement is sent alone, atomic by itself, with
+    no BEGIN or COMMIT at all. Otherwise the BEGIN, the writes and the COMMIT go together and the
+    command waits once.
+
+    A write that must change exactly one row (`unless_one`) is checked by the server
+    (GUARD_FUNCTION): if it did not, the statement fails and the server skips everything after it,
+    the COMMIT too; the error is raised when the answers come, before any error a later statement
+    would have met. `settle` (before any SQLAlchemy statement, which reads each answer at once)
+    sends what is held and waits for every answer; the next statement starts sending again.
     """
 
     __slots__ = (
@@ -216,6 +311,9 @@ class Database:
         "_pipelined",
         "_pipeline",
         "_guards",
+        "_held",
+        "_begun",
+        "_owns_begin",
     )
 
     def __init__(
@@ -237,11 +335,16 @@ class Database:
         self._guards: list[Exception] = []  # the error of each server-checked write, by its number
         self._pipelined = pipelined and session is None
         self._pipeline: ExitStack | None = None  # the driver's pipeline mode while in it
+        self._held: list[tuple[Prepared, dict, int | None]] = []  # writes not sent yet, with their check
+        self._begun = False  # pipelined: the transaction's BEGIN is sent (or the driver sent its own)
+        # in autocommit mode the unit of work begins the transaction, if at all (engine.runtime.transaction)
+        self._owns_begin = self._pipelined and bool(getattr(driver, "autocommit", False))
 
     @property
     def session(self) -> Session:
         """Return the ORM session of this command's transaction, creating it on first use."""
         if self._session is None:
+            self._begin_now()  # the session's statements run inside the transaction
             self.settle()  # SQLAlchemy reads each answer at once: none of ours may still be on its way
             self._session = self._open_session()
             if self._pipelined:
@@ -254,23 +357,35 @@ class Database:
         return self._session
 
     def begin(self) -> None:
-        """Start the transaction: pipelined, queue its BEGIN to go with the first statement.
+        """Start the transaction; pipelined, its BEGIN waits for the first write that is sent.
 
         The driver is then in autocommit mode, so it sends no BEGIN of its own: the unit of work
         turns that on before and off after (engine.runtime.transaction).
         """
-        if self._pipelined:
-            self._send()
-            self.driver.cursor().execute("BEGIN")
 
     def commit(self) -> None:
-        """Commit: pipelined, queue the COMMIT behind the writes and wait for every answer at once."""
-        if self._pipelined:
-            self._send()
-            self.driver.cursor().execute("COMMIT")
-            self.settle()
-        else:
+        """Commit: pipelined, send the held writes (with BEGIN and COMMIT unless one statement) and wait."""
+        if not self._pipelined:
             self.driver.commit()
+            return
+        if not self._owns_begin:  # the driver began the transaction by itself
+            self.settle()
+            self.driver.commit()
+            return
+        if not self._begun:  # nothing sent in a transaction yet: reads only, so far
+            groups = self._take_groups()
+            if len(groups) <= 1:
+                for group in groups:
+                    self._send_group(group)  # one statement is atomic by itself: one round trip
+                return
+            self._begin_now()
+            for group in groups:
+                self._send_group(group)
+        else:
+            self._send()  # the held writes and the COMMIT go together
+            self._send_held()
+        self._control("COMMIT")
+        self.settle()
 
     def execute(self, statement, parameters=None):
         """Run any Core statement through SQLAlchemy, in this command's transaction."""
@@ -283,28 +398,30 @@ class Database:
     def run(self, prepared: Prepared, values: dict, *, unless_one: Exception | None = None) -> None:
         """Run a prepared statement; with `unless_one`, raise that error unless it changed exactly one row.
 
-        Pipelined, the server checks the row count and the error is raised when the answer comes:
-        at the next read or at the commit, before anything is committed.
+        Pipelined, the write is held and the server checks the row count: the error is raised when
+        the answer comes, at the next read or at the commit, before anything is committed.
         """
-        if not self._pipelined:
-            cursor, _form = self._cursor(prepared, values)
-            if unless_one is not None and cursor.rowcount != 1:
-                raise unless_one
+        if self._pipelined:
+            guard = None
+            if unless_one is not None:
+                self._guards.append(unless_one)
+                guard = len(self._guards) - 1
+            self._held.append((prepared, values, guard))
             return
-        if unless_one is None:
-            self._cursor(prepared, values)
-            return
-        self._guards.append(unless_one)
-        self._cursor(prepared, {**values, GUARD_PARAMETER: len(self._guards) - 1}, guarded=True)
+        cursor, _form = self._cursor(prepared, values)
+        if unless_one is not None and cursor.rowcount != 1:
+            raise unless_one
 
     def run_many(self, prepared: Prepared, rows: Iterable[dict]) -> None:
         """Run a prepared statement once per row of values (all rows name the same values)."""
+        if self._pipelined:
+            self._held.extend((prepared, row, None) for row in rows)
+            return
         rows = list(rows)
         if not rows:
             return
         form = prepared.form(self.dialect, tuple(rows[0]))
         parameters = [form.parameters(row) for row in rows]
-        self._send()
         try:
             self.driver.cursor().executemany(form.sql, parameters)
         except self.dialect.loaded_dbapi.Error as error:
@@ -312,12 +429,12 @@ class Database:
 
     def first(self, prepared: Prepared, values: dict) -> tuple | None:
         """Return the first row a prepared statement finds (or returns), or None."""
-        cursor, form = self._cursor(prepared, values)
+        cursor, form = self._read(prepared, values)
         return form.row(self._answer(cursor.fetchone, form))
 
     def all(self, prepared: Prepared, values: dict) -> list[tuple]:
         """Return every row a prepared statement finds."""
-        cursor, form = self._cursor(prepared, values)
+        cursor, form = self._read(prepared, values)
         return [form.row(found) for found in self._answer(cursor.fetchall, form)]
 
     def scalar(self, prepared: Prepared, values: dict):
@@ -325,7 +442,11 @@ class Database:
         return self.first(prepared, values)[0]
 
     def settle(self) -> None:
-        """Wait for the answer to every statement sent and leave pipeline mode; raise what went wrong."""
+        """Send the held writes, wait for the answer to every statement sent and leave pipeline mode.
+
+        Raises what went wrong.
+        """
+        self._send_held()
         if self._pipeline is None:
             return
         pipeline, self._pipeline = self._pipeline, None
@@ -340,9 +461,80 @@ class Database:
             self._pipeline = ExitStack()
             self._pipeline.enter_context(self.driver.pipeline())
 
+    def _begin_now(self) -> None:
+        """Pipelined: queue the transaction's BEGIN unless it is sent (or the driver begins by itself)."""
+        if self._pipelined and not self._begun:
+            self._begun = True
+            if self._owns_begin:
+                self._send()
+                self._control("BEGIN")
+
+    def _read(self, prepared: Prepared, values: dict):
+        """Send a statement whose answer is read: after the held writes, which it must see.
+
+        A read with nothing held before it goes on its own, outside pipeline mode: psycopg answers
+        one statement sent and read at once with less work than one sent in a pipeline.
+        """
+        if self._pipelined and (self._held or prepared.effects.kind != "select"):
+            self._begin_now()  # a write with an answer (an inserted id) belongs to the transaction
+            self._send_held()
+        return self._cursor(prepared, values)
+
+    def _send_held(self) -> None:
+        """Send the held writes inside the transaction, as few statements as keep their meaning."""
+        if self._held:
+            self._begin_now()
+            groups = self._take_groups()
+            if len(groups) > 1:
+                self._send()
+            for group in groups:
+                self._send_group(group)
+
+    def _take_groups(self) -> list[list[tuple[Prepared, dict, int | None]]]:
+        """Split the held writes into runs that each keep their meaning as one statement; forget them."""
+        held, self._held = self._held, []
+        groups: list[list] = []
+        written: set[str] = set()
+        deleted: set[str] = set()
+        rekeyed: set[str] = set()
+        for member in held:
+            effects = member[0].effects
+            if not groups or not effects.combines_after(written, deleted, rekeyed):
+                groups.append([])
+                written, deleted, rekeyed = set(), set(), set()
+            groups[-1].append(member)
+            written.add(effects.target)
+            if effects.kind == "delete":
+                deleted.add(effects.target)
+            elif effects.rekeys(tuple(member[1])):
+                rekeyed.add(effects.target)
+        return groups
+
+    def _send_group(self, group: list[tuple[Prepared, dict, int | None]]) -> None:
+        """Send one run of held writes: alone as it is, or combined into one statement."""
+        if len(group) == 1:
+            prepared, values, guard = group[0]
+            if guard is None:
+                self._cursor(prepared, values)
+            else:
+                self._cursor(prepared, {**values, GUARD_PARAMETER: guard}, guarded=True)
+            return
+        sql, members = _combined(self.dialect, group)
+        parameters = {}
+        for (prefix, form), (_prepared, values, guard) in zip(members, group, strict=True):
+            for name, value in form.parameters(values).items():
+                parameters[prefix + name] = value
+            if guard is not None:
+                parameters[prefix + GUARD_PARAMETER] = guard
+        try:
+            self._statement_cursor().execute(sql, parameters)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._failed(error, None, parameters) from error
+
     def abandon(self, failure: BaseException) -> None:
         """Leave pipeline mode after a failure, ignoring the answers: the transaction is rolled back."""
         self._guards.clear()
+        self._held.clear()
         if self._pipeline is not None:
             pipeline, self._pipeline = self._pipeline, None
             pipeline.__exit__(type(failure), failure, failure.__traceback__)
@@ -363,19 +555,28 @@ class Database:
 
     def _cursor(self, prepared: Prepared, values: dict, guarded: bool = False):
         form = prepared.form(self._dialect or self.dialect, tuple(values), guarded)
-        if self._pipelined:
-            self._send()
-            cursor = self.driver.cursor()  # an answer may arrive while a later statement is sent: one each
-        else:
-            cursor = self._reused
-            if cursor is None:
-                cursor = self._reused = self.driver.cursor()
+        cursor = self._statement_cursor()
         parameters = form.parameters(values)
         try:
             cursor.execute(form.sql, parameters)
         except self.dialect.loaded_dbapi.Error as error:
             raise self._failed(error, form, parameters) from error
         return cursor, form
+
+    def _control(self, sql: str) -> None:
+        """Send BEGIN or COMMIT. In pipeline mode an earlier statement's error may arrive meanwhile."""
+        try:
+            self.driver.cursor().execute(sql)
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._failed(error, None, None) from error
+
+    def _statement_cursor(self):
+        """Return the cursor for the next statement: one of its own in pipeline mode, else the one reused."""
+        if self._pipeline is not None:
+            return self.driver.cursor()  # an answer may arrive while a later statement is sent: one each
+        if self._reused is None:
+            self._reused = self.driver.cursor()
+        return self._reused
 
     def _answer(self, read: Callable, form: _Form | None):
         """Read answers (pipelined: every answer sent so far)."""
@@ -393,6 +594,40 @@ class Database:
             guards, self._guards = self._guards, []
             return guards[int(error.diag.message_primary)]
         return _wrapped(form, parameters, error, self.dialect)
+
+
+_COMBINED: dict[tuple, tuple[str, tuple[tuple[str, _Form], ...]]] = {}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _combined(dialect: Dialect, group) -> tuple[str, tuple[tuple[str, _Form], ...]]:
+    """Return one statement doing a run of writes, and each write's parameter prefix and form.
+
+    `WITH m0 AS (UPDATE … RETURNING 1), m1 AS (INSERT …) SELECT ceflow_one_row((SELECT count(*)
+    FROM m0), %(m0_ceflow_guard)s)`: every part runs, once, whatever the final SELECT reads; a
+    checked write counts its rows there. Built once per shape (which statements, with which values
+    named, which checked) and kept, so psycopg prepares it like any statement it sees often.
+    """
+    key = (dialect, tuple((prepared, tuple(values), guard is not None) for prepared, values, guard in group))
+    found = _COMBINED.get(key)
+    if found is not None:
+        return found
+    parts, checks, members = [], [], []
+    for number, (prepared, values, guard) in enumerate(group):
+        prefix = f"m{number}_"
+        form = prepared.form(dialect, tuple(values), shape=COUNTED if guard is not None else PLAIN)
+        if form.positional:
+            raise ValueError("a combined statement needs named parameters")
+        renamed = _PLACEHOLDER.sub(lambda found, p=prefix: f"%({p}{found.group(1)})s", form.sql)
+        parts.append(f"m{number} AS ({renamed})")
+        if guard is not None:
+            checks.append(f"ceflow_one_row((SELECT count(*) FROM m{number}), %({prefix}{GUARD_PARAMETER})s)")
+        members.append((prefix, form))
+    sql = f"WITH {', '.join(parts)} SELECT {', '.join(checks) or '1'}"
+    if len(_COMBINED) >= COMBINED_CACHE_SIZE:
+        _COMBINED.clear()
+    found = _COMBINED[key] = (sql, tuple(members))
+    return found
 
 
 def can_pipeline(dialect: Dialect) -> bool:

@@ -122,6 +122,9 @@ _LOAD = Prepared(
     select(*_RECORD_COLUMNS, INSTANCES.c.state).where(INSTANCES.c.id == bindparam("instance_id"))
 )
 _INSERT = Prepared(insert(INSTANCES).returning(INSTANCES.c.id))
+_INSERT_NUMBERED = Prepared(insert(INSTANCES))  # with an id drawn before (NEXT_INSTANCE_ID)
+# the next instance id from the id column's own sequence (PostgreSQL), read with another statement
+NEXT_INSTANCE_ID = func.nextval(func.pg_get_serial_sequence(INSTANCES.name, INSTANCES.c.id.name))
 _SAVE = Prepared(
     update(INSTANCES).where(
         INSTANCES.c.id == bindparam("instance_id"), INSTANCES.c.version == bindparam("expected")
@@ -176,10 +179,17 @@ def load_instance(db, instance_id: int) -> tuple[InstanceRecord, str] | None:
 
 
 def insert_instance(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> None:
-    """Insert a new instance row with its first state and set its id; one statement."""
+    """Insert a new instance row with its first state; one statement.
+
+    An instance whose id was drawn before (NEXT_INSTANCE_ID) is written with it, without waiting
+    for an answer; otherwise the INSERT returns the id and it is set on the record.
+    """
     values = {c.key: getattr(instance, c.key) for c in _RECORD_COLUMNS if c.key != "id"}
     values.update(state=dump_workflow(workflow), updated_at=now, created_at=instance.created_at or now)
-    instance.id = db.scalar(_INSERT, values)
+    if instance.id is not None:
+        db.run(_INSERT_NUMBERED, {"id": instance.id, **values})
+    else:
+        instance.id = db.scalar(_INSERT, values)
 
 
 def save_state(db, instance: InstanceRecord, workflow: BpmnWorkflow, now) -> None:

@@ -20,6 +20,7 @@ from engine.runtime.models import ProcessDefinition
 from engine.runtime.models import ProcessInstance
 from engine.runtime.projection import close_task_row
 from engine.runtime.statements import Prepared
+from engine.runtime.store import NEXT_INSTANCE_ID
 from engine.runtime.store import InstanceRecord
 from engine.runtime.task_rows import open_rows
 from engine.tasks import permissions
@@ -32,12 +33,14 @@ from engine.tasks.start_data import check_start_data
 
 SUBJECT_LENGTH = ProcessInstance.__table__.c.subject.type.length
 _DEFINITIONS = ProcessDefinition.__table__
-_NEWEST = Prepared(
+_NEWEST_QUERY = (
     select(_DEFINITIONS.c.id, _DEFINITIONS.c.name)
     .where(_DEFINITIONS.c.process_key == bindparam("process_key"))
     .order_by(_DEFINITIONS.c.version.desc())
     .limit(1)
 )
+_NEWEST = Prepared(_NEWEST_QUERY)
+_NEWEST_AND_ID = Prepared(_NEWEST_QUERY.add_columns(NEXT_INSTANCE_ID))  # where ids come from a sequence
 
 
 def start_instance(
@@ -76,7 +79,7 @@ def start_in(
     if initiator is not None:
         ctx.actor = initiator
     actor = ctx.actor
-    definition_id, name = newest_version(ctx.db, process_key)
+    definition_id, name, instance_id = newest_version(ctx.db, process_key)
     values = _start_values(actor, check_start_data(data))
     values["subject"] = clean_text(str(values.get("subject") or name), "subject", SUBJECT_LENGTH)
     workflow = ctx.new_workflow(definition_id)
@@ -86,7 +89,7 @@ def start_in(
     first = _submit_first_step(workflow, submit) if submit is not None else None
     # inserted only now, with its first state: one INSERT instead of an INSERT and an UPDATE
     instance = InstanceRecord(
-        id=None,
+        id=instance_id,
         definition_id=definition_id,
         process_key=process_key,
         business_key=business_key,
@@ -253,12 +256,18 @@ def _submit_first_step(workflow, data: dict) -> str:
     return first.task_spec.bpmn_id
 
 
-def newest_version(db, process_key: str) -> tuple[int, str]:
-    """Return the id and name of a process key's newest version, reading no diagram text."""
-    found = db.first(_NEWEST, {"process_key": process_key})
+def newest_version(db, process_key: str) -> tuple[int, str, int | None]:
+    """Return the id and name of a process key's newest version, reading no diagram text.
+
+    Where instance ids come from a sequence (PostgreSQL) the same statement draws the new
+    instance's id too: its INSERT then needs no answer and goes with the command's other writes.
+    Else the id is None and the INSERT returns it.
+    """
+    numbered = db.dialect.name == "postgresql"
+    found = db.first(_NEWEST_AND_ID if numbered else _NEWEST, {"process_key": process_key})
     if found is None:
         raise UnknownProcess(process_key)
-    return found[0], found[1]
+    return found[0], found[1], found[2] if numbered else None
 
 
 def _rewind(workflow, target, data: dict) -> None:
