@@ -116,7 +116,6 @@ def transaction(rt: Runtime, write: bool = True) -> Iterator[Database]:
             driver=checkout.driver, dialect=dialect, open_session=checkout.open_session, pipelined=pipelined
         )
         try:
-            db.begin()
             yield db
             session = db.opened_session
             if session is not None and _session_used(session):

@@ -101,16 +101,13 @@ class Prepared:
         self._forms: dict[tuple, _Form] = {}
         self._effects: _Effects | None = None
 
-    def form(
-        self, dialect: Dialect, names: tuple[str, ...], guarded: bool = False, shape: int = PLAIN
-    ) -> _Form:
+    def form(self, dialect: Dialect, names: tuple[str, ...], shape: int = PLAIN) -> _Form:
         """Return the compiled form for the dialect and parameter names, compiling it once.
 
-        `guarded` (an UPDATE on PostgreSQL) wraps it so the server fails it unless it changed exactly
-        one row; `names` then include GUARD_PARAMETER. `shape` COUNTED adds `RETURNING 1`, so that a
+        `shape` GUARDED (an UPDATE on PostgreSQL) wraps it so the server fails it unless it changed
+        exactly one row; `names` then include GUARD_PARAMETER. COUNTED adds `RETURNING 1`, so that a
         combined statement counts the rows it changed.
         """
-        shape = GUARDED if guarded else shape
         key = (dialect, names, shape)  # the dialect object: its engine's server version shapes the SQL
         found = self._forms.get(key)
         if found is None:
@@ -356,13 +353,6 @@ class Database:
         """Return the session if anything asked for it, else None."""
         return self._session
 
-    def begin(self) -> None:
-        """Start the transaction; pipelined, its BEGIN waits for the first write that is sent.
-
-        The driver is then in autocommit mode, so it sends no BEGIN of its own: the unit of work
-        turns that on before and off after (engine.runtime.transaction).
-        """
-
     def commit(self) -> None:
         """Commit: pipelined, send the held writes (with BEGIN and COMMIT unless one statement) and wait."""
         if not self._pipelined:
@@ -399,7 +389,8 @@ class Database:
         """Run a prepared statement; with `unless_one`, raise that error unless it changed exactly one row.
 
         Pipelined, the write is held and the server checks the row count: the error is raised when
-        the answer comes, at the next read or at the commit, before anything is committed.
+        the answer comes, at the next read or at the commit, before anything is committed. The
+        values are read when the write is sent: a caller hands over a dict it no longer changes.
         """
         if self._pipelined:
             guard = None
@@ -517,7 +508,7 @@ class Database:
             if guard is None:
                 self._cursor(prepared, values)
             else:
-                self._cursor(prepared, {**values, GUARD_PARAMETER: guard}, guarded=True)
+                self._cursor(prepared, {**values, GUARD_PARAMETER: guard}, GUARDED)
             return
         sql, members = _combined(self.dialect, group)
         parameters = {}
@@ -553,8 +544,8 @@ class Database:
             self._dialect = self.session.get_bind().dialect
         return self._dialect
 
-    def _cursor(self, prepared: Prepared, values: dict, guarded: bool = False):
-        form = prepared.form(self._dialect or self.dialect, tuple(values), guarded)
+    def _cursor(self, prepared: Prepared, values: dict, shape: int = PLAIN):
+        form = prepared.form(self._dialect or self.dialect, tuple(values), shape)
         cursor = self._statement_cursor()
         parameters = form.parameters(values)
         try:
