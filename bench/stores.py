@@ -130,7 +130,8 @@ class ServerClock:
             return
         with db.connect() as conn:
             backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        self.postmaster = _parent(backend)
+        found = _stat(backend)
+        self.postmaster = int(found[1]) if found else None
 
     def seconds(self) -> float | None:
         """Return the CPU seconds the server's processes (the postmaster's and its children's) used so far."""
@@ -138,19 +139,15 @@ class ServerClock:
             return None
         ticks = 0
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # gone meanwhile
-                continue
-            if int(entry.name) == self.postmaster or int(fields[1]) == self.postmaster:
+            fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+            if fields and self.postmaster in (int(entry.name), int(fields[1])):
                 ticks += int(fields[11]) + int(fields[12])  # utime, stime
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _parent(pid: int) -> int | None:
+def _stat(pid: int) -> list[str] | None:
+    """Return a process's /proc stat fields after its name (state, parent, …), or None once it is gone."""
     try:
-        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
